@@ -1,0 +1,61 @@
+/**
+ * Sealed text: AES-256-GCM under a key derived from the pseudonym key. Quarantined events keep
+ * their raw body (an operator must be able to replay them after a fix) without a raw identity
+ * number ever sitting readable in a table; previews and logs use {@link redactIdentifiers}.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { findIdentityNumbers } from './identity.ts';
+import { pseudonymise } from './pseudonym.ts';
+
+/** HKDF label of the sealing key: distinct from every other use of the pseudonym key. */
+const SEAL_INFO = 'pb/sealed-body/aes-256-gcm/v1';
+/** Format tag of sealed strings, so a future scheme can be told apart. */
+const VERSION = 'v1';
+
+const derived = new WeakMap<Buffer, Buffer>();
+
+function sealKey(pseudonymKey: Buffer): Buffer {
+  let k = derived.get(pseudonymKey);
+  if (!k) {
+    k = Buffer.from(hkdfSync('sha256', pseudonymKey, Buffer.alloc(0), SEAL_INFO, 32));
+    derived.set(pseudonymKey, k);
+  }
+  return k;
+}
+
+/** Encrypts text: `v1.` + base64url(12-byte IV ‖ 16-byte tag ‖ ciphertext). `key` is the pseudonym key. */
+export function seal(key: Buffer, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealKey(key), iv);
+  cipher.setAAD(Buffer.from(VERSION));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return `${VERSION}.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
+}
+
+/** Decrypts what {@link seal} made under the same key; throws when it was altered or the key differs. */
+export function open(key: Buffer, sealed: string): string {
+  const dot = sealed.indexOf('.');
+  if (dot < 0 || sealed.slice(0, dot) !== VERSION) throw new Error('not a sealed v1 string');
+  const buf = Buffer.from(sealed.slice(dot + 1), 'base64url');
+  if (buf.length < 28) throw new Error('sealed string too short');
+  const decipher = createDecipheriv('aes-256-gcm', sealKey(key), buf.subarray(0, 12));
+  decipher.setAAD(Buffer.from(VERSION));
+  decipher.setAuthTag(buf.subarray(12, 28));
+  return Buffer.concat([decipher.update(buf.subarray(28)), decipher.final()]).toString('utf8');
+}
+
+/**
+ * Replaces every raw identity number in a text (person ids and credit codes with a valid check
+ * character) by its pseudonym, so previews and log lines still show which subject they concern.
+ */
+export function redactIdentifiers(text: string, key: Buffer): string {
+  const found = findIdentityNumbers(text);
+  if (found.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const f of found) {
+    out += text.slice(at, f.index) + pseudonymise(key, f.value);
+    at = f.index + f.value.length;
+  }
+  return out + text.slice(at);
+}
