@@ -1,0 +1,221 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../../config.ts';
+import type { Decision, OutboxRow, Profile } from '../../domain/engine/model.ts';
+import { decisionKey } from '../../domain/engine/model.ts';
+import type {
+  CommitResult,
+  OutboxRelay,
+  Quarantine,
+  Rejection,
+  SubjectCommit,
+  SubjectStore,
+} from '../../domain/engine/ports.ts';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Item shape of a decision: the domain record plus the keys of the reviewer's indexes. */
+export function decisionItem(d: Decision): Record<string, unknown> {
+  return {
+    pk: d.subject,
+    sk: decisionKey(d.policy, d.period),
+    ...d,
+    policyPeriod: `${d.policy}#${d.period}`,
+    ...(d.reviewReason ? { reviewBucket: 'review' } : {}),
+  };
+}
+
+/** Strips index keys off a stored decision item. */
+export function fromDecisionItem(item: Record<string, unknown>): Decision {
+  const { pk: _pk, sk: _sk, policyPeriod: _pp, reviewBucket: _rb, ...d } = item;
+  return d as unknown as Decision;
+}
+
+/** Item shape of an outbox row. */
+export const outboxItem = (r: OutboxRow): Record<string, unknown> => ({
+  pk: r.subject,
+  sk: r.deliveryId,
+  ...r,
+});
+
+/** The subject store on DynamoDB: every commit is one TransactWriteItems call. */
+export class DynamoSubjectStore implements SubjectStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly config: Config,
+  ) {}
+
+  async getProfile(subject: string): Promise<Profile | undefined> {
+    const r = await this.doc.send(
+      new GetCommand({
+        TableName: this.config.table('profiles'),
+        Key: { pk: subject },
+        ConsistentRead: true,
+      }),
+    );
+    if (!r.Item) return undefined;
+    const { pk, ...rest } = r.Item;
+    return { ...(rest as Omit<Profile, 'subject'>), subject: pk as string };
+  }
+
+  async commit(c: SubjectCommit): Promise<CommitResult> {
+    const t = (id: Parameters<Config['table']>[0]) => this.config.table(id);
+    const items: TransactItem[] = [];
+    if (c.receipt) {
+      items.push({
+        Put: {
+          TableName: t('events'),
+          Item: { pk: c.receipt.eventId, ...c.receipt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+    }
+    const { subject, ...profileRest } = c.profile;
+    items.push({
+      Put: {
+        TableName: t('profiles'),
+        Item: { pk: subject, ...profileRest },
+        ...(c.expectedVersion === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': c.expectedVersion } }),
+      },
+    });
+    for (const d of c.newDecisions) {
+      items.push({
+        Put: {
+          TableName: t('decisions'),
+          Item: decisionItem(d),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    for (const f of c.flags) {
+      items.push({
+        Update: {
+          TableName: t('decisions'),
+          Key: { pk: subject, sk: f.key },
+          UpdateExpression: 'SET #s = :s, flag = :f, updatedAt = :at, reviewBucket = :rb, reviewReason = :rr',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':s': 'eligibility-changed',
+            ':f': f.flag,
+            ':at': f.flag.at,
+            ':rb': 'review',
+            ':rr': 'eligibility-changed',
+          },
+        },
+      });
+    }
+    for (const e of c.ledger) {
+      items.push({
+        Put: {
+          TableName: t('ledger'),
+          Item: { pk: e.chain, ...e },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    for (const r of c.outbox) items.push({ Put: { TableName: t('outbox'), Item: outboxItem(r) } });
+    if (items.length > 100)
+      throw new Error(`one change of subject ${subject} needs ${items.length} writes (> 100)`);
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return { ok: true };
+    } catch (e) {
+      if (
+        !(e instanceof TransactionCanceledException) &&
+        (e as Error).name !== 'TransactionCanceledException'
+      )
+        throw e;
+      const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
+      if (c.receipt && reasons[0]?.Code === 'ConditionalCheckFailed') {
+        const stored = await this.storedReceiptHash(c.receipt.eventId, reasons[0].Item);
+        return stored === c.receipt.bodyHash
+          ? { ok: false, reason: 'duplicate-event' }
+          : { ok: false, reason: 'id-conflict', storedHash: stored ?? '' };
+      }
+      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
+        return { ok: false, reason: 'version-conflict' };
+      }
+      throw e;
+    }
+  }
+
+  private async storedReceiptHash(eventId: string, item: unknown): Promise<string | undefined> {
+    const fromReason = (item as { bodyHash?: { S?: string } } | undefined)?.bodyHash?.S;
+    if (fromReason) return fromReason;
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.config.table('events'), Key: { pk: eventId }, ConsistentRead: true }),
+    );
+    return r.Item?.bodyHash as string | undefined;
+  }
+
+  async pendingOutbox(subject: string): Promise<OutboxRow[]> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.config.table('outbox'),
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': subject },
+        ConsistentRead: true,
+      }),
+    );
+    return (r.Items ?? []).map(({ pk: _pk, sk: _sk, ...row }) => row as OutboxRow);
+  }
+}
+
+/** Deletes relayed rows from the outbox. */
+export async function deleteOutboxRows(
+  doc: DynamoDBDocumentClient,
+  config: Config,
+  rows: OutboxRow[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 25) {
+    const batch = rows.slice(i, i + 25);
+    let pending: Record<string, unknown[]> | undefined = {
+      [config.table('outbox')]: batch.map((r) => ({
+        DeleteRequest: { Key: { pk: r.subject, sk: r.deliveryId } },
+      })),
+    };
+    for (let attempt = 0; pending && Object.keys(pending).length > 0 && attempt < 8; attempt++) {
+      // biome-ignore lint/suspicious/noExplicitAny: the SDK's request-item union is awkward to name here
+      const r = await doc.send(new BatchWriteCommand({ RequestItems: pending as any }));
+      pending = r.UnprocessedItems as Record<string, unknown[]> | undefined;
+      if (pending && Object.keys(pending).length > 0)
+        await new Promise((res) => setTimeout(res, 20 * 2 ** attempt));
+    }
+  }
+}
+
+/** Quarantine on DynamoDB: one item per rejected delivery, listed in arrival order. */
+export class DynamoQuarantine implements Quarantine {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly config: Config,
+  ) {}
+
+  async keep(r: Rejection): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.config.table('quarantine'),
+          Item: { pk: 'rejected', sk: r.deliveryKey, status: 'open', ...r },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    }
+  }
+}
+
+export type { OutboxRelay };

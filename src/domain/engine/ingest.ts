@@ -1,0 +1,312 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../clock.ts';
+import { parseAgencyEvent } from '../events/parse.ts';
+import { factUpdates, mergeFacts, toFactValues } from '../facts/merge.ts';
+import { nextEntry, type LedgerEntry } from '../ledger/index.ts';
+import { recipientsFor, referenceNumber } from '../notifications/index.ts';
+import { pseudonymiseEvent } from '../pseudonym.ts';
+import type { Evaluation, Evaluator, PolicySet } from '../rules/index.ts';
+import { triggerPeriods } from '../rules/index.ts';
+import { redactIdentifiers, seal } from '../sealed.ts';
+import type { StoredFacts, SubjectKind } from '../types.ts';
+import { type Decision, decisionKey, type OutboxRow, type Profile } from './model.ts';
+import type { EventReceipt, OutboxRelay, Quarantine, SubjectCommit, SubjectStore } from './ports.ts';
+
+/** What the engine needs; adapters provide the ports. */
+export interface EngineDeps {
+  store: SubjectStore;
+  quarantine: Quarantine;
+  relay: OutboxRelay;
+  policies: PolicySet;
+  evaluator: Evaluator;
+  clock: Clock;
+  pseudonymKey: Buffer;
+  reviewAmountThreshold: number;
+  /** Observes what the engine did (logs, console output of `npm start`). */
+  observe?: (e: EngineObservation) => void;
+}
+
+/** Something worth telling an operator about. */
+export type EngineObservation =
+  | { type: 'granted'; decision: Decision }
+  | { type: 'flagged'; subject: string; key: string; outcome: string; amount: number | null }
+  | { type: 'rejected'; eventId: string | null; reason: string }
+  | { type: 'conflict-retry'; subject: string; attempt: number };
+
+export type IngestOutcome =
+  | { status: 'accepted'; subject: string; granted: number; flagged: number }
+  | { status: 'duplicate'; subject: string }
+  | { status: 'rejected'; reason: string; eventId: string | null };
+
+/** Delivery details the queue gives us. */
+export interface DeliveryMeta {
+  /** Stable across redeliveries (the SQS message id). */
+  deliveryKey: string;
+  line?: number;
+}
+
+const MAX_ATTEMPTS = 12;
+
+/**
+ * Takes one raw agency event: validates it (rejections are kept, never lost), pseudonymises it,
+ * merges its facts into the subject's profile and re-evaluates the subject's trigger periods, all
+ * committed at once. Concurrent events for one subject retry on a version conflict, so the result
+ * converges on the subject's final facts.
+ */
+export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMeta): Promise<IngestOutcome> {
+  const parsed = parseAgencyEvent(raw);
+  if (!parsed.ok) return reject(deps, raw, meta, parsed.id, parsed.reason);
+  const event = pseudonymiseEvent(deps.pseudonymKey, parsed.event);
+  const subject = event.subject.id;
+  const receipt: EventReceipt = {
+    eventId: event.id,
+    bodyHash: parsed.bodyHash,
+    subject,
+    source: event.source,
+    receivedAt: deps.clock.now().toISOString(),
+  };
+  const updates = factUpdates(event);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, event.subject.kind);
+    const merged = mergeFacts(current.facts, updates);
+    const change = await decide(deps, { ...current, facts: merged.facts });
+    change.receipt = receipt;
+    const result = await deps.store.commit(change);
+    if (result.ok) {
+      await deps.relay.relay(change.outbox);
+      return {
+        status: 'accepted',
+        subject,
+        granted: change.newDecisions.length,
+        flagged: change.flags.length,
+      };
+    }
+    if (result.reason === 'duplicate-event') {
+      // Delivered again: the first delivery committed. Relay what it may not have relayed.
+      await deps.relay.relay(await deps.store.pendingOutbox(subject));
+      return { status: 'duplicate', subject };
+    }
+    if (result.reason === 'id-conflict') {
+      return reject(
+        deps,
+        raw,
+        meta,
+        event.id,
+        `id-conflict: event ${event.id} was already accepted with another body`,
+      );
+    }
+    deps.observe?.({ type: 'conflict-retry', subject, attempt });
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
+  }
+  throw new Error(`subject ${subject}: gave up after ${MAX_ATTEMPTS} concurrent-update conflicts`);
+}
+
+/**
+ * Re-evaluates a stored subject without a new event (period opening, policy publication).
+ * Returns the number of new grants.
+ */
+export async function reevaluateSubject(
+  deps: EngineDeps,
+  subject: string,
+  only?: { policy?: string; periods?: Array<{ policy: string; period: string }> },
+): Promise<number> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const current = await deps.store.getProfile(subject);
+    if (!current) return 0;
+    const change = await decide(deps, current, only);
+    if (change.newDecisions.length === 0 && change.flags.length === 0) return 0;
+    const result = await deps.store.commit(change);
+    if (result.ok) {
+      await deps.relay.relay(change.outbox);
+      return change.newDecisions.length;
+    }
+    deps.observe?.({ type: 'conflict-retry', subject, attempt });
+  }
+  throw new Error(`subject ${subject}: gave up after ${MAX_ATTEMPTS} concurrent-update conflicts`);
+}
+
+function emptyProfile(subject: string, kind: SubjectKind): Profile {
+  return { subject, kind, facts: {}, version: 0, decided: {} };
+}
+
+/** Deterministic sampling from the decision key: the same decision is always in or out. */
+export function sampled(key: string, rate: number): boolean {
+  if (rate <= 0) return false;
+  if (rate >= 1) return true;
+  const h = createHash('sha256').update(key).digest();
+  return h.readUInt32BE(0) / 0x1_0000_0000 < rate;
+}
+
+function provenanceOf(facts: StoredFacts, used: string[]): Decision['provenance'] {
+  const out: Decision['provenance'] = [];
+  for (const key of used) {
+    const rec = facts[key];
+    if (rec) out.push({ fact: key, eventId: rec.eventId, source: rec.source, occurredAt: rec.occurredAt });
+  }
+  return out;
+}
+
+/** Evaluates a profile's trigger periods and works out what to write: grants, flags, ledger, outbox. */
+async function decide(
+  deps: EngineDeps,
+  profile: Profile,
+  only?: { policy?: string; periods?: Array<{ policy: string; period: string }> },
+): Promise<SubjectCommit> {
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const values = toFactValues(profile.facts);
+  let targets = only?.periods ?? triggerPeriods(deps.policies, profile.kind, values, now);
+  if (only?.policy) targets = targets.filter((t) => t.policy === only.policy);
+  const byPeriod = new Map<string, Set<string>>();
+  for (const t of targets) {
+    if (!byPeriod.has(t.period)) byPeriod.set(t.period, new Set());
+    byPeriod.get(t.period)!.add(t.policy);
+  }
+  const evaluations: Evaluation[] = [];
+  for (const [period, policies] of byPeriod) {
+    const results = await deps.evaluator.evaluate(
+      { subject: profile.subject, kind: profile.kind, facts: values },
+      period,
+    );
+    evaluations.push(...results.filter((r) => policies.has(r.policy)));
+  }
+  const decided = { ...profile.decided };
+  const change: SubjectCommit = {
+    profile: { ...profile, decided, version: profile.version + 1 },
+    expectedVersion: profile.version,
+    newDecisions: [],
+    flags: [],
+    ledger: [],
+    outbox: [],
+  };
+  let head = profile.ledger;
+  const append = (kind: string, payload: Record<string, unknown>) => {
+    const entry: LedgerEntry = nextEntry(head, {
+      chain: profile.subject,
+      at,
+      kind,
+      actor: 'engine',
+      payload,
+    });
+    head = { seq: entry.seq, hash: entry.hash };
+    change.ledger.push(entry);
+  };
+  const policyById = new Map(deps.policies.policies.map((p) => [p.id, p]));
+  for (const ev of evaluations) {
+    const key = decisionKey(ev.policy, ev.period);
+    const policy = policyById.get(ev.policy)!;
+    const provenance = provenanceOf(profile.facts, ev.factsUsed);
+    const eventIds = [...new Set(provenance.map((p) => p.eventId))].sort();
+    const prior = decided[key];
+    if (!prior) {
+      if (ev.outcome !== 'eligible' || ev.amount === null) continue;
+      const ref = referenceNumber({ subject: profile.subject, policy: ev.policy, period: ev.period });
+      const guardians = Array.isArray(values.guardians) ? (values.guardians as string[]) : undefined;
+      const { recipients, note } = recipientsFor(policy.notification.recipients, profile.subject, guardians);
+      const reviewReason =
+        ev.amount > deps.reviewAmountThreshold
+          ? 'amount-above-threshold'
+          : sampled(key + profile.subject, policy.reviewSampleRate)
+            ? 'sampled'
+            : undefined;
+      const decision: Decision = {
+        subject: profile.subject,
+        kind: profile.kind,
+        policy: ev.policy,
+        period: ev.period,
+        status: 'granted',
+        amount: ev.amount,
+        ruleVersion: ev.ruleVersion,
+        ruleSetHash: deps.policies.contentHash,
+        reasons: ev.reasons,
+        explanation: ev.explanation,
+        provenance,
+        eventIds,
+        ref,
+        recipients,
+        ...(note ? { notifyNote: note } : {}),
+        createdAt: at,
+        updatedAt: at,
+        ...(reviewReason ? { reviewReason } : {}),
+      };
+      change.newDecisions.push(decision);
+      decided[key] = { ref, grantedAmount: ev.amount, lastOutcome: 'eligible', lastAmount: ev.amount };
+      append('grant', {
+        decision: key,
+        ref,
+        policy: ev.policy,
+        ruleVersion: ev.ruleVersion,
+        ruleSetHash: deps.policies.contentHash,
+        period: ev.period,
+        amount: ev.amount,
+        eventIds,
+      });
+      for (const recipient of recipients) {
+        change.outbox.push({
+          subject: profile.subject,
+          deliveryId: `${ref}:${recipient}:grant`,
+          kind: 'grant',
+          ref,
+          policy: ev.policy,
+          period: ev.period,
+          amount: ev.amount,
+          recipient,
+          recipientRole: recipient === profile.subject ? 'subject' : 'guardian',
+          createdAt: at,
+        });
+      }
+      deps.observe?.({ type: 'granted', decision });
+      continue;
+    }
+    if (prior.lastOutcome === ev.outcome && prior.lastAmount === ev.amount) continue;
+    // The facts moved under a granted period: never grant twice, never undo silently; flag it.
+    const flag = { outcome: ev.outcome, amount: ev.amount, reasons: ev.reasons, at, eventIds };
+    change.flags.push({ key, flag });
+    decided[key] = { ...prior, lastOutcome: ev.outcome, lastAmount: ev.amount };
+    append('eligibility-changed', {
+      decision: key,
+      ref: prior.ref,
+      policy: ev.policy,
+      ruleVersion: ev.ruleVersion,
+      ruleSetHash: deps.policies.contentHash,
+      period: ev.period,
+      grantedAmount: prior.grantedAmount,
+      outcome: ev.outcome,
+      amount: ev.amount,
+      reasons: ev.reasons,
+      eventIds,
+    });
+    deps.observe?.({
+      type: 'flagged',
+      subject: profile.subject,
+      key,
+      outcome: ev.outcome,
+      amount: ev.amount,
+    });
+  }
+  if (head) change.profile.ledger = head;
+  return change;
+}
+
+async function reject(
+  deps: EngineDeps,
+  raw: string,
+  meta: DeliveryMeta,
+  eventId: string | null,
+  reason: string,
+): Promise<IngestOutcome> {
+  // Reasons and previews never carry a raw identity number; the body itself is sealed.
+  const safeReason = redactIdentifiers(reason, deps.pseudonymKey);
+  const safeId = eventId === null ? null : redactIdentifiers(eventId, deps.pseudonymKey);
+  await deps.quarantine.keep({
+    deliveryKey: meta.deliveryKey,
+    eventId: safeId,
+    reason: safeReason,
+    receivedAt: deps.clock.now().toISOString(),
+    ...(meta.line !== undefined ? { line: meta.line } : {}),
+    sealedBody: seal(deps.pseudonymKey, raw),
+    preview: redactIdentifiers(raw.slice(0, 2000), deps.pseudonymKey).slice(0, 500),
+  });
+  deps.observe?.({ type: 'rejected', eventId: safeId, reason: safeReason });
+  return { status: 'rejected', reason: safeReason, eventId: safeId };
+}

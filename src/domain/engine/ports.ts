@@ -1,0 +1,61 @@
+import type { LedgerEntry } from '../ledger/index.ts';
+import type { Decision, EligibilityFlag, OutboxRow, Profile } from './model.ts';
+
+/** Receipt of an accepted event: the same id with another body is an id conflict. */
+export interface EventReceipt {
+  eventId: string;
+  bodyHash: string;
+  subject: string;
+  source: string;
+  receivedAt: string;
+}
+
+/** Everything one change to a subject writes, atomically (one DynamoDB transaction in AWS). */
+export interface SubjectCommit {
+  profile: Profile;
+  /** Version the profile had when read; 0 when it did not exist. */
+  expectedVersion: number;
+  receipt?: EventReceipt;
+  newDecisions: Decision[];
+  flags: Array<{ key: string; flag: EligibilityFlag }>;
+  ledger: LedgerEntry[];
+  outbox: OutboxRow[];
+}
+
+export type CommitResult =
+  | { ok: true }
+  | { ok: false; reason: 'version-conflict' }
+  | { ok: false; reason: 'duplicate-event' }
+  | { ok: false; reason: 'id-conflict'; storedHash: string };
+
+/** Profiles, decisions, ledger and outbox of subjects. */
+export interface SubjectStore {
+  getProfile(subject: string): Promise<Profile | undefined>;
+  commit(change: SubjectCommit): Promise<CommitResult>;
+  /** Outbox rows of a subject not relayed yet (after a crash between commit and relay). */
+  pendingOutbox(subject: string): Promise<OutboxRow[]>;
+}
+
+/** Hands outbox rows to the notification path and removes them from the outbox. */
+export interface OutboxRelay {
+  relay(rows: OutboxRow[]): Promise<void>;
+}
+
+/** A rejected event, kept with its reason. The raw body is sealed, never stored in clear. */
+export interface Rejection {
+  /** Stable id of the delivery (same on redelivery), so a rejection is kept once. */
+  deliveryKey: string;
+  eventId: string | null;
+  reason: string;
+  receivedAt: string;
+  /** Line of the input file, when the event came from one. */
+  line?: number;
+  sealedBody: string;
+  /** The body with identity numbers replaced by pseudonyms, cut to a readable length. */
+  preview: string;
+}
+
+/** Where rejected events are kept for operators to list and replay. */
+export interface Quarantine {
+  keep(rejection: Rejection): Promise<void>;
+}
