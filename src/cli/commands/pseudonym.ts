@@ -1,6 +1,32 @@
-import { CommandFailed, type Command } from '../io.ts';
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../../config.ts';
+import { isValidCreditCode, isValidPersonId } from '../../domain/identity.ts';
+import { pseudonymise } from '../../domain/pseudonym.ts';
+import type { Command } from '../io.ts';
 
-/** Not built yet. */
-export const pseudonym: Command = async () => {
-  throw new CommandFailed('not implemented yet');
+async function* stdinLines(): AsyncGenerator<string> {
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY })) {
+    yield line;
+  }
+}
+
+/**
+ * `pb pseudonym [ID …]`: prints `ID<TAB>pseudonym` for each identity number given, or for each
+ * line of stdin. An invalid one is named on stderr and makes the exit code 1; the rest still print.
+ */
+export const pseudonym: Command = async (args, io) => {
+  const ids: Iterable<string> | AsyncIterable<string> = args.length > 0 ? args : stdinLines();
+  const key = loadConfig().pseudonymKey();
+  let failed = false;
+  for await (const raw of ids) {
+    const id = raw.trim();
+    if (id === '' && args.length === 0) continue;
+    if (!isValidPersonId(id) && !isValidCreditCode(id)) {
+      io.err(`pb pseudonym: '${id}' is not a valid resident identity number or unified social credit code`);
+      failed = true;
+      continue;
+    }
+    io.out(`${id}\t${pseudonymise(key, id)}`);
+  }
+  return failed ? 1 : 0;
 };
