@@ -56,7 +56,8 @@ export async function drainQueues(
     pollables.set(id, await sqsPollable(sqs, queues[id].url, queues[id].dlqUrl));
   }
   const add = (id: QueueId, r: PollResult) => {
-    const t = (totals.perQueue[id] ??= { received: 0, succeeded: 0, failed: 0, deadLettered: 0 });
+    totals.perQueue[id] ??= { received: 0, succeeded: 0, failed: 0, deadLettered: 0 };
+    const t = totals.perQueue[id];
     t.received += r.received;
     t.succeeded += r.succeeded;
     t.failed += r.failed;

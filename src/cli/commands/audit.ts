@@ -1,6 +1,34 @@
-import { CommandFailed, type Command } from '../io.ts';
+import { join, resolve } from 'node:path';
+import { docClient } from '../../adapters/aws.ts';
+import { DynamoLedgerReader, digestStore } from '../../adapters/ledger-store.ts';
+import { verifyLedgerFrom } from '../../domain/ledger/index.ts';
+import { openLocalEngine } from '../../local/session.ts';
+import { runtimeConfig } from '../../runtime/engine.ts';
+import { type Command, parseOptions } from '../io.ts';
 
-/** Not built yet. */
-export const verify: Command = async () => {
-  throw new CommandFailed('not implemented yet');
+/**
+ * `pb audit verify`: checks every chain of the decision ledger against its entries' hashes, the
+ * heads recorded with the profiles and the digests; exits 1 naming the first entry that fails.
+ * Uses the running stack the environment points at, else the local file-backed one of `npm start`.
+ */
+export const verify: Command = async (args, io) => {
+  parseOptions(args, {});
+  const engine = await openLocalEngine({
+    persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
+  });
+  try {
+    const cfg = runtimeConfig();
+    const store = digestStore(cfg);
+    const result = await verifyLedgerFrom(new DynamoLedgerReader(docClient(), cfg, store));
+    io.out(`${result.checked} ledger entries checked in ${result.chains} chains (digests: ${store.where})`);
+    if (!result.ok) {
+      io.err(`audit failed: ${result.firstFailure?.problem ?? 'unknown problem'}`);
+      if (result.failures.length > 1) io.err(`(${result.failures.length - 1} more chains fail too)`);
+      return 1;
+    }
+    io.out('ledger verifies');
+    return 0;
+  } finally {
+    await engine.stop();
+  }
 };

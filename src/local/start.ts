@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { sqsClient } from '../adapters/aws.ts';
+import { drainQueues, sendLines } from './pipeline.ts';
+import { openLocalEngine } from './session.ts';
+import { observe, runtimeConfig } from '../runtime/engine.ts';
+import { observeNotifications } from '../runtime/notify.ts';
+import { formatYuan } from '../domain/notifications/index.ts';
+import { startReviewServer } from './http.ts';
+
+/**
+ * `npm start`: the whole engine on this machine. Starts the local stack (DynamoDB Local file-backed
+ * under .data/, fauxqs), publishes the sample events, runs the real handlers until the queues are
+ * empty (printing each grant and notification), then serves the reviewer API and console on PORT
+ * and keeps consuming the queues until Ctrl-C.
+ */
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? '3000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT '${process.env.PORT}' is not a port number`);
+  const dataDir = resolve(process.env.PB_DATA_DIR ?? '.data');
+  const engine = await openLocalEngine({
+    persistDir: join(dataDir, 'dynamodb'),
+    reuseRunning: false,
+    ...(process.env.PB_NOW ? { now: process.env.PB_NOW } : {}),
+  });
+  let stopping = false;
+  let server: Awaited<ReturnType<typeof startReviewServer>> | undefined;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping…');
+    await server?.close().catch(() => undefined);
+    await engine.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  try {
+    observe((e) => {
+      if (e.type === 'granted') {
+        const d = e.decision;
+        console.log(
+          `Granted  ${d.policy} ${d.period}  ¥${formatYuan(d.amount)}  to ${d.subject}  (ref ${d.ref})`,
+        );
+      } else if (e.type === 'flagged') {
+        console.log(`Flagged  ${e.key} of ${e.subject}: eligibility changed (now ${e.outcome})`);
+      } else if (e.type === 'rejected') {
+        console.log(`Rejected event ${e.eventId ?? '(no id)'}: ${e.reason}`);
+      }
+    });
+    observeNotifications((n) => {
+      console.log(`Notified ${n.recipient}  ${n.title}  (ref ${n.ref})`);
+    });
+    const samplesDir = resolve('events/samples');
+    const files = readdirSync(samplesDir)
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort();
+    const lines: Array<{ line: number; body: string }> = [];
+    for (const f of files) {
+      for (const body of readFileSync(join(samplesDir, f), 'utf8').split('\n')) {
+        if (body.trim()) lines.push({ line: lines.length + 1, body });
+      }
+    }
+    console.log(
+      `Local stack up (data in ${dataDir}); publishing ${lines.length} sample events from events/samples/`,
+    );
+    await sendLines(sqsClient(), engine.queues.agencyEvents.url, lines);
+    await drainQueues(engine.queues, engine.consumers);
+    server = await startReviewServer({ port });
+    console.log(`Review console: http://localhost:${new URL(server.url).port}`);
+    console.log(`Reviewer token: ${server.reviewerToken}`);
+    console.log(
+      `Tables: ${runtimeConfig().prefix}-*; agency events queue: ${engine.queues.agencyEvents.url}`,
+    );
+    console.log('Press Ctrl-C to stop.');
+    // Keep playing Lambda's part for events published while we run.
+    while (!stopping) {
+      await drainQueues(engine.queues, engine.consumers).catch((e: Error) =>
+        console.error(`poller: ${e.message}`),
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } catch (e) {
+    console.error(`npm start: ${(e as Error).message}`);
+    await shutdown(1);
+  }
+}
+
+await main();
