@@ -276,7 +276,8 @@ function rejectIssue(issues: z.core.$ZodIssue[], obj: unknown, id: string | null
         detail: `${formatPath(issue.path)}: ${issue.message}`,
       };
     }
-    if (issue.code === 'invalid_type' && !hasPath(obj, issue.path)) {
+    // Whatever zod calls it (a wrong type, a missing enum option), an absent key is a missing field.
+    if (!hasPath(obj, issue.path)) {
       return { rank: 2, prefix: 'missing-field' as const, detail: formatPath(issue.path) };
     }
     return {
