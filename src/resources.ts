@@ -67,6 +67,8 @@ export const TABLES = {
   deliveries: { id: 'deliveries', partitionKey: S('pk'), indexes: [] },
   /** Rejected events with their reasons, for operators to list and replay. */
   quarantine: { id: 'quarantine', partitionKey: S('pk'), sortKey: S('sk'), indexes: [] },
+  /** Engine state that is not about one subject: the published policy versions. */
+  meta: { id: 'meta', partitionKey: S('pk'), indexes: [] },
   /** Powertools idempotency records. */
   idempotency: { id: 'idempotency', partitionKey: S('id'), indexes: [], ttlAttribute: 'expiration' },
 } as const satisfies Record<string, TableDef>;

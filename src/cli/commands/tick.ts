@@ -1,6 +1,57 @@
-import { CommandFailed, type Command } from '../io.ts';
+import { join, resolve } from 'node:path';
+import { sqsClient } from '../../adapters/aws.ts';
+import { sendBatch } from '../../adapters/sqs/relay.ts';
+import { backfillJobs } from '../../domain/engine/backfill.ts';
+import { drainQueues } from '../../local/pipeline.ts';
+import { openLocalEngine } from '../../local/session.ts';
+import { observe } from '../../runtime/engine.ts';
+import { type Command, parseOptions, required, UsageError } from '../io.ts';
 
-/** Not built yet. */
-export const tick: Command = async () => {
-  throw new CommandFailed('not implemented yet');
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `pb tick --now <ISO date-time> [--segments N]`: opens the periods containing `now` (the month for
+ * monthly policies, the year for the childcare subsidy) for every stored subject, through the same
+ * backfill queue and handler as the scheduled period opening in AWS. Running it twice grants nothing new.
+ */
+export const tick: Command = async (args, io) => {
+  const { values } = parseOptions(args, { now: { type: 'string' }, segments: { type: 'string' } });
+  const now = required(values.now, 'now');
+  if (!ISO.test(now) || Number.isNaN(Date.parse(now))) {
+    throw new UsageError(
+      `--now '${now}' is not an ISO 8601 date-time with offset (e.g. 2026-12-01T00:00:00+08:00)`,
+    );
+  }
+  const segments = Number(values.segments ?? '4');
+  if (!Number.isInteger(segments) || segments < 1 || segments > 64)
+    throw new UsageError('--segments must be 1 to 64');
+  const engine = await openLocalEngine({
+    now,
+    persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
+  });
+  let subjects = 0;
+  let grants = 0;
+  const stop = observe((e) => {
+    if (e.type === 'backfill-segment') {
+      subjects += e.subjects;
+      grants += e.grants;
+      io.progress(`evaluated ${subjects} subjects`);
+    }
+  });
+  try {
+    const jobs = backfillJobs({ job: 'period-open', at: new Date(now).toISOString() }, segments);
+    await sendBatch(
+      sqsClient(),
+      engine.queues.backfill.url,
+      jobs.map((j) => JSON.stringify(j)),
+    );
+    // Plays the backfill function's part here too, so the command reports what it granted.
+    await drainQueues(engine.queues, engine.consumers);
+    io.progress('');
+    io.out(`periods opened at ${now}: subjects: ${subjects}, grants: ${grants}`);
+    return 0;
+  } finally {
+    stop();
+    await engine.stop();
+  }
 };

@@ -31,7 +31,8 @@ export type EngineObservation =
   | { type: 'granted'; decision: Decision }
   | { type: 'flagged'; subject: string; key: string; outcome: string; amount: number | null }
   | { type: 'rejected'; eventId: string | null; reason: string }
-  | { type: 'conflict-retry'; subject: string; attempt: number };
+  | { type: 'conflict-retry'; subject: string; attempt: number }
+  | { type: 'backfill-segment'; segment: number; subjects: number; grants: number };
 
 export type IngestOutcome =
   | { status: 'accepted'; subject: string; granted: number; flagged: number }
