@@ -1,0 +1,125 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { logRetention, removalPolicy, type Settings } from './settings.ts';
+
+/** User-pool groups; the review function authorises each route from the token's `cognito:groups`. */
+export const REVIEW_GROUPS = ['reviewer', 'auditor', 'citizen'] as const;
+
+/** Every route of the review API; all go to the one review function, all behind the JWT authoriser. */
+export const REVIEW_ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: string }> = [
+  { method: apigw.HttpMethod.GET, path: '/api/decisions' },
+  { method: apigw.HttpMethod.GET, path: '/api/decisions/{subject}/{key}' },
+  { method: apigw.HttpMethod.POST, path: '/api/decisions/{subject}/{key}/{action}' },
+  { method: apigw.HttpMethod.GET, path: '/api/review-queue' },
+  { method: apigw.HttpMethod.GET, path: '/api/export.csv' },
+  { method: apigw.HttpMethod.POST, path: '/api/citizen/{proxy+}' },
+];
+
+/**
+ * The reviewers' HTTP API: a Cognito user pool (admin-created users, MFA required, threat
+ * protection enforced) whose tokens a JWT authoriser checks on every route, access logs in an
+ * encrypted log group, and stage throttling so a runaway client cannot exhaust the function.
+ */
+export class ReviewApi extends Construct {
+  readonly userPool: cognito.UserPool;
+  readonly client: cognito.UserPoolClient;
+  readonly api: apigw.HttpApi;
+  /** Issuer of the pool's tokens (`PB_JWT_ISSUER`). */
+  readonly issuer: string;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { settings: Settings; handler: lambda.IFunction; logKey: kms.IKey },
+  ) {
+    super(scope, id);
+    const { settings } = props;
+    this.userPool = new cognito.UserPool(this, 'Users', {
+      userPoolName: `${settings.prefix}-reviewers`,
+      // Accounts are issued by the agency, never self-registered.
+      selfSignUpEnabled: false,
+      signInAliases: { username: true, email: true },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      deletionProtection: settings.isProd,
+      removalPolicy: removalPolicy(settings),
+    });
+    for (const group of REVIEW_GROUPS) {
+      new cognito.UserPoolGroup(this, `Group-${group}`, { userPool: this.userPool, groupName: group });
+    }
+    this.client = this.userPool.addClient('Client', {
+      userPoolClientName: `${settings.prefix}-review-ui`,
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+      enableTokenRevocation: true,
+    });
+    const stack = Stack.of(this);
+    this.issuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;
+    const authorizer = new HttpJwtAuthorizer('Cognito', this.issuer, {
+      jwtAudience: [this.client.userPoolClientId],
+    });
+
+    this.api = new apigw.HttpApi(this, 'Http', {
+      apiName: `${settings.prefix}-review`,
+      description: 'Proactive benefits: decision review and audit',
+      defaultAuthorizer: authorizer,
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: `/aws/apigateway/${settings.prefix}-review`,
+      retention: logRetention(settings),
+      encryptionKey: props.logKey,
+      removalPolicy: removalPolicy(settings),
+    });
+    new apigw.HttpStage(this, 'Stage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        // No headers, query strings or claims: paths carry pseudonyms only, never identity numbers.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTimeEpoch',
+            ip: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            principal: '$context.authorizer.claims.sub',
+          }),
+        ),
+      },
+    });
+    const integration = new HttpLambdaIntegration('ReviewFunction', props.handler);
+    for (const route of REVIEW_ROUTES) {
+      this.api.addRoutes({ path: route.path, methods: [route.method], integration });
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import type { Node } from 'constructs';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * What differs between deployments of the same app. Everything comes from CDK context (`-c key=value`
+ * or `cdk.json`) or from the environment the CDK CLI sets, so nothing account-specific is committed.
+ */
+export interface Settings {
+  /** Deployment stage, e.g. `dev`, `test`, `prod`; part of every physical name. */
+  stage: string;
+  /** Prefix of physical table and queue names: `pb-<stage>` (what the runtime reads as `PB_PREFIX`). */
+  prefix: string;
+  /** Target account, when known; absent means an environment-agnostic stack (synth without AWS). */
+  account?: string;
+  /** Target region, when known. */
+  region?: string;
+  /** Production keeps data on stack deletion, protects tables and user pool, and locks digests in COMPLIANCE mode. */
+  isProd: boolean;
+  /** Optional runtime overrides passed to the functions only when set (the config loader has defaults). */
+  notifyContact?: string;
+  notifyLink?: string;
+  reviewAmountThreshold?: string;
+}
+
+const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
+
+/** Reads the settings from the app's context, falling back to `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`. */
+export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): Settings {
+  const ctx = (key: string): string | undefined => {
+    const v: unknown = node.tryGetContext(key);
+    return v === undefined || v === null || v === '' ? undefined : String(v);
+  };
+  const stage = ctx('stage') ?? 'dev';
+  if (!STAGE.test(stage)) {
+    throw new Error(`stage '${stage}' must be lower-case letters, digits and dashes (e.g. -c stage=prod)`);
+  }
+  return {
+    stage,
+    prefix: `pb-${stage}`,
+    account: ctx('account') ?? env.CDK_DEFAULT_ACCOUNT,
+    region: ctx('region') ?? env.CDK_DEFAULT_REGION,
+    isProd: stage === 'prod',
+    notifyContact: ctx('notifyContact'),
+    notifyLink: ctx('notifyLink'),
+    reviewAmountThreshold: ctx('reviewAmountThreshold'),
+  };
+}
+
+/** Stateful resources survive a stack deletion in production; elsewhere they go with the stack. */
+export const removalPolicy = (s: Settings): RemovalPolicy =>
+  s.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+/** Log retention: a year in production (audit questions arrive late), a month elsewhere (cost). */
+export const logRetention = (s: Settings): RetentionDays =>
+  s.isProd ? RetentionDays.ONE_YEAR : RetentionDays.ONE_MONTH;

@@ -1,0 +1,108 @@
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { type KeyDef, type TableDef, type TableId, TABLES, tableName } from '../src/resources.ts';
+import { acknowledgeWildcardResource, nagArn } from './nag.ts';
+import { removalPolicy, type Settings } from './settings.ts';
+
+/**
+ * How a function may use a table. Narrower than the `grant*ReadWrite*` helpers on purpose: nothing
+ * but the idempotency store may delete, and the ledger is append-only, so a compromised or buggy
+ * function cannot rewrite history.
+ */
+export type TableAccess =
+  /** Get, query, scan. */
+  | 'read'
+  /** Read and put new items; no update, no delete (the hash-chained ledger). */
+  | 'append'
+  /** Read, put and update; no delete. */
+  | 'readWrite'
+  /** Read, put, update and delete: relayed outbox rows, and idempotency records of failed handlers. */
+  | 'readWriteDelete';
+
+const READ = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+// Transactions are authorised per item against these actions (there is no TransactWriteItems action).
+const ACTIONS: Record<TableAccess, string[]> = {
+  read: READ,
+  append: [...READ, 'dynamodb:PutItem'],
+  readWrite: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  readWriteDelete: [
+    ...READ,
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:DeleteItem',
+  ],
+};
+// Explicit KMS actions instead of `grantEncryptDecrypt`: no `ReEncrypt*` / `GenerateDataKey*` wildcards.
+const KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];
+const KEY_WRITE = [...KEY_READ, 'kms:Encrypt', 'kms:GenerateDataKey'];
+
+const attribute = (k: KeyDef): dynamodb.Attribute => ({
+  name: k.name,
+  type: k.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+});
+
+/**
+ * Every table in `TABLES`, built from its definition: on-demand, point-in-time recovery, encrypted
+ * with the data key, TTL and secondary indexes as defined, protected from deletion in production.
+ */
+export class EngineTables extends Construct {
+  readonly byId: Record<TableId, dynamodb.Table>;
+  private readonly key: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: { settings: Settings; key: kms.IKey }) {
+    super(scope, id);
+    this.key = props.key;
+    const build = (tid: TableId): dynamodb.Table => {
+      const def: TableDef = TABLES[tid];
+      const table = new dynamodb.Table(this, tid, {
+        tableName: tableName(props.settings.prefix, tid),
+        partitionKey: attribute(def.partitionKey),
+        sortKey: def.sortKey ? attribute(def.sortKey) : undefined,
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: props.key,
+        timeToLiveAttribute: def.ttlAttribute,
+        deletionProtection: props.settings.isProd,
+        removalPolicy: removalPolicy(props.settings),
+      });
+      for (const index of def.indexes) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: attribute(index.partitionKey),
+          sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
+          // The reviewer's queries read whole decisions; ALL saves a fetch per row.
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
+      return table;
+    };
+    this.byId = Object.fromEntries(
+      (Object.keys(TABLES) as TableId[]).map((tid) => [tid, build(tid)]),
+    ) as Record<TableId, dynamodb.Table>;
+  }
+
+  /** Grants `fn` `access` on table `tid` (and its indexes) and the matching use of the data key. */
+  grant(fn: lambda.Function, tid: TableId, access: TableAccess): void {
+    const table = this.byId[tid];
+    table.grants.actions(fn, ...ACTIONS[access]);
+    this.key.grant(fn, ...(access === 'read' ? KEY_READ : KEY_WRITE));
+    if (TABLES[tid].indexes.length > 0 && fn.role) {
+      acknowledgeWildcardResource(
+        fn.role,
+        `${nagArn(table)}/index/*`,
+        `Queries on the ${tid} table's secondary indexes (${TABLES[tid].indexes.map((i) => i.name).join(', ')}, fixed in src/resources.ts); the wildcard covers only this table's indexes.`,
+      );
+    }
+  }
+}

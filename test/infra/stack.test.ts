@@ -1,0 +1,522 @@
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FunctionName } from '../../infra/function.ts';
+import { REVIEW_GROUPS, REVIEW_ROUTES } from '../../infra/review-api.ts';
+import {
+  dlqName,
+  type QueueId,
+  QUEUES,
+  queueName,
+  type TableId,
+  TABLES,
+  tableName,
+  visibilityTimeoutSeconds,
+} from '../../src/resources.ts';
+import {
+  acknowledgements,
+  actionsOn,
+  type CfnResource,
+  nagFindings,
+  referencedIds,
+  refOf,
+  resourcesOf,
+  roleStatements,
+  type Synthesised,
+  synthStage,
+} from './synth.ts';
+
+const STAGE = 'test';
+const PREFIX = `pb-${STAGE}`;
+const FUNCTIONS: FunctionName[] = ['ingest', 'notify', 'review-api', 'backfill', 'tick'];
+const QUEUE_IDS = Object.keys(QUEUES) as QueueId[];
+const TABLE_IDS = Object.keys(TABLES) as TableId[];
+
+let synth: Synthesised;
+let template: Template;
+
+/** Logical id of the resource of `type` whose property `prop` equals `value`. */
+function idBy(type: string, prop: string, value: unknown): string {
+  const found = Object.entries(resourcesOf(template, type)).filter(([, r]) => r.Properties[prop] === value);
+  expect(found, `${type} with ${prop}=${value}`).toHaveLength(1);
+  return found[0]![0];
+}
+const fnId = (name: FunctionName): string =>
+  idBy('AWS::Lambda::Function', 'FunctionName', `${PREFIX}-${name}`);
+const tableId = (id: TableId): string => idBy('AWS::DynamoDB::Table', 'TableName', tableName(PREFIX, id));
+const queueId = (id: QueueId): string => idBy('AWS::SQS::Queue', 'QueueName', queueName(PREFIX, id));
+const dlqId = (id: QueueId): string => idBy('AWS::SQS::Queue', 'QueueName', dlqName(PREFIX, id));
+const resource = (type: string, id: string): CfnResource => resourcesOf(template, type)[id]!;
+
+beforeAll(() => {
+  // Prepare: one synthesis for the whole file (cdk-nag runs inside it).
+  synth = synthStage(STAGE);
+  template = synth.template;
+});
+
+describe('Stack: pb-<stage>', () => {
+  describe('Tables', () => {
+    it('creates exactly the tables of TABLES', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', TABLE_IDS.length);
+    });
+
+    it.each(TABLE_IDS)(
+      '%s: keys, on-demand, PITR, customer-managed KMS, indexes and TTL from resources.ts',
+      (id) => {
+        const def = TABLES[id];
+        const keys = [def.partitionKey, ...('sortKey' in def ? [def.sortKey] : [])];
+        template.hasResourceProperties('AWS::DynamoDB::Table', {
+          TableName: tableName(PREFIX, id),
+          KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+          GlobalSecondaryIndexes:
+            def.indexes.length === 0
+              ? Match.absent()
+              : def.indexes.map((ix) =>
+                  Match.objectLike({
+                    IndexName: ix.name,
+                    KeySchema: [
+                      { AttributeName: ix.partitionKey.name, KeyType: 'HASH' },
+                      ...('sortKey' in ix && ix.sortKey
+                        ? [{ AttributeName: ix.sortKey.name, KeyType: 'RANGE' }]
+                        : []),
+                    ],
+                    Projection: { ProjectionType: 'ALL' },
+                  }),
+                ),
+          TimeToLiveSpecification:
+            'ttlAttribute' in def ? { AttributeName: def.ttlAttribute, Enabled: true } : Match.absent(),
+        });
+      },
+    );
+
+    it('leaves deletion protection off outside production', () => {
+      for (const id of TABLE_IDS) {
+        expect(resource('AWS::DynamoDB::Table', tableId(id)).Properties.DeletionProtectionEnabled).toBe(
+          false,
+        );
+      }
+    });
+  });
+
+  describe('Queues', () => {
+    it('creates each queue of QUEUES and its dead-letter queue', () => {
+      template.resourceCountIs('AWS::SQS::Queue', QUEUE_IDS.length * 2);
+    });
+
+    it.each(QUEUE_IDS)(
+      '%s: DLQ with maxReceiveCount, KMS, retention and visibility from resources.ts',
+      (id) => {
+        const def = QUEUES[id];
+        const queue = resource('AWS::SQS::Queue', queueId(id)).Properties;
+        const dlq = resource('AWS::SQS::Queue', dlqId(id)).Properties;
+        expect(queue.RedrivePolicy).toEqual({
+          deadLetterTargetArn: { 'Fn::GetAtt': [dlqId(id), 'Arn'] },
+          maxReceiveCount: def.maxReceiveCount,
+        });
+        expect(queue.VisibilityTimeout).toBe(visibilityTimeoutSeconds(def));
+        expect(queue.MessageRetentionPeriod).toBe(def.retentionDays * 86_400);
+        expect(dlq.MessageRetentionPeriod).toBe(def.dlqRetentionDays * 86_400);
+        // A message must not expire in the DLQ before it would have in its source queue.
+        expect(dlq.MessageRetentionPeriod).toBeGreaterThan(queue.MessageRetentionPeriod);
+        for (const q of [queue, dlq]) expect(refOf(q.KmsMasterKeyId)).toBeDefined();
+      },
+    );
+
+    it.each(QUEUE_IDS)('%s: visibility timeout is at least six times its consumer function timeout', (id) => {
+      const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).filter(
+        (m) => refOf(m.Properties.EventSourceArn) === queueId(id),
+      );
+      expect(mappings).toHaveLength(1);
+      const fn = resource('AWS::Lambda::Function', refOf(mappings[0]!.Properties.FunctionName)!);
+      expect(fn.Properties.Timeout).toBe(QUEUES[id].consumerTimeoutSeconds);
+      expect(resource('AWS::SQS::Queue', queueId(id)).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+        6 * fn.Properties.Timeout,
+      );
+    });
+
+    it('refuses plain-HTTP requests on every queue and DLQ', () => {
+      const policies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
+      for (const id of QUEUE_IDS.flatMap((q) => [queueId(q), dlqId(q)])) {
+        const enforcing = policies.filter(
+          (p) =>
+            p.Properties.Queues.some((q: unknown) => refOf(q) === id) &&
+            p.Properties.PolicyDocument.Statement.some(
+              (s: { Effect: string; Condition?: { Bool?: Record<string, string> } }) =>
+                s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+            ),
+        );
+        expect(enforcing, id).toHaveLength(1);
+      }
+    });
+  });
+
+  describe('Event-source mappings', () => {
+    it('one per queue, batches of ten, partial batch responses and a concurrency cap', () => {
+      const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
+      expect(mappings).toHaveLength(QUEUE_IDS.length);
+      for (const m of mappings) {
+        expect(m.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+        expect(m.Properties.BatchSize).toBe(10);
+        expect(m.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+      }
+    });
+  });
+
+  describe('Functions', () => {
+    it('creates the five entry points', () => {
+      template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
+      for (const name of FUNCTIONS) fnId(name);
+    });
+
+    it.each(FUNCTIONS)(
+      '%s: Node.js 24 on ARM64, traced, JSON logs to an encrypted group with retention',
+      (name) => {
+        const fn = resource('AWS::Lambda::Function', fnId(name)).Properties;
+        expect(fn.Runtime).toBe('nodejs24.x');
+        expect(fn.Architectures).toEqual(['arm64']);
+        expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+        expect(fn.LoggingConfig.LogFormat).toBe('JSON');
+        const group = resource('AWS::Logs::LogGroup', refOf(fn.LoggingConfig.LogGroup)!).Properties;
+        expect(group.LogGroupName).toBe(`/aws/lambda/${PREFIX}-${name}`);
+        expect(group.RetentionInDays).toBe(30);
+        expect(refOf(group.KmsKeyId)).toBeDefined();
+        expect(fn.Environment.Variables).toMatchObject({
+          PB_PREFIX: PREFIX,
+          PB_RULES_DIR: '/var/task/rules',
+          NODE_OPTIONS: '--enable-source-maps',
+        });
+      },
+    );
+
+    it('passes each function exactly the variables it uses', () => {
+      const shared = [
+        'PB_PREFIX',
+        'PB_RULES_DIR',
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'NODE_OPTIONS',
+      ];
+      const own: Record<FunctionName, string[]> = {
+        ingest: ['PB_QUEUE_URL_NOTIFICATIONS', 'PB_DIGEST_BUCKET', 'PB_PSEUDONYM_SECRET_ARN'],
+        backfill: ['PB_QUEUE_URL_NOTIFICATIONS', 'PB_DIGEST_BUCKET'],
+        notify: ['PB_NOTIFY_TOPIC_ARN'],
+        'review-api': [
+          'PB_QUEUE_URL_NOTIFICATIONS',
+          'PB_DIGEST_BUCKET',
+          'PB_PSEUDONYM_SECRET_ARN',
+          'PB_JWT_ISSUER',
+          'PB_JWT_AUDIENCE',
+        ],
+        tick: ['PB_QUEUE_URL_BACKFILL'],
+      };
+      for (const name of FUNCTIONS) {
+        const vars = Object.keys(
+          resource('AWS::Lambda::Function', fnId(name)).Properties.Environment.Variables,
+        );
+        expect(vars.sort(), name).toEqual([...shared, ...own[name]].sort());
+      }
+    });
+
+    it('queue URLs point at the queues of resources.ts', () => {
+      const env = (n: FunctionName) =>
+        resource('AWS::Lambda::Function', fnId(n)).Properties.Environment.Variables;
+      expect(refOf(env('ingest').PB_QUEUE_URL_NOTIFICATIONS)).toBe(queueId('notifications'));
+      expect(refOf(env('tick').PB_QUEUE_URL_BACKFILL)).toBe(queueId('backfill'));
+    });
+
+    it('function roles carry no AWS managed policy', () => {
+      for (const name of FUNCTIONS) {
+        const role = refOf(resource('AWS::Lambda::Function', fnId(name)).Properties.Role)!;
+        expect(resource('AWS::IAM::Role', role).Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+  });
+
+  describe('Least privilege', () => {
+    it('no function is allowed a service wildcard action (dynamodb:*, s3:*, kms:*, ...)', () => {
+      for (const name of FUNCTIONS) {
+        for (const s of roleStatements(template, fnId(name))) {
+          for (const a of s.actions) expect(a, `${name}: ${a}`).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
+        }
+      }
+    });
+
+    it('the only statement on Resource "*" is the X-Ray one that tracing needs', () => {
+      for (const name of FUNCTIONS) {
+        const star = roleStatements(template, fnId(name)).filter((s) => s.resources.includes('*'));
+        expect(star.flatMap((s) => s.actions).sort(), name).toEqual([
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ]);
+      }
+    });
+
+    it('notify cannot touch profiles, decisions or the ledger', () => {
+      for (const t of ['profiles', 'decisions', 'ledger'] as TableId[]) {
+        expect(actionsOn(template, fnId('notify'), tableId(t)), t).toEqual([]);
+      }
+    });
+
+    it('the ledger is append-only: no function may update or delete ledger entries', () => {
+      for (const name of FUNCTIONS) {
+        const actions = actionsOn(template, fnId(name), tableId('ledger'));
+        expect(actions, name).not.toContain('dynamodb:UpdateItem');
+        expect(actions, name).not.toContain('dynamodb:DeleteItem');
+        expect(actions, name).not.toContain('dynamodb:BatchWriteItem');
+      }
+      expect(actionsOn(template, fnId('ingest'), tableId('ledger'))).toContain('dynamodb:PutItem');
+    });
+
+    it('only the outbox and idempotency tables can be deleted from', () => {
+      for (const name of FUNCTIONS) {
+        for (const t of TABLE_IDS.filter((t) => t !== 'outbox' && t !== 'idempotency')) {
+          expect(actionsOn(template, fnId(name), tableId(t)), `${name} on ${t}`).not.toContain(
+            'dynamodb:DeleteItem',
+          );
+        }
+      }
+    });
+
+    it('tick reaches no table and only sends to the backfill queue', () => {
+      for (const t of TABLE_IDS) expect(actionsOn(template, fnId('tick'), tableId(t))).toEqual([]);
+      expect(actionsOn(template, fnId('tick'), queueId('backfill'))).toContain('sqs:SendMessage');
+      expect(actionsOn(template, fnId('tick'), queueId('notifications'))).toEqual([]);
+    });
+
+    it('only ingest and review-api may read the pseudonym key', () => {
+      const secret = Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'))[0]!;
+      for (const name of FUNCTIONS) {
+        const reads = actionsOn(template, fnId(name), secret).includes('secretsmanager:GetSecretValue');
+        expect(reads, name).toBe(name === 'ingest' || name === 'review-api');
+      }
+    });
+
+    it('digest writers may only put objects under digests/, never delete or change retention', () => {
+      const bucket = idBy('AWS::S3::Bucket', 'ObjectLockEnabled', true);
+      for (const name of FUNCTIONS) {
+        const actions = actionsOn(template, fnId(name), bucket);
+        expect(
+          actions.filter((a) => a !== 's3:PutObject'),
+          name,
+        ).toEqual([]);
+      }
+      const policy = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).find(
+        (p) => refOf(p.Properties.Bucket) === bucket,
+      )!;
+      const denies: Array<{ Action: string[]; Principal: { AWS: unknown } }> =
+        policy.Properties.PolicyDocument.Statement.filter(
+          (s: { Effect: string; Principal?: { AWS?: unknown } }) =>
+            s.Effect === 'Deny' && s.Principal?.AWS !== '*',
+        );
+      for (const name of FUNCTIONS) {
+        const role = refOf(resource('AWS::Lambda::Function', fnId(name)).Properties.Role)!;
+        const denied = denies
+          .filter((d) => referencedIds(d.Principal.AWS).includes(role))
+          .flatMap((d) => d.Action);
+        const writes = actionsOn(template, fnId(name), bucket).length > 0;
+        if (writes) {
+          expect(denied, name).toEqual(
+            expect.arrayContaining([
+              's3:DeleteObjectVersion',
+              's3:PutObjectRetention',
+              's3:BypassGovernanceRetention',
+            ]),
+          );
+        }
+      }
+    });
+  });
+
+  describe('Review API', () => {
+    it('routes every review path to the review function behind the JWT authoriser', () => {
+      const routes = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route'));
+      expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(
+        REVIEW_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
+      );
+      const authorizer = Object.keys(resourcesOf(template, 'AWS::ApiGatewayV2::Authorizer'))[0];
+      for (const r of routes) {
+        expect(r.Properties.AuthorizationType).toBe('JWT');
+        expect(refOf(r.Properties.AuthorizerId)).toBe(authorizer);
+      }
+    });
+
+    it('checks Cognito tokens of its own app client', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: {
+          Audience: [{ Ref: Match.stringLikeRegexp('Client') }],
+          Issuer: Match.objectLike({
+            'Fn::Join': Match.arrayWith([Match.arrayWith(['https://cognito-idp.'])]),
+          }),
+        },
+      });
+    });
+
+    it('logs every request to a log group with retention, and throttles', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+        DefaultRouteSettings: {
+          ThrottlingBurstLimit: Match.anyValue(),
+          ThrottlingRateLimit: Match.anyValue(),
+        },
+      });
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: `/aws/apigateway/${PREFIX}-review`,
+        RetentionInDays: 30,
+      });
+    });
+
+    it('has a user pool with MFA, no self sign-up, and the reviewer, auditor and citizen groups', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPool', {
+        MfaConfiguration: 'ON',
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      });
+      for (const g of REVIEW_GROUPS)
+        template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: g });
+    });
+  });
+
+  describe('Schedule', () => {
+    it('invokes tick at 00:00 Asia/Shanghai on the 1st of every month', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'cron(0 0 1 * ? *)',
+        ScheduleExpressionTimezone: 'Asia/Shanghai',
+        State: 'ENABLED',
+        Target: { Arn: { 'Fn::GetAtt': [fnId('tick'), 'Arn'] }, RoleArn: Match.anyValue() },
+      });
+    });
+  });
+
+  describe('Ledger digests', () => {
+    it('are kept in a versioned, KMS-encrypted, private, logged bucket with Object Lock', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: Match.anyValue() } },
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({
+              ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }),
+            }),
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      });
+    });
+
+    it('every bucket refuses plain HTTP', () => {
+      for (const p of Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy'))) {
+        expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+      }
+      template.resourceCountIs(
+        'AWS::S3::BucketPolicy',
+        Object.keys(resourcesOf(template, 'AWS::S3::Bucket')).length,
+      );
+    });
+  });
+
+  describe('Keys and secrets', () => {
+    it('every KMS key rotates', () => {
+      const keys = Object.values(resourcesOf(template, 'AWS::KMS::Key'));
+      expect(keys.length).toBeGreaterThanOrEqual(3);
+      for (const k of keys) expect(k.Properties.EnableKeyRotation).toBe(true);
+    });
+
+    it('the pseudonym key is 64 generated hex characters, encrypted with a customer key and retained', () => {
+      template.hasResource('AWS::SecretsManager::Secret', {
+        DeletionPolicy: 'Retain',
+        Properties: Match.objectLike({
+          KmsKeyId: Match.anyValue(),
+          GenerateSecretString: Match.objectLike({
+            PasswordLength: 64,
+            ExcludePunctuation: true,
+            ExcludeUppercase: true,
+            ExcludeCharacters: 'ghijklmnopqrstuvwxyz',
+          }),
+        }),
+      });
+    });
+
+    it('topics are KMS-encrypted and refuse plain HTTP', () => {
+      const topics = resourcesOf(template, 'AWS::SNS::Topic');
+      expect(Object.keys(topics).sort()).toHaveLength(2);
+      for (const t of Object.values(topics)) expect(refOf(t.Properties.KmsMasterKeyId)).toBeDefined();
+      for (const p of Object.values(resourcesOf(template, 'AWS::SNS::TopicPolicy'))) {
+        expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+      }
+    });
+  });
+
+  describe('Alarms', () => {
+    const alarmsOn = (metric: string, dimension: string, value: string) =>
+      Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
+        (a) =>
+          a.Properties.MetricName === metric &&
+          a.Properties.Dimensions.some(
+            (d: { Name: string; Value: unknown }) => d.Name === dimension && refOf(d.Value) === value,
+          ),
+      );
+
+    it.each(QUEUE_IDS)('%s: DLQ depth above zero and oldest message older than the retry budget', (id) => {
+      const depth = alarmsOn('ApproximateNumberOfMessagesVisible', 'QueueName', dlqId(id));
+      expect(depth).toHaveLength(1);
+      expect(depth[0]!.Properties.Threshold).toBe(0);
+      const age = alarmsOn('ApproximateAgeOfOldestMessage', 'QueueName', queueId(id));
+      expect(age).toHaveLength(1);
+      expect(age[0]!.Properties.Threshold).toBe(
+        QUEUES[id].maxReceiveCount * visibilityTimeoutSeconds(QUEUES[id]),
+      );
+    });
+
+    it.each(FUNCTIONS)('%s: any error raises an alarm', (name) => {
+      expect(alarmsOn('Errors', 'FunctionName', fnId(name))).toHaveLength(1);
+    });
+
+    it('every alarm notifies the encrypted alarm topic on alarm and on recovery', () => {
+      const topic = idBy('AWS::SNS::Topic', 'TopicName', `${PREFIX}-alarms`);
+      for (const a of Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'))) {
+        expect(a.Properties.AlarmActions.map(refOf)).toEqual([topic]);
+        expect(a.Properties.OKActions.map(refOf)).toEqual([topic]);
+      }
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    it('reports no unacknowledged error or warning', () => {
+      expect(nagFindings(synth.app)).toEqual([]);
+    });
+
+    it('gives every acknowledgement a reason, next to the construct it concerns', () => {
+      const acks = acknowledgements(synth.app);
+      expect(acks.length).toBeGreaterThan(0);
+      for (const a of acks) {
+        expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(40);
+        // Acknowledged on a resource, never on the stack or app as a whole.
+        expect(a.path.split('/').length, `${a.path} ${a.id}`).toBeGreaterThan(1);
+      }
+    });
+
+    it('leaves no error annotation on the stack', () => {
+      Annotations.fromStack(synth.stack).hasNoError('*', Match.anyValue());
+    });
+  });
+
+  describe('Settings', () => {
+    it('is environment-agnostic without an account, so synth needs no credentials', () => {
+      expect(synth.stack.account).toMatch(/Token|AWS::AccountId|\$\{/);
+    });
+  });
+});
