@@ -53,10 +53,10 @@ export const generate: Command = async (args, io) => {
     }
   }
   if (chunk.length > 0) await write(`${chunk.join('\n')}\n`);
+  io.progress('');
   if (values.out !== undefined && sink) {
     sink.end();
     await once(sink, 'finish');
-    io.progress('');
     io.err(`wrote ${lines} events to ${values.out}`);
   }
   return 0;
