@@ -1,6 +1,139 @@
-import { CommandFailed, type Command } from '../io.ts';
+import { createReadStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../../config.ts';
+import { checkFactValues } from '../../domain/facts/catalogue.ts';
+import {
+  createReferenceEvaluator,
+  type Evaluation,
+  type Evaluator,
+  loadPolicySet,
+  parsePeriod,
+  type PolicySet,
+} from '../../domain/rules/index.ts';
+import type { SubjectKind } from '../../domain/types.ts';
+import { type Command, CommandFailed, parseOptions, required, UsageError } from '../io.ts';
 
-/** Not built yet. */
-export const evaluate: Command = async () => {
-  throw new CommandFailed('not implemented yet');
+/** Evaluators `--engine` can pick. The compiled one plugs in here behind the same `Evaluator` port. */
+const ENGINES: Record<string, (set: PolicySet) => Evaluator> = {
+  reference: createReferenceEvaluator,
+  compiled: () => {
+    throw new UsageError('compiled engine not available yet (use --engine reference)');
+  },
+};
+
+/** One output line, keys in the order cli.md fixes. */
+export function evaluationLine(e: Evaluation, explain = false): string {
+  const line: Record<string, unknown> = {
+    subject: e.subject,
+    policy: e.policy,
+    period: e.period,
+    outcome: e.outcome,
+    amount: e.amount,
+    reasons: e.reasons,
+  };
+  if (explain) line.explanation = e.explanation;
+  return JSON.stringify(line);
+}
+
+/** Why an input line is not a profile `{"subject","kind","facts"}`, or the profile. */
+export function parseProfileLine(
+  text: string,
+):
+  | { ok: true; subject: string; kind: SubjectKind; facts: Record<string, unknown> }
+  | { ok: false; error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `not valid JSON (${(e as Error).message.split('\n')[0]})` };
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return { ok: false, error: 'must be a JSON object {"subject", "kind", "facts"}' };
+  const o = v as Record<string, unknown>;
+  const extra = Object.keys(o).filter((k) => !['subject', 'kind', 'facts'].includes(k));
+  if (extra.length) return { ok: false, error: `unknown key ${extra.map((k) => `"${k}"`).join(', ')}` };
+  if (typeof o.subject !== 'string' || o.subject === '')
+    return { ok: false, error: '"subject" must be a non-empty string' };
+  if (o.kind !== 'person' && o.kind !== 'enterprise')
+    return { ok: false, error: '"kind" must be "person" or "enterprise"' };
+  if (o.facts === null || typeof o.facts !== 'object' || Array.isArray(o.facts))
+    return { ok: false, error: '"facts" must be an object' };
+  const facts = o.facts as Record<string, unknown>;
+  const problems = checkFactValues(o.kind, facts);
+  if (problems.length) return { ok: false, error: problems.join('; ') };
+  return { ok: true, subject: o.subject, kind: o.kind, facts };
+}
+
+/**
+ * `pb evaluate --profiles <file.jsonl> --period <P> [--policy <id>] [--engine reference|compiled] [--explain]`:
+ * one JSON line per (subject, policy). A bad input line is reported on stderr with its number and
+ * skipped; the command then exits 1 after processing the rest.
+ */
+export const evaluate: Command = async (args, io) => {
+  const { values } = parseOptions(args, {
+    profiles: { type: 'string' },
+    period: { type: 'string' },
+    policy: { type: 'string' },
+    engine: { type: 'string', default: 'reference' },
+    explain: { type: 'boolean', default: false },
+    rules: { type: 'string' },
+  });
+  const file = required(values.profiles, 'profiles');
+  const periodText = required(values.period, 'period');
+  const period = parsePeriod(periodText);
+  if (!period)
+    throw new UsageError(`invalid --period '${periodText}': use YYYY (e.g. 2025) or YYYY-MM (e.g. 2025-03)`);
+  const engineName = values.engine ?? 'reference';
+  const make = ENGINES[engineName];
+  if (!make) throw new UsageError(`unknown --engine '${engineName}' (reference or compiled)`);
+
+  const rulesDir = values.rules ?? loadConfig().rulesDir;
+  let set: PolicySet;
+  try {
+    set = loadPolicySet(rulesDir);
+  } catch (e) {
+    const first = (e as Error).message.split('\n')[0];
+    throw new CommandFailed(
+      `the rules in ${rulesDir} are invalid (${first}); run 'pb rules validate' for every problem`,
+    );
+  }
+  if (values.policy !== undefined) {
+    const p = set.policies.find((x) => x.id === values.policy);
+    if (!p)
+      throw new UsageError(
+        `unknown --policy '${values.policy}' (known: ${set.policies.map((x) => x.id).join(', ')})`,
+      );
+    if (p.periodUnit !== period.unit) {
+      throw new UsageError(
+        `policy ${p.id} is decided per ${p.periodUnit}: give --period ${p.periodUnit === 'year' ? 'YYYY' : 'YYYY-MM'}`,
+      );
+    }
+  }
+  const evaluator = make(set);
+  if (!existsSync(file)) throw new CommandFailed(`cannot read --profiles ${file}: no such file`);
+
+  const lines = createInterface({
+    input: createReadStream(file, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  let n = 0;
+  let bad = 0;
+  for await (const raw of lines) {
+    n += 1;
+    if (raw.trim() === '') continue;
+    const parsed = parseProfileLine(raw);
+    if (!parsed.ok) {
+      bad += 1;
+      io.err(`${file}:${n}: ${parsed.error}`);
+      continue;
+    }
+    const opts = values.policy !== undefined ? { policy: values.policy } : {};
+    for (const e of await evaluator.evaluate(parsed, periodText, opts))
+      io.out(evaluationLine(e, values.explain));
+  }
+  if (bad)
+    throw new CommandFailed(
+      `${bad} of ${n} input lines were not valid profiles (see above); the others were evaluated`,
+    );
+  return 0;
 };

@@ -1,11 +1,33 @@
-import { CommandFailed, type Command } from '../io.ts';
+import { type Command, parseOptions } from '../io.ts';
+import { readRulesDir, runRuleTests } from '../../domain/rules/index.ts';
 
-/** Not built yet. */
-export const validate: Command = async () => {
-  throw new CommandFailed('not implemented yet');
+/**
+ * `pb rules validate [--dir rules]`: one line per problem (`rules/<file>: <json-path>: <message>`)
+ * and exit 1, or a one-line summary and exit 0.
+ */
+export const validate: Command = async (args, io) => {
+  const { values } = parseOptions(args, { dir: { type: 'string', default: 'rules' } });
+  const dir = values.dir ?? 'rules';
+  const content = readRulesDir(dir);
+  for (const p of content.problems) io.out(p.text);
+  if (content.problems.length) {
+    io.err(`${content.problems.length} problem${content.problems.length === 1 ? '' : 's'} in ${dir}`);
+    return 1;
+  }
+  const cases = [...content.tests.values()].reduce((n, t) => n + t.cases.length, 0);
+  io.out(`${content.policies.length} policies, ${content.params.size} parameters, ${cases} test cases: ok`);
+  return 0;
 };
 
-/** Not built yet. */
-export const test: Command = async () => {
-  throw new CommandFailed('not implemented yet');
+/**
+ * `pb rules test [--dir rules]`: runs every `<policy>.test.json` against the reference evaluator;
+ * one line per failure with its difference; the last line is exactly `N passed, N failed`.
+ */
+export const test: Command = async (args, io) => {
+  const { values } = parseOptions(args, { dir: { type: 'string', default: 'rules' } });
+  const report = await runRuleTests(values.dir ?? 'rules');
+  for (const p of report.problems) io.out(p.text);
+  for (const f of report.failures) io.out(`FAIL ${f.file} [${f.index}] ${f.name}: ${f.diff.join('; ')}`);
+  io.out(`${report.passed} passed, ${report.failed} failed`);
+  return report.failed > 0 || report.problems.length > 0 ? 1 : 0;
 };

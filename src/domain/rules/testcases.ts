@@ -1,0 +1,75 @@
+/**
+ * Runs the test cases that sit beside the rule files (`rules/<policy>.test.json`), so policy staff
+ * can add a case as data and see it checked by `pb rules test`.
+ */
+import type { Outcome } from '../types.ts';
+import type { Evaluator } from './evaluation.ts';
+import type { RuleTestCase } from './model.ts';
+import type { PolicySet } from './policy-set.ts';
+import { createReferenceEvaluator } from './reference.ts';
+import { type Problem, readRulesDir } from './validate.ts';
+
+/** One failed case with a readable difference. */
+export interface RuleTestFailure {
+  file: string;
+  index: number;
+  name: string;
+  expected: RuleTestCase['expected'];
+  actual: { outcome: Outcome | null; amount: number | null; reasons: string[] };
+  /** `field: expected X, got Y` parts. */
+  diff: string[];
+}
+
+/** The result of running every test file of a rules directory. */
+export interface RuleTestReport {
+  passed: number;
+  failed: number;
+  failures: RuleTestFailure[];
+  /** Problems that stopped the directory from loading (then nothing ran). */
+  problems: Problem[];
+}
+
+/** Runs every `*.test.json` of a rules directory against an evaluator (the reference one by default). */
+export async function runRuleTests(
+  dir: string,
+  makeEvaluator: (set: PolicySet) => Evaluator = createReferenceEvaluator,
+): Promise<RuleTestReport> {
+  const content = readRulesDir(dir);
+  const report: RuleTestReport = { passed: 0, failed: 0, failures: [], problems: content.problems };
+  if (content.problems.length) return report;
+  const evaluator = makeEvaluator({
+    policies: content.policies,
+    params: content.params,
+    contentHash: content.contentHash,
+  });
+  for (const [policy, { file, cases }] of [...content.tests].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [index, c] of cases.entries()) {
+      const [e] = await evaluator.evaluate(
+        { subject: c.subject ?? `test-${index}`, kind: c.kind, facts: c.facts },
+        c.period,
+        { policy },
+      );
+      const actual = e
+        ? { outcome: e.outcome, amount: e.amount, reasons: e.reasons }
+        : { outcome: null, amount: null, reasons: [] };
+      const diff: string[] = [];
+      if (!e) diff.push(`no evaluation: policy ${policy} does not apply to a ${c.kind} for ${c.period}`);
+      else {
+        if (actual.outcome !== c.expected.outcome)
+          diff.push(`outcome: expected ${c.expected.outcome}, got ${actual.outcome}`);
+        if (actual.amount !== c.expected.amount)
+          diff.push(`amount: expected ${c.expected.amount}, got ${actual.amount}`);
+        if (c.expected.reasons && JSON.stringify(c.expected.reasons) !== JSON.stringify(actual.reasons)) {
+          diff.push(
+            `reasons: expected ${JSON.stringify(c.expected.reasons)}, got ${JSON.stringify(actual.reasons)}`,
+          );
+        }
+      }
+      if (diff.length) {
+        report.failed += 1;
+        report.failures.push({ file, index, name: c.name, expected: c.expected, actual, diff });
+      } else report.passed += 1;
+    }
+  }
+  return report;
+}

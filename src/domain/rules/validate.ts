@@ -1,0 +1,728 @@
+/**
+ * Reads and checks a rules directory: rule files, parameter files and test cases. Every problem is
+ * one line `rules/<file>: <json-path>: <message>` so policy staff can fix it without reading code.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import canonicalize from 'canonicalize';
+import type { z } from 'zod';
+import { factDefinition } from '../facts/catalogue.ts';
+import { derivedFact, ELIGIBLE_FOR_PREFIX, isCalendarDate, isRatio, parsePeriod } from '../facts/derived.ts';
+import type { SubjectKind } from '../types.ts';
+import {
+  type AmountSpec,
+  type ConditionNode,
+  OPERATORS,
+  type Parameter,
+  ParamFileSchema,
+  type Policy,
+  PolicyFileSchema,
+  type RuleTestCase,
+  TestFileSchema,
+} from './model.ts';
+import { datedValueProblems, valueInForce } from './params.ts';
+
+/** One problem found in a rules directory. `text` is the rendered line. */
+export interface Problem {
+  /** File name relative to the rules directory, e.g. `elderly-allowance.json`, `params/elderly.json`. */
+  file: string;
+  /** JSON path inside the file, e.g. `$.conditions.all[2].operator`. */
+  path: string;
+  message: string;
+  /** `<dir>/<file>: <path>: <message>`, `<dir>` as the directory was given (relative to the working directory). */
+  text: string;
+}
+
+/** Everything read from a rules directory, with the problems found. */
+export interface RulesDirContent {
+  problems: Problem[];
+  policies: Policy[];
+  params: Map<string, Parameter>;
+  /** Test cases by policy id. */
+  tests: Map<string, { file: string; cases: RuleTestCase[] }>;
+  /** sha256 (hex) over the canonical JSON of every rule and parameter file. */
+  contentHash: string;
+}
+
+type Seg = string | number;
+
+/** Renders a path as JSONPath: `$.a.b[0]["zh-CN"]`. */
+export function jsonPath(segs: readonly Seg[]): string {
+  return `$${segs
+    .map((s) =>
+      typeof s === 'number'
+        ? `[${s}]`
+        : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s)
+          ? `.${s}`
+          : `[${JSON.stringify(s)}]`,
+    )
+    .join('')}`;
+}
+
+/** How the rules directory is named in problem lines: relative to the working directory when inside it. */
+export function dirLabel(dir: string): string {
+  const rel = relative(process.cwd(), resolve(dir));
+  if (rel === '') return '.';
+  return rel.startsWith('..') || isAbsolute(rel) ? resolve(dir) : rel.split('\\').join('/');
+}
+
+/** Dotted property names only: json-rules-engine's default JSONPath resolver had an RCE (CVE-2024-21534). */
+export const SAFE_PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+/** Path segments that would reach the prototype chain. */
+export const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Reason names a condition may not take (the evaluator reserves them). */
+const RESERVED_REASON = /^(missing-fact:|missing-parameter:|outside-effective-period$)/;
+const REASON_NAME = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** Reads, parses and checks every file of a rules directory. Never throws for bad content. */
+export function readRulesDir(dir: string): RulesDirContent {
+  const label = dirLabel(dir);
+  const problems: Problem[] = [];
+  const report = (file: string, segs: readonly Seg[] | string, message: string): void => {
+    const path = typeof segs === 'string' ? segs : jsonPath(segs);
+    problems.push({ file, path, message, text: `${label}/${file}: ${path}: ${message}` });
+  };
+  const out: RulesDirContent = {
+    problems,
+    policies: [],
+    params: new Map(),
+    tests: new Map(),
+    contentHash: '',
+  };
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    report('', '$', `rules directory ${dir} does not exist`);
+    return out;
+  }
+
+  const hashed: Record<string, unknown> = {};
+  const readJson = (file: string): { ok: true; json: unknown } | { ok: false } => {
+    try {
+      const json: unknown = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      return { ok: true, json };
+    } catch (e) {
+      report(file, '$', `not valid JSON: ${(e as Error).message.split('\n')[0]}`);
+      return { ok: false };
+    }
+  };
+  const zodProblems = (file: string, error: z.ZodError): void => {
+    for (const issue of error.issues) {
+      const segs = issue.path.filter((s): s is Seg => typeof s !== 'symbol');
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) report(file, [...segs, k], 'unknown key (not part of the file format)');
+      } else if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+        report(file, segs, 'is required');
+      } else {
+        report(file, segs, issue.message);
+      }
+    }
+  };
+
+  // Parameters first: rule checks refer to them.
+  const paramsDir = join(dir, 'params');
+  const paramFiles = existsSync(paramsDir)
+    ? readdirSync(paramsDir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => `params/${f}`)
+    : [];
+  for (const file of paramFiles) {
+    const r = readJson(file);
+    if (!r.ok) continue;
+    hashed[file] = r.json;
+    const parsed = ParamFileSchema.safeParse(r.json);
+    if (!parsed.success) {
+      zodProblems(file, parsed.error);
+      continue;
+    }
+    parsed.data.parameters.forEach((p, i) => {
+      const base: Seg[] = ['parameters', i];
+      const prior = out.params.get(p.name);
+      if (prior) {
+        report(file, [...base, 'name'], `parameter ${p.name} is already defined in ${prior.file}`);
+        return;
+      }
+      let ok = true;
+      p.values.forEach((v, j) => {
+        if (!isCalendarDate(v.from)) {
+          report(file, [...base, 'values', j, 'from'], `'${v.from}' is not a calendar date YYYY-MM-DD`);
+          ok = false;
+        }
+        if (v.to !== undefined && !isCalendarDate(v.to)) {
+          report(file, [...base, 'values', j, 'to'], `'${v.to}' is not a calendar date YYYY-MM-DD`);
+          ok = false;
+        }
+      });
+      const kinds = new Set(p.values.map((v) => (typeof v.value === 'object' ? 'ratio' : typeof v.value)));
+      if (kinds.size > 1) {
+        report(
+          file,
+          [...base, 'values'],
+          `values mix types (${[...kinds].join(', ')}): every dated value must have the same type`,
+        );
+        ok = false;
+      }
+      if (ok) {
+        for (const d of datedValueProblems(p.values)) report(file, [...base, 'values', d.index], d.message);
+      }
+      out.params.set(p.name, { ...p, file });
+    });
+  }
+
+  const entries = readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && statSync(join(dir, f)).isFile())
+    .sort();
+  const ruleFiles = entries.filter((f) => !f.endsWith('.test.json'));
+  const testFiles = entries.filter((f) => f.endsWith('.test.json'));
+
+  const seen = new Map<string, string>();
+  const eligibleForRefs: Array<{ file: string; segs: Seg[]; from: string; to: string }> = [];
+  for (const file of ruleFiles) {
+    const r = readJson(file);
+    if (!r.ok) continue;
+    hashed[file] = r.json;
+    const parsed = PolicyFileSchema.safeParse(r.json);
+    if (!parsed.success) {
+      zodProblems(file, parsed.error);
+      continue;
+    }
+    const p = parsed.data;
+    const before = problems.length;
+    if (file !== `${p.id}.json`)
+      report(file, ['id'], `id ${p.id} does not match the file name (expected ${p.id}.json)`);
+    const dup = seen.get(p.id);
+    if (dup) report(file, ['id'], `policy ${p.id} is already defined in ${dup}`);
+    seen.set(p.id, file);
+
+    // Effective window in the form of the period unit, from <= to.
+    const fromP = parsePeriod(p.effective.from);
+    if (!fromP || fromP.unit !== p.periodUnit) {
+      report(
+        file,
+        ['effective', 'from'],
+        `'${p.effective.from}' is not a ${p.periodUnit} period (${p.periodUnit === 'year' ? 'YYYY' : 'YYYY-MM'})`,
+      );
+    }
+    if (p.effective.to !== undefined) {
+      const toP = parsePeriod(p.effective.to);
+      if (!toP || toP.unit !== p.periodUnit) {
+        report(
+          file,
+          ['effective', 'to'],
+          `'${p.effective.to}' is not a ${p.periodUnit} period (${p.periodUnit === 'year' ? 'YYYY' : 'YYYY-MM'})`,
+        );
+      } else if (fromP && p.effective.to < p.effective.from) {
+        report(file, ['effective'], `window ends (${p.effective.to}) before it starts (${p.effective.from})`);
+      }
+    }
+
+    const ctx: CheckContext = {
+      file,
+      kind: p.subjectKind,
+      report,
+      params: out.params,
+      names: new Set(),
+      usedParams: new Map(),
+      eligibleFor: [],
+    };
+    checkNode(ctx, p.conditions, ['conditions'], true);
+    checkAmount(ctx, p.amount, ['amount']);
+    if (p.notification.recipients === 'guardians' && p.subjectKind !== 'person') {
+      report(file, ['notification', 'recipients'], 'only persons have guardians');
+    }
+    // Every parameter used must be in force when the window opens, or the first period cannot be decided.
+    if (fromP) {
+      for (const [name, segs] of ctx.usedParams) {
+        const param = out.params.get(name);
+        if (param && !valueInForce(param, fromP.start)) {
+          report(
+            file,
+            segs,
+            `parameter ${name} has no value in force on ${fromP.start}, when the effective window opens`,
+          );
+        }
+      }
+    }
+    for (const ref of ctx.eligibleFor)
+      eligibleForRefs.push({ file, segs: ref.segs, from: p.id, to: ref.policy });
+
+    if (problems.length === before) {
+      out.policies.push({
+        ...(p as Omit<Policy, 'version' | 'file' | 'contentHash' | 'conditions' | 'amount'>),
+        version: String(p.version),
+        conditions: p.conditions as ConditionNode,
+        amount: p.amount as AmountSpec,
+        file,
+        contentHash: sha256(canonicalize(r.json) ?? ''),
+      });
+    }
+  }
+
+  // eligibleFor:<policy> must name a policy of the same subject kind and period unit, without cycles.
+  const byId = new Map(out.policies.map((p) => [p.id, p]));
+  const edges = new Map<string, string[]>();
+  for (const ref of eligibleForRefs) {
+    const from = byId.get(ref.from);
+    const to = byId.get(ref.to);
+    if (!to) {
+      if (!seen.has(ref.to))
+        report(ref.file, ref.segs, `fact ${ELIGIBLE_FOR_PREFIX}${ref.to} names no policy in this directory`);
+      continue;
+    }
+    if (from && (to.subjectKind !== from.subjectKind || to.periodUnit !== from.periodUnit)) {
+      report(
+        ref.file,
+        ref.segs,
+        `policy ${ref.to} decides ${to.subjectKind}s per ${to.periodUnit}; ${ref.from} decides ${from.subjectKind}s per ${from.periodUnit}`,
+      );
+    }
+    edges.set(ref.from, [...(edges.get(ref.from) ?? []), ref.to]);
+  }
+  const cyclic = (start: string): boolean => {
+    const stack = [...(edges.get(start) ?? [])];
+    const visited = new Set<string>();
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n === start) return true;
+      if (visited.has(n)) continue;
+      visited.add(n);
+      stack.push(...(edges.get(n) ?? []));
+    }
+    return false;
+  };
+  for (const ref of eligibleForRefs) {
+    if (ref.from === ref.to || cyclic(ref.from)) {
+      report(
+        ref.file,
+        ref.segs,
+        `policy ${ref.from} depends on itself through ${ELIGIBLE_FOR_PREFIX}${ref.to}`,
+      );
+    }
+  }
+
+  for (const file of testFiles) {
+    const r = readJson(file);
+    if (!r.ok) continue;
+    const id = file.slice(0, -'.test.json'.length);
+    const policy = byId.get(id);
+    if (!policy && !seen.has(id))
+      report(file, '$', `test cases for policy ${id}, but there is no ${id}.json`);
+    const parsed = TestFileSchema.safeParse(r.json);
+    if (!parsed.success) {
+      zodProblems(file, parsed.error);
+      continue;
+    }
+    parsed.data.forEach((c, i) => {
+      const period = parsePeriod(c.period);
+      if (!period) report(file, [i, 'period'], `'${c.period}' is not a period YYYY or YYYY-MM`);
+      else if (policy && period.unit !== policy.periodUnit) {
+        report(
+          file,
+          [i, 'period'],
+          `policy ${id} is decided per ${policy.periodUnit}, not per ${period.unit}`,
+        );
+      }
+      if (policy && c.kind !== policy.subjectKind)
+        report(file, [i, 'kind'], `policy ${id} applies to ${policy.subjectKind}s`);
+      if (c.expected.outcome === 'eligible' && c.expected.amount === null) {
+        report(file, [i, 'expected', 'amount'], 'an eligible case needs an amount');
+      }
+      if (c.expected.outcome === 'not-eligible' && c.expected.amount !== null) {
+        report(file, [i, 'expected', 'amount'], 'a not-eligible case has amount null');
+      }
+    });
+    out.tests.set(id, { file, cases: parsed.data as RuleTestCase[] });
+  }
+
+  out.policies.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  out.contentHash = sha256(canonicalize(hashed) ?? '');
+  return out;
+}
+
+/** Checks a rules directory; an empty list means every file is valid. */
+export function validateRulesDir(dir: string): Problem[] {
+  return readRulesDir(dir).problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface CheckContext {
+  file: string;
+  kind: SubjectKind;
+  report: (file: string, segs: readonly Seg[], message: string) => void;
+  params: ReadonlyMap<string, Parameter>;
+  names: Set<string>;
+  usedParams: Map<string, Seg[]>;
+  eligibleFor: Array<{ policy: string; segs: Seg[] }>;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+const isParamRef = (v: unknown): v is { param: string } =>
+  isObj(v) && Object.keys(v).length === 1 && typeof v.param === 'string';
+
+function unknownKeys(
+  ctx: CheckContext,
+  node: Record<string, unknown>,
+  segs: Seg[],
+  allowed: readonly string[],
+): void {
+  for (const k of Object.keys(node)) {
+    if (!allowed.includes(k)) ctx.report(ctx.file, [...segs, k], 'unknown key (not part of the rule format)');
+  }
+}
+
+type ParamType = 'integer' | 'string' | 'ratio';
+
+/** Checks a parameter reference exists and holds values of the wanted type. */
+function checkParamRef(ctx: CheckContext, ref: { param: string }, segs: Seg[], want: ParamType): void {
+  const p = ctx.params.get(ref.param);
+  if (!p) {
+    ctx.report(
+      ctx.file,
+      [...segs, 'param'],
+      `unknown parameter '${ref.param}' (not defined in params/*.json)`,
+    );
+    return;
+  }
+  if (!ctx.usedParams.has(ref.param)) ctx.usedParams.set(ref.param, [...segs, 'param']);
+  const fits = p.values.every((v) =>
+    want === 'ratio'
+      ? isRatio(v.value)
+      : want === 'integer'
+        ? Number.isSafeInteger(v.value)
+        : typeof v.value === 'string',
+  );
+  if (!fits)
+    ctx.report(
+      ctx.file,
+      [...segs, 'param'],
+      `parameter ${ref.param} must hold ${want === 'integer' ? 'whole numbers' : `${want} values`}`,
+    );
+}
+
+function checkNumberOrParam(
+  ctx: CheckContext,
+  v: unknown,
+  segs: Seg[],
+  want: 'integer' | 'ratio' = 'integer',
+): void {
+  if (isParamRef(v)) checkParamRef(ctx, v, segs, want);
+  else if (want === 'integer' && !Number.isSafeInteger(v))
+    ctx.report(ctx.file, segs, 'must be a whole number or {"param": "<name>"}');
+  else if (want === 'ratio' && !isRatio(v))
+    ctx.report(ctx.file, segs, 'must be {"numerator": n, "denominator": d} or {"param": "<name>"}');
+}
+
+/** What a fact name refers to, for a subject kind; a message when it refers to nothing usable. */
+function resolveFact(
+  ctx: CheckContext,
+  name: unknown,
+  segs: Seg[],
+): { kind: 'base' | 'derived' | 'eligibleFor'; name: string } | undefined {
+  if (typeof name !== 'string' || name === '') {
+    ctx.report(ctx.file, segs, 'must name a fact');
+    return undefined;
+  }
+  if (name.startsWith(ELIGIBLE_FOR_PREFIX)) {
+    const policy = name.slice(ELIGIBLE_FOR_PREFIX.length);
+    ctx.eligibleFor.push({ policy, segs });
+    return { kind: 'eligibleFor', name };
+  }
+  const base = factDefinition(name);
+  const derived = derivedFact(name);
+  const k = base?.subjectKind ?? derived?.subjectKind;
+  if (!k) {
+    ctx.report(
+      ctx.file,
+      segs,
+      `unknown fact '${name}' (not in the fact catalogue of benefits.md nor a derived fact)`,
+    );
+    return undefined;
+  }
+  if (k !== ctx.kind) {
+    ctx.report(ctx.file, segs, `fact ${name} describes ${k}s; this policy decides for ${ctx.kind}s`);
+    return undefined;
+  }
+  return { kind: base ? 'base' : 'derived', name };
+}
+
+const BOOLEAN_KEYS = ['all', 'any', 'not'] as const;
+const COMPARE = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
+
+function checkNode(ctx: CheckContext, node: unknown, segs: Seg[], root = false): void {
+  if (!isObj(node)) {
+    ctx.report(
+      ctx.file,
+      segs,
+      root ? 'is required: an {"all": [...]} or {"any": [...]} condition tree' : 'must be a condition object',
+    );
+    return;
+  }
+  const bool = BOOLEAN_KEYS.filter((k) => Object.hasOwn(node, k));
+  if (bool.length > 1) {
+    ctx.report(ctx.file, segs, `has both ${bool.join(' and ')}: one boolean operator per node`);
+    return;
+  }
+  if (root && bool.length === 0) {
+    ctx.report(ctx.file, segs, 'must be an {"all": [...]} or {"any": [...]} condition tree');
+    return;
+  }
+  if (node.name !== undefined) checkReasonName(ctx, node.name, [...segs, 'name']);
+  const b = bool[0];
+  if (b) {
+    unknownKeys(ctx, node, segs, [b, 'name', 'description']);
+    if (b === 'not') {
+      if (node.name === undefined)
+        ctx.report(
+          ctx.file,
+          [...segs, 'name'],
+          'is required: the reason reported when the not-condition fails',
+        );
+      checkNode(ctx, node.not, [...segs, 'not']);
+      return;
+    }
+    const kids = node[b];
+    if (!Array.isArray(kids) || kids.length === 0) {
+      ctx.report(ctx.file, [...segs, b], 'must be a non-empty array of conditions');
+      return;
+    }
+    kids.forEach((k, i) => {
+      checkNode(ctx, k, [...segs, b, i]);
+    });
+    return;
+  }
+  if (Object.hasOwn(node, 'condition')) {
+    ctx.report(
+      ctx.file,
+      [...segs, 'condition'],
+      'shared condition references are not supported: write the condition out',
+    );
+    return;
+  }
+  unknownKeys(ctx, node, segs, ['name', 'fact', 'operator', 'value', 'path', 'params', 'description']);
+  if (node.name === undefined)
+    ctx.report(ctx.file, [...segs, 'name'], 'is required: the reason reported when the condition fails');
+  const fact = resolveFact(ctx, node.fact, [...segs, 'fact']);
+  const op = node.operator;
+  if (typeof op !== 'string' || !(OPERATORS as readonly string[]).includes(op)) {
+    ctx.report(
+      ctx.file,
+      [...segs, 'operator'],
+      `unknown operator '${String(op)}' (allowed: ${OPERATORS.join(', ')})`,
+    );
+  }
+  if (!Object.hasOwn(node, 'value')) ctx.report(ctx.file, [...segs, 'value'], 'is required');
+  else
+    checkValue(
+      ctx,
+      node.value,
+      [...segs, 'value'],
+      typeof op === 'string' ? op : '',
+      fact?.kind === 'base' ? fact.name : undefined,
+    );
+  if (node.path !== undefined) {
+    const p = node.path;
+    if (typeof p !== 'string' || !SAFE_PATH.test(p)) {
+      ctx.report(
+        ctx.file,
+        [...segs, 'path'],
+        `'${String(p)}' is not a dotted property path (a.b.c); JSONPath expressions are not allowed`,
+      );
+    } else if (p.split('.').some((s) => FORBIDDEN_SEGMENTS.has(s))) {
+      ctx.report(
+        ctx.file,
+        [...segs, 'path'],
+        `'${p}' reaches the prototype chain (__proto__, constructor, prototype)`,
+      );
+    }
+  }
+  if (node.params !== undefined) {
+    const def = fact?.kind === 'derived' ? derivedFact(fact.name) : undefined;
+    if (!isObj(node.params) || !def?.params) {
+      ctx.report(
+        ctx.file,
+        [...segs, 'params'],
+        fact ? `fact ${fact.name} takes no params` : 'must be an object',
+      );
+    } else {
+      for (const [k, v] of Object.entries(node.params)) {
+        const t = def.params[k];
+        if (!t)
+          ctx.report(
+            ctx.file,
+            [...segs, 'params', k],
+            `fact ${def.name} takes no param '${k}' (takes ${Object.keys(def.params).join(', ')})`,
+          );
+        else checkNumberOrParam(ctx, v, [...segs, 'params', k], t);
+      }
+    }
+  }
+}
+
+function checkReasonName(ctx: CheckContext, name: unknown, segs: Seg[]): void {
+  if (typeof name !== 'string' || !REASON_NAME.test(name)) {
+    ctx.report(ctx.file, segs, 'must be a reason name: letters, digits, "-", "." or ":" (e.g. age-below-80)');
+  } else if (RESERVED_REASON.test(name)) {
+    ctx.report(ctx.file, segs, `'${name}' is a reason the evaluator reserves`);
+  } else if (ctx.names.has(name)) {
+    ctx.report(
+      ctx.file,
+      segs,
+      `reason name '${name}' is used twice in this policy: each names one condition`,
+    );
+  } else {
+    ctx.names.add(name);
+  }
+}
+
+function checkValue(
+  ctx: CheckContext,
+  v: unknown,
+  segs: Seg[],
+  op: string,
+  baseFact: string | undefined,
+): void {
+  const def = baseFact ? factDefinition(baseFact) : undefined;
+  if (isObj(v)) {
+    if (!isParamRef(v)) {
+      ctx.report(
+        ctx.file,
+        segs,
+        'an object value must be {"param": "<name>"} (fact references and other objects are not allowed)',
+      );
+      return;
+    }
+    checkParamRef(
+      ctx,
+      v,
+      segs,
+      op === 'startsWith' || def?.type.kind === 'region'
+        ? 'string'
+        : COMPARE.has(op)
+          ? 'integer'
+          : (paramTypeOf(ctx, v.param) ?? 'integer'),
+    );
+    return;
+  }
+  const literals: unknown[] = Array.isArray(v) ? v : [v];
+  if (literals.some((x) => x !== null && typeof x === 'object')) {
+    ctx.report(ctx.file, segs, 'array elements must be strings, numbers or booleans');
+    return;
+  }
+  if ((op === 'in' || op === 'notIn') && !Array.isArray(v))
+    ctx.report(ctx.file, segs, `operator ${op} needs an array value`);
+  if (COMPARE.has(op) && !Number.isSafeInteger(v))
+    ctx.report(
+      ctx.file,
+      segs,
+      `operator ${op} compares whole numbers: give a whole number or {"param": "<name>"}`,
+    );
+  if (op === 'startsWith' && typeof v !== 'string')
+    ctx.report(ctx.file, segs, 'operator startsWith needs a string value');
+  if (def?.type.kind === 'enum' && ['equal', 'notEqual', 'in', 'notIn'].includes(op)) {
+    const allowed = def.type.values;
+    literals.forEach((x, i) => {
+      if (!allowed.includes(x as string)) {
+        ctx.report(
+          ctx.file,
+          Array.isArray(v) ? [...segs, i] : segs,
+          `${JSON.stringify(x)} is not a value of ${def.name} (${allowed.join(', ')})`,
+        );
+      }
+    });
+  }
+  if (def?.type.kind === 'boolean' && ['equal', 'notEqual'].includes(op) && typeof v !== 'boolean') {
+    ctx.report(ctx.file, segs, `${def.name} is true or false`);
+  }
+}
+
+function paramTypeOf(ctx: CheckContext, name: string): ParamType | undefined {
+  const first = ctx.params.get(name)?.values[0]?.value;
+  if (first === undefined) return undefined;
+  return typeof first === 'string' ? 'string' : typeof first === 'number' ? 'integer' : 'ratio';
+}
+
+const AMOUNT_KEYS: Record<string, readonly string[]> = {
+  fixed: ['kind', 'value'],
+  tiered: ['kind', 'fact', 'tiers'],
+  percentOf: ['kind', 'fact', 'numerator', 'denominator'],
+  perCountedMonth: ['kind', 'perMonth'],
+};
+
+function checkAmount(ctx: CheckContext, a: unknown, segs: Seg[]): void {
+  if (!isObj(a)) {
+    ctx.report(
+      ctx.file,
+      segs,
+      'is required: an amount {"kind": "fixed"|"tiered"|"percentOf"|"perCountedMonth", …}',
+    );
+    return;
+  }
+  const kind = a.kind;
+  const keys = typeof kind === 'string' ? AMOUNT_KEYS[kind] : undefined;
+  if (!keys) {
+    ctx.report(
+      ctx.file,
+      [...segs, 'kind'],
+      `unknown amount kind '${String(kind)}' (allowed: ${Object.keys(AMOUNT_KEYS).join(', ')})`,
+    );
+    return;
+  }
+  unknownKeys(ctx, a, segs, keys);
+  switch (kind) {
+    case 'fixed':
+      checkNumberOrParam(ctx, a.value, [...segs, 'value']);
+      break;
+    case 'perCountedMonth':
+      if (ctx.kind !== 'person')
+        ctx.report(ctx.file, [...segs, 'kind'], 'perCountedMonth applies to persons');
+      checkNumberOrParam(ctx, a.perMonth, [...segs, 'perMonth']);
+      break;
+    case 'percentOf': {
+      const f = resolveFact(ctx, a.fact, [...segs, 'fact']);
+      if (f?.kind === 'base' && factDefinition(f.name)?.type.kind !== 'fen') {
+        ctx.report(ctx.file, [...segs, 'fact'], `fact ${f.name} is not an amount in fen`);
+      } else if (f && f.kind !== 'base')
+        ctx.report(ctx.file, [...segs, 'fact'], 'percentOf takes a base fact in fen');
+      checkNumberOrParam(ctx, a.numerator, [...segs, 'numerator']);
+      checkNumberOrParam(ctx, a.denominator, [...segs, 'denominator']);
+      if (typeof a.denominator === 'number' && a.denominator <= 0)
+        ctx.report(ctx.file, [...segs, 'denominator'], 'must be positive');
+      break;
+    }
+    case 'tiered': {
+      const f = resolveFact(ctx, a.fact, [...segs, 'fact']);
+      if (f?.kind === 'eligibleFor')
+        ctx.report(ctx.file, [...segs, 'fact'], 'a tier cannot be chosen by eligibility for another policy');
+      if (!Array.isArray(a.tiers) || a.tiers.length === 0) {
+        ctx.report(ctx.file, [...segs, 'tiers'], 'must be a non-empty array of tiers');
+        break;
+      }
+      a.tiers.forEach((t, i) => {
+        const ts: Seg[] = [...segs, 'tiers', i];
+        if (!isObj(t)) {
+          ctx.report(ctx.file, ts, 'must be a tier {min?, max?, in?, amount}');
+          return;
+        }
+        unknownKeys(ctx, t, ts, ['min', 'max', 'in', 'amount']);
+        if (t.min === undefined && t.max === undefined && t.in === undefined) {
+          ctx.report(ctx.file, ts, 'needs min, max or in');
+        }
+        if (t.min !== undefined) checkNumberOrParam(ctx, t.min, [...ts, 'min']);
+        if (t.max !== undefined) checkNumberOrParam(ctx, t.max, [...ts, 'max']);
+        if (
+          t.in !== undefined &&
+          (!Array.isArray(t.in) || t.in.some((x) => typeof x !== 'string' && typeof x !== 'number'))
+        ) {
+          ctx.report(ctx.file, [...ts, 'in'], 'must be an array of strings or numbers');
+        }
+        checkAmount(ctx, t.amount, [...ts, 'amount']);
+      });
+      break;
+    }
+  }
+}
