@@ -28,7 +28,8 @@ export function docClient(): DynamoDBDocumentClient {
 
 /** The SQS client. */
 export function sqsClient(): SQSClient {
-  sqs ??= new SQSClient({ region: region(), maxAttempts: 4 });
+  // Queue URLs of emulators name hosts that may not resolve; the configured endpoint is the truth.
+  sqs ??= new SQSClient({ region: region(), maxAttempts: 4, useQueueUrlAsEndpoint: false });
   return sqs;
 }
 

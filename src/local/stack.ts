@@ -251,7 +251,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
     const creds = { accessKeyId: 'local', secretAccessKey: 'local' };
     const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'cn-north-1', credentials: creds });
-    const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'cn-north-1', credentials: creds });
+    const sqs = new SQSClient({
+      endpoint: sqsEndpoint,
+      region: 'cn-north-1',
+      credentials: creds,
+      useQueueUrlAsEndpoint: false,
+    });
     await waitForDynamo(dynamo, child);
     const queues = await createResources(dynamo, sqs, prefix);
     dynamo.destroy();

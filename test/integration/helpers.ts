@@ -34,7 +34,12 @@ export async function useTestEngine(name: string, now?: string): Promise<TestEng
   const prefix = `it-${name}-${process.pid}-${++counter}`.slice(0, 40);
   const creds = { accessKeyId: 'local', secretAccessKey: 'local' };
   const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'cn-north-1', credentials: creds });
-  const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'cn-north-1', credentials: creds });
+  const sqs = new SQSClient({
+    endpoint: sqsEndpoint,
+    region: 'cn-north-1',
+    credentials: creds,
+    useQueueUrlAsEndpoint: false,
+  });
   const queues = await createResources(dynamo, sqs, prefix);
   dynamo.destroy();
   sqs.destroy();

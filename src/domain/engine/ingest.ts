@@ -55,9 +55,12 @@ const MAX_ATTEMPTS = 12;
  * converges on the subject's final facts.
  */
 export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMeta): Promise<IngestOutcome> {
-  const parsed = parseAgencyEvent(raw);
+  // The body hash is keyed: an unkeyed hash of a body holding an identity number could be brute-forced.
+  const parsed = parseAgencyEvent(raw, deps.pseudonymKey);
   if (!parsed.ok) return reject(deps, raw, meta, parsed.id, parsed.reason);
-  const event = pseudonymiseEvent(deps.pseudonymKey, parsed.event);
+  const pseudonymous = pseudonymiseEvent(deps.pseudonymKey, parsed.event);
+  // An agency may build event ids from identity numbers; they are stored, so they are redacted too.
+  const event = { ...pseudonymous, id: redactIdentifiers(pseudonymous.id, deps.pseudonymKey) };
   const subject = event.subject.id;
   const receipt: EventReceipt = {
     eventId: event.id,
