@@ -79,6 +79,7 @@ export class ProactiveBenefitsStack extends Stack {
     const optional = (entries: Record<string, string | undefined>): Record<string, string> =>
       Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => e[1] !== undefined));
     const notificationsUrl = { PB_QUEUE_URL_NOTIFICATIONS: queues.byId.notifications.queue.queueUrl };
+    const backfillUrl = { PB_QUEUE_URL_BACKFILL: queues.byId.backfill.queue.queueUrl };
     const digestBucket = { PB_DIGEST_BUCKET: digests.bucket.bucketName };
     const pseudonyms = { PB_PSEUDONYM_SECRET_ARN: pseudonymKey.secretArn };
     const review = optional({ PB_REVIEW_AMOUNT_THRESHOLD: settings.reviewAmountThreshold });
@@ -89,9 +90,12 @@ export class ProactiveBenefitsStack extends Stack {
       ...pseudonyms,
       ...review,
     });
+    // Backfill re-queues the rest of a segment when its time runs short, hence its own queue's URL.
     const backfill = fn('backfill', Duration.seconds(QUEUES.backfill.consumerTimeoutSeconds), {
       ...notificationsUrl,
+      ...backfillUrl,
       ...digestBucket,
+      ...pseudonyms,
       ...review,
     });
     const notify = fn('notify', Duration.seconds(QUEUES.notifications.consumerTimeoutSeconds), {
@@ -122,7 +126,8 @@ export class ProactiveBenefitsStack extends Stack {
     tables.grant(backfill, 'decisions', 'readWrite');
     tables.grant(backfill, 'ledger', 'append');
     tables.grant(backfill, 'outbox', 'readWriteDelete');
-    tables.grant(backfill, 'idempotency', 'readWriteDelete');
+    // Tick sizes the fan-out from the profiles table's item count (DescribeTable only).
+    tables.grant(tick, 'profiles', 'describe');
     tables.grant(notify, 'deliveries', 'readWrite');
     tables.grant(notify, 'idempotency', 'readWriteDelete');
     tables.grant(reviewFn, 'decisions', 'readWrite');
@@ -136,9 +141,10 @@ export class ProactiveBenefitsStack extends Stack {
     // Backfill scans whole segments; a low cap keeps it from starving ingest of DynamoDB capacity.
     queues.consume(backfill, 'backfill', { maxConcurrency: 5 });
     for (const producer of [ingest, backfill, reviewFn]) queues.grantSend(producer, 'notifications');
-    queues.grantSend(tick, 'backfill');
+    for (const producer of [tick, backfill]) queues.grantSend(producer, 'backfill');
 
-    for (const reader of [ingest, reviewFn]) pseudonymKey.grantRead(reader);
+    // Backfill builds the same engine dependencies as ingest, which include the pseudonym key.
+    for (const reader of [ingest, backfill, reviewFn]) pseudonymKey.grantRead(reader);
     for (const writer of [ingest, backfill, reviewFn]) digests.grantPutDigest(writer.role!);
     // Explicit key actions instead of grantPublish's `GenerateDataKey*` wildcard.
     notify.addToRolePolicy(
@@ -174,6 +180,8 @@ export class ProactiveBenefitsStack extends Stack {
       }),
       target: new targets.LambdaInvoke(tick, {
         role: schedulerRole,
+        // The scheduled time, not the invocation time: a retried invocation opens the same period.
+        input: scheduler.ScheduleTargetInput.fromObject({ time: scheduler.ContextAttribute.scheduledTime }),
         retryAttempts: 3,
         maxEventAge: Duration.hours(6),
       }),

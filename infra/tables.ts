@@ -12,6 +12,8 @@ import { removalPolicy, type Settings } from './settings.ts';
  * function cannot rewrite history.
  */
 export type TableAccess =
+  /** DescribeTable only (item count, status); no data. */
+  | 'describe'
   /** Get, query, scan. */
   | 'read'
   /** Read and put new items; no update, no delete (the hash-chained ledger). */
@@ -31,6 +33,7 @@ const READ = [
 ];
 // Transactions are authorised per item against these actions (there is no TransactWriteItems action).
 const ACTIONS: Record<TableAccess, string[]> = {
+  describe: ['dynamodb:DescribeTable'],
   read: READ,
   append: [...READ, 'dynamodb:PutItem'],
   readWrite: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
@@ -96,8 +99,8 @@ export class EngineTables extends Construct {
   grant(fn: lambda.Function, tid: TableId, access: TableAccess): void {
     const table = this.byId[tid];
     table.grants.actions(fn, ...ACTIONS[access]);
-    this.key.grant(fn, ...(access === 'read' ? KEY_READ : KEY_WRITE));
-    if (TABLES[tid].indexes.length > 0 && fn.role) {
+    if (access !== 'describe') this.key.grant(fn, ...(access === 'read' ? KEY_READ : KEY_WRITE));
+    if (access !== 'describe' && TABLES[tid].indexes.length > 0 && fn.role) {
       acknowledgeWildcardResource(
         fn.role,
         `${nagArn(table)}/index/*`,

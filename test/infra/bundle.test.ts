@@ -1,0 +1,45 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FunctionName } from '../../infra/function.ts';
+import { createApp } from '../../infra/pb-app.ts';
+import { PROJECT_ROOT } from '../../infra/function.ts';
+import { cdkJsonContext, resourcesOf } from './synth.ts';
+import { Template } from 'aws-cdk-lib/assertions';
+
+const FUNCTIONS: FunctionName[] = ['ingest', 'notify', 'review-api', 'backfill', 'tick'];
+const assetDirs = new Map<FunctionName, string>();
+
+beforeAll(() => {
+  // Prepare: the real synth, bundling every function with the local esbuild (no Docker).
+  const { app, stack } = createApp({ context: { ...cdkJsonContext(), stage: 'bundle' } });
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
+    const name = (fn.Properties.FunctionName as string).replace('pb-bundle-', '') as FunctionName;
+    const hash = (fn.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+    assetDirs.set(name, join(assembly.directory, `asset.${hash}`));
+  }
+}, 240_000);
+
+describe('Construct: PbFunction', () => {
+  describe('Method: bundling', () => {
+    it.each(FUNCTIONS)('%s: one ESM file with its source map, and the rules copied beside it', (name) => {
+      const dir = assetDirs.get(name)!;
+      expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map', 'rules']);
+      const rules = readdirSync(join(PROJECT_ROOT, 'rules'));
+      expect(readdirSync(join(dir, 'rules')).sort()).toEqual(rules.sort());
+    });
+
+    it.each(FUNCTIONS)('%s: the bundle loads on Node and exports handler', async (name) => {
+      const dir = assetDirs.get(name)!;
+      process.env.PB_PREFIX ??= 'pb-bundle';
+      process.env.PB_RULES_DIR ??= join(dir, 'rules');
+      process.env.AWS_REGION ??= 'us-east-1';
+      expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+      const mod = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler?: unknown };
+      expect(typeof mod.handler).toBe('function');
+    });
+  });
+});

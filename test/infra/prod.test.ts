@@ -1,0 +1,67 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLES } from '../../src/resources.ts';
+import { nagFindings, resourcesOf, type Synthesised, synthStage } from './synth.ts';
+
+let synth: Synthesised;
+let template: Template;
+
+beforeAll(() => {
+  // Prepare: production, with an explicit account and region as `-c account=... -c region=...` gives.
+  synth = synthStage('prod', { account: '123456789012', region: 'cn-north-1' });
+  template = synth.template;
+});
+
+describe('Stack: pb-prod', () => {
+  it('targets the account and region from context', () => {
+    expect(synth.stack.stackName).toBe('pb-prod');
+    expect(synth.stack.account).toBe('123456789012');
+    expect(synth.stack.region).toBe('cn-north-1');
+  });
+
+  it('protects every table from deletion and keeps it when the stack goes', () => {
+    const tables = Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(Object.keys(TABLES).length);
+    for (const t of tables) {
+      expect(t.Properties.DeletionProtectionEnabled).toBe(true);
+      expect(t.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('keeps keys, log groups and the user pool', () => {
+    for (const type of ['AWS::KMS::Key', 'AWS::Logs::LogGroup', 'AWS::Cognito::UserPool']) {
+      for (const r of Object.values(resourcesOf(template, type)))
+        expect(r.DeletionPolicy, type).toBe('Retain');
+    }
+    template.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'ACTIVE' });
+  });
+
+  it('keeps logs for a year', () => {
+    for (const g of Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'))) {
+      expect(g.Properties.RetentionInDays).toBe(365);
+    }
+  });
+
+  it('locks ledger digests in COMPLIANCE mode for ten years', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3653 } },
+      },
+    });
+  });
+
+  it('uses the China partition suffix for the token issuer when deployed there', () => {
+    const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find(
+      (f) => f.Properties.FunctionName === 'pb-prod-review-api',
+    )!;
+    expect(JSON.stringify(fn.Properties.Environment.Variables.PB_JWT_ISSUER)).toContain(
+      'cognito-idp.cn-north-1.',
+    );
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: Match.anyValue() });
+  });
+
+  it('passes cdk-nag AwsSolutions with nothing unacknowledged', () => {
+    expect(nagFindings(synth.app)).toEqual([]);
+  });
+});
