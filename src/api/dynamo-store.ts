@@ -1,0 +1,289 @@
+import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { fromDecisionItem, outboxItem } from '../adapters/dynamodb/subject-store.ts';
+import { queryAll } from '../adapters/dynamodb/scan.ts';
+import type { Config } from '../config.ts';
+import { type ChainHead, decisionKey } from '../domain/engine/model.ts';
+import { type LedgerEntry, nextEntry } from '../domain/ledger/index.ts';
+import { TABLES } from '../resources.ts';
+import type {
+  DecisionIndex,
+  Partition,
+  PartitionFilter,
+  PartitionRead,
+  ResumeKey,
+  ReviewStore,
+  StoredDecision,
+  TransitionPlan,
+  TransitionResult,
+} from './ports.ts';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const INDEX_KEYS = Object.fromEntries(
+  TABLES.decisions.indexes.map((ix) => [
+    ix.name,
+    { pk: ix.partitionKey.name, sk: 'sortKey' in ix ? ix.sortKey.name : undefined },
+  ]),
+) as Record<string, { pk: string; sk?: string }>;
+
+/** Keys of an index, from the one table definition. */
+function indexKeys(index: DecisionIndex): { pk: string; sk: string } {
+  const k = INDEX_KEYS[index];
+  if (!k?.sk) throw new Error(`decisions index ${index} is not defined with a sort key`);
+  return { pk: k.pk, sk: k.sk };
+}
+
+const MAX_ATTEMPTS = 8;
+
+/** A stored item as the API reads it: the domain record, plus whether it sits in the review queue. */
+const storedDecision = (item: Record<string, unknown>): StoredDecision => ({
+  ...fromDecisionItem(item),
+  inReviewQueue: item.reviewBucket === 'review',
+});
+
+/** The review API's store on the engine's DynamoDB tables. Reads through indexes only. */
+export class DynamoReviewStore implements ReviewStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly config: Config,
+  ) {}
+
+  async readPartition(
+    p: Partition,
+    filter: PartitionFilter,
+    start: ResumeKey | undefined,
+    want: number,
+  ): Promise<PartitionRead> {
+    const keys = indexKeys(p.index);
+    const names: Record<string, string> = { '#pk': keys.pk };
+    const values: Record<string, unknown> = { ':pk': p.value };
+    let keyCondition = '#pk = :pk';
+    if (filter.from || filter.to) {
+      names['#sk'] = keys.sk;
+      if (filter.from) values[':from'] = filter.from;
+      if (filter.to) values[':to'] = filter.to;
+      keyCondition +=
+        filter.from && filter.to
+          ? ' AND #sk BETWEEN :from AND :to'
+          : filter.from
+            ? ' AND #sk >= :from'
+            : ' AND #sk <= :to';
+    }
+    const filters: string[] = [];
+    if (filter.status && keys.pk !== 'status') {
+      names['#status'] = 'status';
+      values[':status'] = filter.status;
+      filters.push('#status = :status');
+    }
+    if (filter.period && keys.pk !== 'policyPeriod') {
+      names['#period'] = 'period';
+      values[':period'] = filter.period;
+      filters.push('#period = :period');
+    }
+    const out: PartitionRead = { items: [] };
+    let exclusive: ResumeKey | undefined = start;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.config.table('decisions'),
+          IndexName: p.index,
+          KeyConditionExpression: keyCondition,
+          ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: Math.max(want, 25),
+          ExclusiveStartKey: exclusive,
+        }),
+      );
+      for (const item of r.Items ?? []) {
+        out.items.push({
+          decision: storedDecision(item),
+          key: {
+            pk: item.pk as string,
+            sk: item.sk as string,
+            [keys.pk]: item[keys.pk] as string,
+            [keys.sk]: item[keys.sk] as string,
+          },
+        });
+      }
+      exclusive = r.LastEvaluatedKey as ResumeKey | undefined;
+    } while (exclusive && out.items.length < want);
+    if (exclusive) out.next = exclusive;
+    return out;
+  }
+
+  async getDecision(subject: string, policy: string, period: string): Promise<StoredDecision | undefined> {
+    const r = await this.doc.send(
+      new GetCommand({
+        TableName: this.config.table('decisions'),
+        Key: { pk: subject, sk: decisionKey(policy, period) },
+        ConsistentRead: true,
+      }),
+    );
+    return r.Item ? storedDecision(r.Item) : undefined;
+  }
+
+  async decisionsByRef(ref: string): Promise<StoredDecision[]> {
+    return this.collect({
+      TableName: this.config.table('decisions'),
+      IndexName: 'byRef',
+      KeyConditionExpression: '#ref = :ref',
+      ExpressionAttributeNames: { '#ref': 'ref' },
+      ExpressionAttributeValues: { ':ref': ref },
+    });
+  }
+
+  async decisionsOfSubject(subject: string): Promise<StoredDecision[]> {
+    return this.collect({
+      TableName: this.config.table('decisions'),
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': subject },
+    });
+  }
+
+  async history(subject: string, key: string): Promise<LedgerEntry[]> {
+    const out: LedgerEntry[] = [];
+    for await (const item of queryAll(this.doc, {
+      TableName: this.config.table('ledger'),
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: '#payload.#decision = :key',
+      ExpressionAttributeNames: { '#payload': 'payload', '#decision': 'decision' },
+      ExpressionAttributeValues: { ':pk': subject, ':key': key },
+      ConsistentRead: true,
+    })) {
+      const { pk: _pk, ...entry } = item;
+      out.push(entry as unknown as LedgerEntry);
+    }
+    return out;
+  }
+
+  async transition(
+    subject: string,
+    policy: string,
+    period: string,
+    plan: (current: StoredDecision) => TransitionPlan,
+  ): Promise<TransitionResult | undefined> {
+    const key = decisionKey(policy, period);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const current = await this.getDecision(subject, policy, period);
+      if (!current) return undefined;
+      const change = plan(current);
+      const profile = await this.doc.send(
+        new GetCommand({
+          TableName: this.config.table('profiles'),
+          Key: { pk: subject },
+          ConsistentRead: true,
+          ProjectionExpression: '#ledger, #version',
+          ExpressionAttributeNames: { '#ledger': 'ledger', '#version': 'version' },
+        }),
+      );
+      if (!profile.Item) throw new Error(`decision ${subject}/${key} has no profile to chain its ledger on`);
+      const version = profile.Item.version as number;
+      const head = profile.Item.ledger as ChainHead | undefined;
+      const entry = nextEntry(head, { chain: subject, ...change.ledger });
+      const items: TransactItem[] = [
+        this.decisionUpdate(subject, key, current, change),
+        {
+          Put: {
+            TableName: this.config.table('ledger'),
+            Item: { pk: entry.chain, ...entry },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Update: {
+            TableName: this.config.table('profiles'),
+            Key: { pk: subject },
+            UpdateExpression:
+              change.grantedAmount === undefined
+                ? 'SET #ledger = :head, #version = :next'
+                : 'SET #ledger = :head, #version = :next, #decided.#key.#granted = :granted',
+            ConditionExpression: '#version = :v',
+            ExpressionAttributeNames: {
+              '#ledger': 'ledger',
+              '#version': 'version',
+              ...(change.grantedAmount === undefined
+                ? {}
+                : { '#decided': 'decided', '#key': key, '#granted': 'grantedAmount' }),
+            },
+            ExpressionAttributeValues: {
+              ':head': { seq: entry.seq, hash: entry.hash },
+              ':next': version + 1,
+              ':v': version,
+              ...(change.grantedAmount === undefined ? {} : { ':granted': change.grantedAmount }),
+            },
+          },
+        },
+        ...change.outbox.map((r) => ({
+          Put: { TableName: this.config.table('outbox'), Item: outboxItem(r) },
+        })),
+      ];
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (e) {
+        if ((e as Error).name !== 'TransactionCanceledException') throw e;
+        const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
+        const retryable = reasons.some(
+          (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+        );
+        if (!retryable) throw e;
+        // Someone else moved the decision or the profile first: read again. A status that no
+        // longer allows the action makes `plan` throw its 409 on the next round.
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * attempt)));
+        continue;
+      }
+      const updated = (await this.getDecision(subject, policy, period)) ?? current;
+      return { decision: updated, entry, outbox: change.outbox };
+    }
+    throw new Error(`decision ${subject}/${key}: gave up after ${MAX_ATTEMPTS} concurrent-update conflicts`);
+  }
+
+  private decisionUpdate(
+    subject: string,
+    key: string,
+    current: StoredDecision,
+    change: TransitionPlan,
+  ): TransactItem {
+    const names: Record<string, string> = { '#status': 'status', '#reviews': 'reviews' };
+    const values: Record<string, unknown> = {
+      ':expected': current.status,
+      ':review': [change.review],
+      ':none': [],
+    };
+    const sets = ['#reviews = list_append(if_not_exists(#reviews, :none), :review)'];
+    Object.entries(change.set).forEach(([attr, value], i) => {
+      names[`#s${i}`] = attr;
+      values[`:s${i}`] = value;
+      sets.push(`#s${i} = :s${i}`);
+    });
+    const removes = change.remove.map((attr, i) => {
+      names[`#r${i}`] = attr;
+      return `#r${i}`;
+    });
+    return {
+      Update: {
+        TableName: this.config.table('decisions'),
+        Key: { pk: subject, sk: key },
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: '#status = :expected',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
+  private async collect(input: QueryCommandInput): Promise<StoredDecision[]> {
+    const out: StoredDecision[] = [];
+    for await (const item of queryAll(this.doc, input)) out.push(storedDecision(item));
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * How decisions look in API responses: the stored record plus what a reader needs to act on it
+ * (amount in yuan, status in words, the explanation in plain language, the policy's legal basis).
+ */
+import type { DecisionStatus } from '../domain/engine/model.ts';
+import type { LedgerEntry } from '../domain/ledger/index.ts';
+import { formatAmount, formatPeriod, formatYuan } from '../domain/notifications/index.ts';
+import { type ExplanationLine, explainDecision, reasonText } from './explain.ts';
+import type { StoredDecision } from './ports.ts';
+
+/** What the API knows of a policy, from the published rule files. */
+export interface PolicyInfo {
+  id: string;
+  version: string;
+  title: { 'zh-CN': string; en: string };
+  legalReference: { document: string; article: string; link: string };
+  reviewSampleRate: number;
+}
+
+/** Statuses in words. */
+export const STATUS_LABELS: Record<DecisionStatus, { 'zh-CN': string; en: string }> = {
+  granted: { 'zh-CN': '已享受', en: 'granted' },
+  'eligibility-changed': { 'zh-CN': '资格变化待复核', en: 'eligibility changed' },
+  confirmed: { 'zh-CN': '已确认', en: 'confirmed' },
+  revoked: { 'zh-CN': '已撤销', en: 'revoked' },
+  declined: { 'zh-CN': '本人已放弃', en: 'declined' },
+  objected: { 'zh-CN': '本人有异议', en: 'objected' },
+};
+
+/** Why a decision is in the review queue, in words. */
+export const REVIEW_REASON_LABELS: Record<string, { 'zh-CN': string; en: string }> = {
+  sampled: { 'zh-CN': '随机抽查', en: 'random sample' },
+  'amount-above-threshold': { 'zh-CN': '金额超过复核阈值', en: 'amount above the review threshold' },
+  'eligibility-changed': { 'zh-CN': '享受条件发生变化', en: 'eligibility changed' },
+  objected: { 'zh-CN': '本人提出异议', en: 'the beneficiary objected' },
+  declined: { 'zh-CN': '本人放弃享受', en: 'the beneficiary declined' },
+};
+
+/** A decision in a listing: the record plus amount in yuan and status in words. */
+export function decisionView(d: StoredDecision): Record<string, unknown> {
+  return {
+    ...d,
+    amountYuan: formatYuan(d.amount),
+    statusLabel: STATUS_LABELS[d.status] ?? { 'zh-CN': d.status, en: d.status },
+    ...(d.reviewReason
+      ? {
+          reviewReasonLabel: REVIEW_REASON_LABELS[d.reviewReason] ?? {
+            'zh-CN': d.reviewReason,
+            en: d.reviewReason,
+          },
+        }
+      : {}),
+  };
+}
+
+/** A decision in full: plain-language explanation, summary, legal basis, provenance and history. */
+export interface DecisionDetail {
+  decision: Record<string, unknown>;
+  policy: PolicyInfo | null;
+  summary: { 'zh-CN': string; en: string };
+  explanation: ExplanationLine[];
+  reasons: Array<{ code: string; 'zh-CN': string; en: string }>;
+  provenance: StoredDecision['provenance'];
+  ruleVersion: string;
+  ruleSetHash: string;
+  history: LedgerEntry[];
+}
+
+/** Builds the detail view of a decision. */
+export function decisionDetail(
+  d: StoredDecision,
+  policy: PolicyInfo | undefined,
+  history: LedgerEntry[],
+  policyTitle: (id: string) => string | undefined,
+): DecisionDetail {
+  const zhTitle = policy?.title['zh-CN'] ?? d.policy;
+  const enTitle = policy?.title.en ?? d.policy;
+  const status = STATUS_LABELS[d.status] ?? { 'zh-CN': d.status, en: d.status };
+  return {
+    decision: decisionView(d),
+    policy: policy ?? null,
+    summary: {
+      'zh-CN':
+        `${zhTitle}（${formatPeriod(d.period, 'zh-CN')}），金额${formatAmount(d.amount, 'zh-CN')}，` +
+        `当前状态：${status['zh-CN']}。`,
+      en:
+        `${enTitle} for ${formatPeriod(d.period, 'en')}, amount ${formatAmount(d.amount, 'en')}, ` +
+        `status: ${status.en}.`,
+    },
+    explanation: explainDecision(d.explanation, policyTitle),
+    reasons: d.reasons.map((code) => ({ code, ...reasonText(code) })),
+    provenance: d.provenance,
+    ruleVersion: d.ruleVersion,
+    ruleSetHash: d.ruleSetHash,
+    history,
+  };
+}
