@@ -531,6 +531,41 @@ describe('Stack: pb-<stage>', () => {
     });
   });
 
+  describe('Outputs and cost allocation', () => {
+    it('exports what operators and publishers need after a deploy', () => {
+      const outputs = Object.keys(template.findOutputs('*')).sort();
+      expect(outputs).toEqual(
+        [
+          'AgencyEventsQueueUrl',
+          'AlarmTopicArn',
+          'DigestBucketName',
+          'NotificationsTopicArn',
+          'ReviewApiUrl',
+          'UserPoolClientId',
+          'UserPoolId',
+        ].sort(),
+      );
+    });
+
+    it('tags resources with project and stage, so cost can be measured per stage', () => {
+      for (const type of [
+        'AWS::DynamoDB::Table',
+        'AWS::Lambda::Function',
+        'AWS::SQS::Queue',
+        'AWS::S3::Bucket',
+      ]) {
+        for (const r of Object.values(resourcesOf(template, type))) {
+          expect(r.Properties.Tags, type).toEqual(
+            expect.arrayContaining([
+              { Key: 'project', Value: 'proactive-benefits' },
+              { Key: 'stage', Value: STAGE },
+            ]),
+          );
+        }
+      }
+    });
+  });
+
   describe('Settings', () => {
     it('is environment-agnostic without an account, so synth needs no credentials', () => {
       expect(synth.stack.account).toMatch(/Token|AWS::AccountId|\$\{/);
