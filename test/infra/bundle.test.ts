@@ -10,6 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 
 const FUNCTIONS: FunctionName[] = ['ingest', 'notify', 'review-api', 'backfill', 'tick'];
 const assetDirs = new Map<FunctionName, string>();
+const environments = new Map<FunctionName, Record<string, unknown>>();
 
 beforeAll(() => {
   // Prepare: the real synth, bundling every function with the local esbuild (no Docker).
@@ -20,6 +21,7 @@ beforeAll(() => {
     const name = (fn.Properties.FunctionName as string).replace('pb-bundle-', '') as FunctionName;
     const hash = (fn.Properties.Code.S3Key as string).replace(/\.zip$/, '');
     assetDirs.set(name, join(assembly.directory, `asset.${hash}`));
+    environments.set(name, fn.Properties.Environment.Variables);
   }
 }, 240_000);
 
@@ -33,12 +35,17 @@ describe('Construct: PbFunction', () => {
     });
 
     it.each(FUNCTIONS)('%s: the bundle loads on Node and exports handler', async (name) => {
+      // Prepare: the function's own environment, with placeholders for values known only at deploy.
       const dir = assetDirs.get(name)!;
-      process.env.PB_PREFIX ??= 'pb-bundle';
-      process.env.PB_RULES_DIR ??= join(dir, 'rules');
+      for (const [k, v] of Object.entries(environments.get(name)!)) {
+        process.env[k] = typeof v === 'string' ? v : `placeholder-${k.toLowerCase()}`;
+      }
+      process.env.PB_RULES_DIR = join(dir, 'rules');
       process.env.AWS_REGION ??= 'us-east-1';
       expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+      // Act: load it as Lambda would.
       const mod = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler?: unknown };
+      // Assess
       expect(typeof mod.handler).toBe('function');
     });
   });
