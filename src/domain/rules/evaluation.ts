@@ -177,7 +177,8 @@ export class FactContext {
       if (!e) return { known: false, value: undefined, keys: [], missing: [`missing-fact:${name}`] };
       // Three-valued like everything else: not eligible only for unknown facts means "unknown",
       // so the reasons name the missing facts rather than a failure that was never established.
-      const onlyMissing = e.outcome !== 'eligible' && e.reasons.every((r) => /^missing-(fact|parameter):/.test(r));
+      const onlyMissing =
+        e.outcome !== 'eligible' && e.reasons.every((r) => /^missing-(fact|parameter):/.test(r));
       if (onlyMissing) return { known: false, value: undefined, keys: e.factsUsed, missing: e.reasons };
       return { known: true, value: e.outcome === 'eligible', keys: e.factsUsed, missing: [] };
     }

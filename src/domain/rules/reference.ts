@@ -3,11 +3,7 @@
  * built once per policy set. The engine compares; the three-valued guard around it (evaluation.ts)
  * decides what unknown facts mean, so an unknown fact never grants whatever the operator.
  */
-import jsonRulesEngine, {
-  type Almanac,
-  type Engine as EngineType,
-  type TopLevelCondition,
-} from 'json-rules-engine';
+import { type Almanac, Engine, type TopLevelCondition } from 'json-rules-engine';
 import { DERIVED_FACTS, ELIGIBLE_FOR_PREFIX, type PeriodInfo, parsePeriod } from '../facts/derived.ts';
 import { FACTS } from '../facts/catalogue.ts';
 import type { Period } from '../types.ts';
@@ -35,8 +31,6 @@ import {
 import type { PolicySet } from './policy-set.ts';
 import { FORBIDDEN_SEGMENTS, SAFE_PATH } from './validate.ts';
 
-const { Engine } = jsonRulesEngine;
-
 /** Runtime fact carrying the FactContext to the derived-fact callbacks. Rule files cannot name it. */
 const CONTEXT_FACT = '$context';
 const PARAM_FACT_PREFIX = 'param:';
@@ -47,9 +41,11 @@ const PARAM_FACT_PREFIX = 'param:';
  */
 export function strictPathResolver(value: object, path: string): unknown {
   if (!SAFE_PATH.test(path)) throw new Error(`refused condition path '${path}': dotted property names only`);
+  const segs = path.split('.');
+  if (segs.some((s) => FORBIDDEN_SEGMENTS.has(s)))
+    throw new Error(`refused condition path '${path}': prototype segment`);
   let cur: unknown = value;
-  for (const seg of path.split('.')) {
-    if (FORBIDDEN_SEGMENTS.has(seg)) throw new Error(`refused condition path '${path}'`);
+  for (const seg of segs) {
     if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg)) return undefined;
     cur = (cur as Record<string, unknown>)[seg];
   }
@@ -97,7 +93,7 @@ function toEngineCondition(node: ConditionNode): Record<string, unknown> {
 }
 
 /** Builds the one Engine of a policy: allow-listed operators only, strict paths, derived facts. */
-export function buildEngine(policy: Policy): EngineType {
+export function buildEngine(policy: Policy): Engine {
   const engine = new Engine([], {
     allowUndefinedFacts: true,
     allowUndefinedConditions: false,

@@ -179,6 +179,8 @@ export function readRulesDir(dir: string): RulesDirContent {
   const testFiles = entries.filter((f) => f.endsWith('.test.json'));
 
   const seen = new Map<string, string>();
+  // Ids of every rule file present, valid or not, so one broken file gives one problem, not a cascade.
+  const present = new Set(ruleFiles.map((f) => f.slice(0, -'.json'.length)));
   const eligibleForRefs: Array<{ file: string; segs: Seg[]; from: string; to: string }> = [];
   for (const file of ruleFiles) {
     const r = readJson(file);
@@ -187,6 +189,25 @@ export function readRulesDir(dir: string): RulesDirContent {
     const parsed = PolicyFileSchema.safeParse(r.json);
     if (!parsed.success) {
       zodProblems(file, parsed.error);
+      // Still check the condition tree and amount, so one run lists every problem of the file.
+      const raw = r.json as Record<string, unknown> | null;
+      const kind = raw && typeof raw === 'object' ? raw.subjectKind : undefined;
+      if (
+        (kind === 'person' || kind === 'enterprise') &&
+        !parsed.error.issues.some((i) => i.path[0] === 'conditions' || i.path[0] === 'amount')
+      ) {
+        const ctx: CheckContext = {
+          file,
+          kind,
+          report,
+          params: out.params,
+          names: new Set(),
+          usedParams: new Map(),
+          eligibleFor: [],
+        };
+        checkNode(ctx, raw!.conditions, ['conditions'], true);
+        checkAmount(ctx, raw!.amount, ['amount']);
+      }
       continue;
     }
     const p = parsed.data;
@@ -268,7 +289,7 @@ export function readRulesDir(dir: string): RulesDirContent {
     const from = byId.get(ref.from);
     const to = byId.get(ref.to);
     if (!to) {
-      if (!seen.has(ref.to))
+      if (!present.has(ref.to))
         report(ref.file, ref.segs, `fact ${ELIGIBLE_FOR_PREFIX}${ref.to} names no policy in this directory`);
       continue;
     }
@@ -308,8 +329,7 @@ export function readRulesDir(dir: string): RulesDirContent {
     if (!r.ok) continue;
     const id = file.slice(0, -'.test.json'.length);
     const policy = byId.get(id);
-    if (!policy && !seen.has(id))
-      report(file, '$', `test cases for policy ${id}, but there is no ${id}.json`);
+    if (!present.has(id)) report(file, '$', `test cases for policy ${id}, but there is no ${id}.json`);
     const parsed = TestFileSchema.safeParse(r.json);
     if (!parsed.success) {
       zodProblems(file, parsed.error);

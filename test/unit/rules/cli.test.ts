@@ -1,0 +1,222 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Io } from '../../../src/cli/io.ts';
+import { main } from '../../../src/cli/main.ts';
+
+const RULES = new URL('../../../rules', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'pb-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), progress: () => {} };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+function profiles(name: string, lines: string[]): string {
+  const file = join(work, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+describe('Command: pb evaluate', () => {
+  it('prints one line per subject and policy with keys in the fixed order', async () => {
+    // Prepare
+    const file = profiles('a.jsonl', [
+      JSON.stringify({
+        subject: 'p1',
+        kind: 'person',
+        facts: { birthDate: '1945-03-01', hukouRegion: '110105' },
+      }),
+      '',
+      JSON.stringify({ subject: 'e1', kind: 'enterprise', facts: { taxableIncome: { '2025': 1 } } }),
+    ]);
+    // Act
+    const r = await run('evaluate', '--profiles', file, '--period', '2025-03', '--rules', RULES);
+    // Assess
+    expect(r.code).toBe(0);
+    expect(r.err).toEqual([]);
+    expect(r.out).toEqual([
+      '{"subject":"p1","policy":"disability-living-subsidy","period":"2025-03","outcome":"not-eligible","amount":null,"reasons":["missing-fact:disabilityLevel","missing-fact:dibaoEnrolled"]}',
+      '{"subject":"p1","policy":"disability-nursing-subsidy","period":"2025-03","outcome":"not-eligible","amount":null,"reasons":["missing-fact:disabilityLevel"]}',
+      '{"subject":"p1","policy":"elderly-allowance","period":"2025-03","outcome":"eligible","amount":10000,"reasons":[]}',
+    ]);
+  });
+
+  it('filters by --policy and adds the explanation with --explain', async () => {
+    const file = profiles('b.jsonl', [
+      JSON.stringify({
+        subject: 'e1',
+        kind: 'enterprise',
+        facts: { vatTaxpayerType: 'small-scale', localTaxesDue: { '2025': 3 } },
+      }),
+    ]);
+    const r = await run(
+      'evaluate',
+      '--profiles',
+      file,
+      '--period',
+      '2025',
+      '--policy',
+      'six-taxes-two-fees',
+      '--explain',
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toHaveLength(1);
+    const line = JSON.parse(r.out[0]!);
+    expect(Object.keys(line)).toEqual([
+      'subject',
+      'policy',
+      'period',
+      'outcome',
+      'amount',
+      'reasons',
+      'explanation',
+    ]);
+    expect(line).toMatchObject({ outcome: 'eligible', amount: 2, explanation: { ruleVersion: '1.0.0' } });
+  });
+
+  it('names each bad input line, evaluates the others, and exits 1', async () => {
+    const file = profiles('c.jsonl', [
+      '{"subject":"p1","kind":"person","facts":{"birthDate":"1945-03-01","hukouRegion":"110105"}}',
+      'not json',
+      '{"subject":"p2","kind":"robot","facts":{}}',
+      '{"subject":"p3","kind":"person","facts":{"birthDate":"1945-02-30"}}',
+      '{"subject":"p4","kind":"person","facts":{"birthDate":"1945-03-01","hukouRegion":"110105"}}',
+    ]);
+    const r = await run(
+      'evaluate',
+      '--profiles',
+      file,
+      '--period',
+      '2025-03',
+      '--policy',
+      'elderly-allowance',
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(1);
+    expect(r.out.map((l) => JSON.parse(l).subject)).toEqual(['p1', 'p4']);
+    expect(r.err[0]).toMatch(new RegExp(`^${file}:2: not valid JSON`));
+    expect(r.err[1]).toBe(`${file}:3: "kind" must be "person" or "enterprise"`);
+    expect(r.err[2]).toBe(`${file}:4: fact birthDate must be a calendar date YYYY-MM-DD`);
+    expect(r.err[3]).toBe(
+      'pb evaluate: 3 of 5 input lines were not valid profiles (see above); the others were evaluated',
+    );
+  });
+
+  it('exits 2 on an invalid period', async () => {
+    const r = await run('evaluate', '--profiles', 'x.jsonl', '--period', '2025-3');
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([
+      "pb evaluate: invalid --period '2025-3': use YYYY (e.g. 2025) or YYYY-MM (e.g. 2025-03)",
+    ]);
+  });
+
+  it('exits 2 for a policy decided per another period unit', async () => {
+    const r = await run(
+      'evaluate',
+      '--profiles',
+      'x.jsonl',
+      '--period',
+      '2025',
+      '--policy',
+      'elderly-allowance',
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toBe(
+      'pb evaluate: policy elderly-allowance is decided per month: give --period YYYY-MM',
+    );
+  });
+
+  it('exits 2 for the compiled engine until it exists', async () => {
+    const r = await run(
+      'evaluate',
+      '--profiles',
+      'x.jsonl',
+      '--period',
+      '2025',
+      '--engine',
+      'compiled',
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toMatch(/compiled engine not available yet/);
+  });
+
+  it('exits 2 without --profiles', async () => {
+    expect((await run('evaluate', '--period', '2025')).code).toBe(2);
+  });
+});
+
+describe('Command: pb rules validate', () => {
+  it('prints a one-line summary for valid rules', async () => {
+    const r = await run('rules', 'validate', '--dir', RULES);
+    expect(r.code).toBe(0);
+    expect(r.out).toHaveLength(1);
+    expect(r.out[0]).toMatch(/^7 policies, 19 parameters, \d+ test cases: ok$/);
+  });
+
+  it('prints one line per problem and exits 1', async () => {
+    const dir = join(work, 'broken-rules');
+    cpSync(RULES, dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'params', 'extra.json'),
+      JSON.stringify({
+        parameters: [{ name: 'elderly.min-age', values: [{ from: '2024-01-01', value: 70 }] }],
+      }),
+    );
+    const r = await run('rules', 'validate', '--dir', dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual([
+      `${dir}/params/extra.json: $.parameters[0].name: parameter elderly.min-age is already defined in params/elderly-allowance.json`,
+    ]);
+  });
+});
+
+describe('Command: pb rules test', () => {
+  it('ends with the counts and exits 0 when every case passes', async () => {
+    const r = await run('rules', 'test', '--dir', RULES);
+    expect(r.code).toBe(0);
+    expect(r.out.at(-1)).toMatch(/^\d+ passed, 0 failed$/);
+  });
+
+  it('prints each failure with its difference and exits 1', async () => {
+    const dir = join(work, 'failing-rules');
+    cpSync(RULES, dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'elderly-allowance.test.json'),
+      JSON.stringify([
+        {
+          name: 'wrong amount',
+          kind: 'person',
+          period: '2025-03',
+          facts: { birthDate: '1945-03-01', hukouRegion: '110105' },
+          expected: { outcome: 'eligible', amount: 20000 },
+        },
+        {
+          name: 'right',
+          kind: 'person',
+          period: '2025-03',
+          facts: { birthDate: '1945-03-01', hukouRegion: '110105' },
+          expected: { outcome: 'eligible', amount: 10000, reasons: [] },
+        },
+      ]),
+    );
+    const r = await run('rules', 'test', '--dir', dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      'FAIL elderly-allowance.test.json [0] wrong amount: amount: expected 20000, got 10000',
+    );
+    expect(r.out.at(-1)).toMatch(/^\d+ passed, 1 failed$/);
+  });
+});
