@@ -1,0 +1,983 @@
+/**
+ * The compiled evaluator: every policy's condition tree, derived facts and amount are turned once
+ * into plain JavaScript closures (never `eval` or `new Function` of rule text), so evaluating a
+ * population costs a few comparisons per condition instead of a json-rules-engine run.
+ *
+ * - Compile once per policy set: fact slots, leaf order, the shape of each tree.
+ * - Bind once per (policy, period): parameters resolved to their value in force on the period's
+ *   first day, thresholds and operators captured in the leaf closures, derived facts bound to the
+ *   period. Bindings are cached.
+ * - Per subject: base facts are read once into slots, derived facts are computed lazily once,
+ *   leaves are memoised, trees short-circuit; reasons are collected only when not eligible.
+ *
+ * Two paths share the same closures: `evaluateSync` gives the `pb evaluate` line (outcome, amount,
+ * reasons) for bulk work, `evaluateFullSync`/`evaluate` the whole `Evaluation` (explanation,
+ * factsUsed, notification) exactly as the reference evaluator builds it. The semantics are those of
+ * evaluation.ts; the differential test holds the two evaluators to the same output.
+ */
+import { factDefinition } from '../../facts/catalogue.ts';
+import { derivedFact, ELIGIBLE_FOR_PREFIX, type PeriodInfo, parsePeriod } from '../../facts/derived.ts';
+import type { EvaluationResult, Period } from '../../types.ts';
+import {
+  type AmountResult,
+  combineTree,
+  type EvaluateOptions,
+  type Evaluation,
+  type EvaluationInput,
+  type Evaluator,
+  eligibleForTargets,
+  explainLeaf,
+  factsUsedOf,
+  insideWindow,
+  isLeaf,
+  type LeafResult,
+  leavesOf,
+  type NodeResult,
+  type NotificationPlan,
+  outsideWindow,
+  reasonsOf,
+  sensitivityOf,
+} from '../evaluation.ts';
+import type { AmountSpec, ConditionNode, LeafCondition, NumberOrParam, Operator, Policy } from '../model.ts';
+import { type ParamInForce, showParamValue, valueInForce } from '../params.ts';
+import type { PolicySet } from '../policy-set.ts';
+import { FORBIDDEN_SEGMENTS, SAFE_PATH } from '../validate.ts';
+import { bindDerived, type DerivedFn } from './derived.ts';
+import { type BaseReader, compileBaseReader, keyOf, type Read, UNKNOWN } from './facts.ts';
+import { percentHalfUpFast } from './money.ts';
+
+/** The compiled evaluator: the `Evaluator` port plus synchronous paths for bulk work. */
+export interface CompiledEvaluator extends Evaluator {
+  readonly name: 'compiled';
+  /**
+   * The `pb evaluate` result of every policy the reference would evaluate (same policies, order,
+   * outcome, amount and reasons), without explanation: the fast path for populations.
+   */
+  evaluateSync(input: EvaluationInput, period: Period, opts?: EvaluateOptions): EvaluationResult[];
+  /** The whole `Evaluation`s (explanation, factsUsed, notification), synchronously. */
+  evaluateFullSync(input: EvaluationInput, period: Period, opts?: EvaluateOptions): Evaluation[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Three-valued results as small integers (cheaper than boolean | 'unknown' in the hot path)
+
+const F = 0;
+const T = 1;
+const U = 2;
+type TriCode = 0 | 1 | 2;
+
+const MISSING_REASON = /^missing-(fact|parameter):/;
+
+// ---------------------------------------------------------------------------------------------
+// The per-subject frame: base facts and derived facts read at most once per evaluation call.
+
+/**
+ * State of one evaluation call. `gen` changes on every call, so a slot or memo stamped with an
+ * older generation is stale without clearing anything.
+ */
+class Frame {
+  gen = 0;
+  facts: Record<string, unknown> = {};
+  yearKey = '';
+  readonly baseGen: Float64Array;
+  readonly baseVal: Read[];
+  readonly derivedGen: Float64Array;
+  readonly derivedVal: Read[];
+
+  constructor(baseSlots: number, derivedSlots: number) {
+    this.baseGen = new Float64Array(baseSlots);
+    this.baseVal = new Array<Read>(baseSlots).fill(UNKNOWN);
+    this.derivedGen = new Float64Array(derivedSlots);
+    this.derivedVal = new Array<Read>(derivedSlots).fill(UNKNOWN);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readings bound to a period: what a condition or an amount reads.
+
+/** A fact as a condition or amount reads it, bound to one period. */
+interface BoundReading {
+  /** The value (after any absent-means default), or UNKNOWN. */
+  get(fr: Frame): Read;
+  /**
+   * Appends the `missing-…` reasons of an UNKNOWN reading, in the reference's order; `uniq` skips
+   * reasons already in `out` (reason lists), otherwise every one is appended (explanations).
+   */
+  missing(fr: Frame, out: string[], uniq: boolean): void;
+  /** The fact keys it rests on (explanations and factsUsed only). */
+  keys(fr: Frame, full: FullContext): string[];
+}
+
+/** What the full (explaining) path needs besides the frame. */
+interface FullContext {
+  input: EvaluationInput;
+  memo: Map<string, Evaluation>;
+}
+
+/** A parameter reference or literal resolved for a period. */
+interface Resolved {
+  value: unknown;
+  param?: ParamInForce;
+  missing?: string;
+}
+
+/** Pushes a reason unless already present: `[...new Set(list)]` without building the set. */
+const pushReason = (out: string[], r: string): void => {
+  if (!out.includes(r)) out.push(r);
+};
+const push = (out: string[], r: string, uniq: boolean): void => {
+  if (!uniq || !out.includes(r)) out.push(r);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Operators, pre-bound to their right-hand side. Each is json-rules-engine's operator exactly
+// (validator, then callback), plus the project's `startsWith`.
+
+const numberValidator = (a: unknown): boolean => Number.parseFloat(a as string).toString() !== 'NaN';
+
+function bindOperator(op: Operator, b: unknown): (a: unknown) => boolean {
+  switch (op) {
+    case 'equal':
+      return (a) => a === b;
+    case 'notEqual':
+      return (a) => a !== b;
+    case 'in': {
+      const list = b as { indexOf(x: unknown): number };
+      return (a) => list.indexOf(a) > -1;
+    }
+    case 'notIn': {
+      const list = b as { indexOf(x: unknown): number };
+      return (a) => list.indexOf(a) === -1;
+    }
+    case 'contains':
+      return (a) => Array.isArray(a) && a.indexOf(b) > -1;
+    case 'doesNotContain':
+      return (a) => Array.isArray(a) && a.indexOf(b) === -1;
+    // For a number the validator only refuses NaN, which compares false anyway.
+    case 'lessThan':
+      return (a) =>
+        typeof a === 'number' ? a < (b as number) : numberValidator(a) && (a as number) < (b as number);
+    case 'lessThanInclusive':
+      return (a) =>
+        typeof a === 'number' ? a <= (b as number) : numberValidator(a) && (a as number) <= (b as number);
+    case 'greaterThan':
+      return (a) =>
+        typeof a === 'number' ? a > (b as number) : numberValidator(a) && (a as number) > (b as number);
+    case 'greaterThanInclusive':
+      return (a) =>
+        typeof a === 'number' ? a >= (b as number) : numberValidator(a) && (a as number) >= (b as number);
+    case 'startsWith': {
+      if (typeof b !== 'string') return () => false;
+      return (a) => typeof a === 'string' && a.startsWith(b);
+    }
+  }
+}
+
+/** A condition `path` as pre-split dotted own properties (the reference's strict resolver). */
+function compilePath(path: string): (v: unknown) => unknown {
+  if (!SAFE_PATH.test(path)) throw new Error(`refused condition path '${path}': dotted property names only`);
+  const segs = path.split('.');
+  if (segs.some((s) => FORBIDDEN_SEGMENTS.has(s))) throw new Error(`refused condition path '${path}'`);
+  // json-rules-engine applies the resolver to objects only and passes any other value through.
+  return (value) => {
+    if (value === null || typeof value !== 'object') return value;
+    let cur: unknown = value;
+    for (const seg of segs) {
+      if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg)) return undefined;
+      cur = (cur as Record<string, unknown>)[seg];
+    }
+    return cur;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled policies
+
+/** A leaf of a bound policy. */
+interface BoundLeaf {
+  leaf: LeafCondition;
+  reading: BoundReading;
+  threshold: Resolved;
+  /** The compared value after `path`. */
+  lhs(v: Read): unknown;
+  test(a: unknown): boolean;
+}
+
+/** A compiled amount bound to a period. */
+interface BoundAmount {
+  /** The amount in fen, or the reasons it cannot be computed. */
+  fast(fr: Frame): number | string[];
+  /** The same with keys, explanation text and the parameters read. */
+  full(fr: Frame, fc: FullContext, paramsRead: Map<string, ParamInForce>): AmountResult;
+}
+
+/** One policy bound to one period. */
+interface BoundPolicy {
+  policy: Policy;
+  period: PeriodInfo;
+  inside: boolean;
+  leaves: BoundLeaf[];
+  leafGen: Float64Array;
+  leafVal: Uint8Array;
+  tree: (fr: Frame) => TriCode;
+  reasons: (fr: Frame, out: string[]) => void;
+  amount: BoundAmount;
+  /** Parameters in force that the conditions read (explanations). */
+  leafParams: ParamInForce[];
+  /** `eligibleFor:` targets present in the set, in file order. */
+  deps: BoundPolicy[];
+  memoGen: number;
+  memo: EvaluationResult | undefined;
+}
+
+/** Per-period cache of bindings and of the policies each kind of subject gets. */
+interface PeriodEntry {
+  info: PeriodInfo;
+  bound: Map<string, BoundPolicy>;
+  byKind: Map<string, BoundPolicy[]>;
+}
+
+const PERIOD_CACHE_LIMIT = 4096;
+
+/**
+ * Compiles a policy set into the compiled evaluator. Fact slots and reading templates are built
+ * here; bindings per period are built on first use and cached.
+ *
+ * @param set - A loaded, validated policy set (`loadPolicySet`).
+ */
+export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
+  const byId = new Map(set.policies.map((p) => [p.id, p]));
+
+  // Base fact slots, shared by every policy: a fact is read at most once per evaluation call.
+  const baseSlotOf = new Map<string, number>();
+  const baseReaders: BaseReader[] = [];
+  const baseSlot = (name: string): number => {
+    let s = baseSlotOf.get(name);
+    if (s === undefined) {
+      s = baseReaders.length;
+      baseReaders.push(compileBaseReader(factDefinition(name)));
+      baseSlotOf.set(name, s);
+    }
+    return s;
+  };
+  // Derived slots: one per derived name and raw params (the same params resolve alike in a period).
+  const derivedSlotOf = new Map<string, number>();
+  const derivedSlot = (name: string, rawParams: Record<string, NumberOrParam> | undefined): number => {
+    const key = `${name}\u0000${JSON.stringify(rawParams ?? {})}`;
+    let s = derivedSlotOf.get(key);
+    if (s === undefined) {
+      s = derivedSlotOf.size;
+      derivedSlotOf.set(key, s);
+    }
+    return s;
+  };
+  // Register every slot before the frame is sized.
+  const registerReading = (fact: string, rawParams?: Record<string, NumberOrParam>): void => {
+    if (fact.startsWith(ELIGIBLE_FOR_PREFIX)) return;
+    const d = derivedFact(fact);
+    if (!d) {
+      baseSlot(fact);
+      return;
+    }
+    for (const input of d.inputs) baseSlot(input);
+    derivedSlot(fact, rawParams);
+  };
+  const registerAmount = (a: AmountSpec): void => {
+    if (a.kind === 'perCountedMonth') registerReading('countedMonths');
+    else if (a.kind === 'percentOf') registerReading(a.fact);
+    else if (a.kind === 'tiered') {
+      registerReading(a.fact);
+      for (const t of a.tiers) registerAmount(t.amount);
+    }
+  };
+  const leavesOfPolicy = new Map<string, LeafCondition[]>();
+  for (const p of set.policies) {
+    const leaves: LeafCondition[] = [];
+    const walk = (n: ConditionNode): void => {
+      if (isLeaf(n)) leaves.push(n);
+      else if ('not' in n) walk(n.not);
+      else for (const c of 'all' in n ? n.all : n.any) walk(c);
+    };
+    walk(p.conditions);
+    for (const l of leaves) registerReading(l.fact, l.params);
+    registerAmount(p.amount);
+    leavesOfPolicy.set(p.id, leaves);
+  }
+  const guardiansSlot = baseSlot('guardians');
+  const fr = new Frame(baseReaders.length, derivedSlotOf.size);
+
+  const readBase = (f: Frame, slot: number): Read => {
+    if (f.baseGen[slot] === f.gen) return f.baseVal[slot];
+    const v = baseReaders[slot]!(f.facts, f.yearKey);
+    f.baseGen[slot] = f.gen;
+    f.baseVal[slot] = v;
+    return v;
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Binding to a period
+
+  const periods = new Map<string, PeriodEntry>();
+
+  const resolve = (v: unknown, period: PeriodInfo): Resolved => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const name = (v as { param: string }).param;
+      const p = set.params.get(name);
+      const inForce = p ? valueInForce(p, period.start) : undefined;
+      return inForce
+        ? { value: inForce.value, param: inForce }
+        : { value: undefined, missing: `missing-parameter:${name}` };
+    }
+    return { value: v };
+  };
+
+  function bindReading(
+    fact: string,
+    rawParams: Record<string, NumberOrParam> | undefined,
+    entry: PeriodEntry,
+    paramsSeen: ParamInForce[],
+  ): BoundReading {
+    const period = entry.info;
+    if (fact.startsWith(ELIGIBLE_FOR_PREFIX)) return bindEligibleFor(fact, entry);
+    const d = derivedFact(fact);
+    if (!d) {
+      const slot = baseSlot(fact);
+      const absentOk = factDefinition(fact)?.absentMeans !== undefined;
+      const key = keyOf(fact, period.year);
+      const reason = `missing-fact:${fact}`;
+      if (absentOk) {
+        return {
+          get: (f) => {
+            const v = readBase(f, slot);
+            return v === UNKNOWN ? undefined : v;
+          },
+          missing: () => {},
+          keys: (f) => (readBase(f, slot) === UNKNOWN ? [] : [key]),
+        };
+      }
+      return {
+        get: (f) => readBase(f, slot),
+        missing: (_f, out, uniq) => push(out, reason, uniq),
+        keys: (f) => (readBase(f, slot) === UNKNOWN ? [] : [key]),
+      };
+    }
+    // A derived fact: its inputs, its params resolved for the period, its bound computation.
+    const inputs = d.inputs.map((name) => ({
+      slot: baseSlot(name),
+      required: factDefinition(name)?.absentMeans === undefined,
+      reason: `missing-fact:${name}`,
+      key: keyOf(name, period.year),
+    }));
+    const params: Record<string, unknown> = {};
+    const paramMissing: string[] = [];
+    for (const [k, v] of Object.entries(rawParams ?? {})) {
+      const r = resolve(v, period);
+      if (r.missing) paramMissing.push(r.missing);
+      if (r.param) paramsSeen.push(r.param);
+      params[k] = r.value;
+    }
+    const slot = derivedSlot(fact, rawParams);
+    const fn: DerivedFn = bindDerived(d, period, params);
+    const values: unknown[] = new Array(inputs.length).fill(undefined);
+    const n = inputs.length;
+    const get = (f: Frame): Read => {
+      if (paramMissing.length) return UNKNOWN;
+      if (f.derivedGen[slot] === f.gen) return f.derivedVal[slot];
+      let v: Read;
+      let known = true;
+      for (let i = 0; i < n; i++) {
+        const inp = inputs[i]!;
+        const r = readBase(f, inp.slot);
+        if (r === UNKNOWN) {
+          if (inp.required) {
+            known = false;
+            break;
+          }
+          values[i] = undefined;
+        } else values[i] = r;
+      }
+      if (known) v = fn(values, f.facts);
+      else v = UNKNOWN;
+      f.derivedGen[slot] = f.gen;
+      f.derivedVal[slot] = v;
+      return v;
+    };
+    return {
+      get,
+      missing: (f, out, uniq) => {
+        for (const inp of inputs)
+          if (inp.required && readBase(f, inp.slot) === UNKNOWN) push(out, inp.reason, uniq);
+        for (const m of paramMissing) push(out, m, uniq);
+      },
+      keys: (f) => inputs.filter((inp) => readBase(f, inp.slot) !== UNKNOWN).map((inp) => inp.key),
+    };
+  }
+
+  /** `eligibleFor:<policy>`: the other policy's decision for the same subject and period. */
+  function bindEligibleFor(fact: string, entry: PeriodEntry): BoundReading {
+    const target = fact.slice(ELIGIBLE_FOR_PREFIX.length);
+    if (!byId.has(target)) {
+      const reason = `missing-fact:${fact}`;
+      return { get: () => UNKNOWN, missing: (_f, out, uniq) => push(out, reason, uniq), keys: () => [] };
+    }
+    // Bound lazily: the target may not be bound yet for this period (policies bind in id order).
+    let dep: BoundPolicy | undefined;
+    const depOf = (): BoundPolicy => {
+      dep ??= bindPolicy(byId.get(target)!, entry);
+      return dep;
+    };
+    // Not eligible for missing facts only is unknown, and the missing facts are the reasons.
+    const onlyMissing = (r: EvaluationResult): boolean =>
+      r.outcome !== 'eligible' && r.reasons.every((x) => MISSING_REASON.test(x));
+    return {
+      get: (f) => {
+        const r = lean(depOf(), f);
+        if (r.outcome === 'eligible') return true;
+        return onlyMissing(r) ? UNKNOWN : false;
+      },
+      missing: (f, out, uniq) => {
+        for (const x of lean(depOf(), f).reasons) push(out, x, uniq);
+      },
+      keys: (f, fc) => full(depOf(), f, fc).factsUsed,
+    };
+  }
+
+  function bindLeaf(leaf: LeafCondition, entry: PeriodEntry, paramsSeen: ParamInForce[]): BoundLeaf {
+    const reading = bindReading(leaf.fact, leaf.params, entry, paramsSeen);
+    const threshold = resolve(leaf.value, entry.info);
+    if (threshold.param) paramsSeen.push(threshold.param);
+    const path = leaf.path === undefined ? undefined : compilePath(leaf.path);
+    return {
+      leaf,
+      reading,
+      threshold,
+      lhs: path ?? ((v) => v),
+      test: bindOperator(leaf.operator, threshold.value),
+    };
+  }
+
+  function bindPolicy(policy: Policy, entry: PeriodEntry): BoundPolicy {
+    const existing = entry.bound.get(policy.id);
+    if (existing) return existing;
+    const period = entry.info;
+    const leafConditions = leavesOfPolicy.get(policy.id)!;
+    const n = leafConditions.length;
+    const bp: BoundPolicy = {
+      policy,
+      period,
+      inside: insideWindow(policy, period.text),
+      leaves: [],
+      leafGen: new Float64Array(n),
+      leafVal: new Uint8Array(n),
+      tree: () => U,
+      reasons: () => {},
+      amount: { fast: () => [], full: () => ({ ok: false, reasons: [], keys: [], text: '' }) },
+      leafParams: [],
+      deps: [],
+      memoGen: -1,
+      memo: undefined,
+    };
+    // Registered before binding the parts, so eligibleFor cycles (refused by validation) cannot recurse.
+    entry.bound.set(policy.id, bp);
+    const paramsSeen: ParamInForce[] = [];
+    bp.leaves = leafConditions.map((l) => bindLeaf(l, entry, paramsSeen));
+    bp.leafParams = paramsSeen;
+    bp.deps = eligibleForTargets(policy.conditions)
+      .filter((t) => byId.has(t))
+      .map((t) => bindPolicy(byId.get(t)!, entry));
+
+    const leafValue = (i: number): ((f: Frame) => TriCode) => {
+      const l = bp.leaves[i]!;
+      const { reading, lhs, test } = l;
+      const thresholdMissing = l.threshold.missing !== undefined;
+      const { leafGen, leafVal } = bp;
+      return (f) => {
+        if (leafGen[i] === f.gen) return leafVal[i] as TriCode;
+        let v: TriCode;
+        if (thresholdMissing) v = U;
+        else {
+          const r = reading.get(f);
+          v = r === UNKNOWN ? U : test(lhs(r)) ? T : F;
+        }
+        leafGen[i] = f.gen;
+        leafVal[i] = v;
+        return v;
+      };
+    };
+    const leafMissing = (i: number): ((f: Frame, out: string[]) => void) => {
+      const l = bp.leaves[i]!;
+      const { reading } = l;
+      const tm = l.threshold.missing;
+      return (f, out) => {
+        if (reading.get(f) === UNKNOWN) reading.missing(f, out, true);
+        if (tm !== undefined) pushReason(out, tm);
+      };
+    };
+
+    let next = 0;
+    type Compiled = { value: (f: Frame) => TriCode; reasons: (f: Frame, out: string[]) => void };
+    const compileNode = (node: ConditionNode): Compiled => {
+      if (isLeaf(node)) {
+        const i = next++;
+        const value = leafValue(i);
+        const missing = leafMissing(i);
+        const name = node.name;
+        return {
+          value,
+          reasons: (f, out) => {
+            const v = value(f);
+            if (v === T) return;
+            if (v === U) missing(f, out);
+            else pushReason(out, name);
+          },
+        };
+      }
+      if ('not' in node) {
+        const child = compileNode(node.not);
+        const cv = child.value;
+        const value = (f: Frame): TriCode => {
+          const v = cv(f);
+          return v === U ? U : v === T ? F : T;
+        };
+        const name = node.name;
+        return {
+          value,
+          reasons: (f, out) => {
+            const v = value(f);
+            if (v === T) return;
+            if (v === F) pushReason(out, name);
+            else child.reasons(f, out);
+          },
+        };
+      }
+      const isAll = 'all' in node;
+      const kids = (isAll ? node.all : node.any).map(compileNode);
+      const kv = kids.map((k) => k.value);
+      const m = kv.length;
+      // all: false as soon as one part is false; any: true as soon as one part is true.
+      const value = isAll
+        ? (f: Frame): TriCode => {
+            let unknown = false;
+            for (let j = 0; j < m; j++) {
+              const v = kv[j]!(f);
+              if (v === F) return F;
+              if (v === U) unknown = true;
+            }
+            return unknown ? U : T;
+          }
+        : (f: Frame): TriCode => {
+            let unknown = false;
+            for (let j = 0; j < m; j++) {
+              const v = kv[j]!(f);
+              if (v === T) return T;
+              if (v === U) unknown = true;
+            }
+            return unknown ? U : F;
+          };
+      const name = node.name;
+      if (!isAll && name !== undefined) {
+        return {
+          value,
+          reasons: (f, out) => {
+            const v = value(f);
+            if (v === T) return;
+            if (v === F) pushReason(out, name);
+            else for (let j = 0; j < m; j++) if (kv[j]!(f) === U) kids[j]!.reasons(f, out);
+          },
+        };
+      }
+      return {
+        value,
+        reasons: (f, out) => {
+          if (value(f) === T) return;
+          for (let j = 0; j < m; j++) kids[j]!.reasons(f, out);
+        },
+      };
+    };
+    const root = compileNode(policy.conditions);
+    bp.tree = root.value;
+    bp.reasons = root.reasons;
+    bp.amount = bindAmount(policy.amount, entry);
+    return bp;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Amounts
+
+  function bindAmount(spec: AmountSpec, entry: PeriodEntry): BoundAmount {
+    const period = entry.info;
+    const unused: ParamInForce[] = [];
+    const record = (m: Map<string, ParamInForce>, r: Resolved | undefined): void => {
+      if (r?.param) m.set(r.param.name, r.param);
+    };
+    const show = (r: Resolved): string =>
+      r.param ? `${showParamValue(r.param.value)} [${r.param.name} from ${r.param.from}]` : String(r.value);
+    const failed = (reasons: string[], keys: string[], text: string): AmountResult => ({
+      ok: false,
+      reasons,
+      keys,
+      text,
+    });
+    switch (spec.kind) {
+      case 'fixed': {
+        const v = resolve(spec.value, period);
+        const value = v.value as number;
+        const reasons = v.missing ? [v.missing] : undefined;
+        return {
+          fast: () => (reasons ? [...reasons] : value),
+          full: (_f, _fc, pr) => {
+            record(pr, v);
+            if (v.missing) return failed([v.missing], [], `fixed: ${v.missing}`);
+            return { ok: true, value, keys: [], text: `fixed ${show(v)} = ${value}` };
+          },
+        };
+      }
+      case 'perCountedMonth': {
+        const months = bindReading('countedMonths', undefined, entry, unused);
+        const per = resolve(spec.perMonth, period);
+        const perValue = per.value as number;
+        const reasonsOf = (f: Frame): string[] => {
+          const out: string[] = [];
+          if (months.get(f) === UNKNOWN) missingList(months, f, out);
+          if (per.missing) out.push(per.missing);
+          return out;
+        };
+        return {
+          fast: (f) => {
+            const m = months.get(f);
+            if (m === UNKNOWN || per.missing) return reasonsOf(f);
+            return (m as number) * perValue;
+          },
+          full: (f, fc, pr) => {
+            record(pr, per);
+            const m = months.get(f);
+            const keys = months.keys(f, fc);
+            const reasons = reasonsOf(f);
+            if (reasons.length) return failed(reasons, keys, `countedMonths × ${show(per)}: unknown`);
+            const value = (m as number) * perValue;
+            return { ok: true, value, keys, text: `countedMonths × ${show(per)} = ${value}` };
+          },
+        };
+      }
+      case 'percentOf': {
+        const base = bindReading(spec.fact, undefined, entry, unused);
+        const n = resolve(spec.numerator, period);
+        const d = resolve(spec.denominator, period);
+        const num = n.value as number;
+        const den = d.value as number;
+        const fixedMissing = [n.missing, d.missing].filter((x): x is string => !!x);
+        const reasonsOf = (f: Frame): string[] => {
+          const out: string[] = [];
+          if (base.get(f) === UNKNOWN) missingList(base, f, out);
+          out.push(...fixedMissing);
+          return out;
+        };
+        const formula = `${spec.fact} × ${show(n)} / ${show(d)}, rounded half-up to a fen`;
+        const visible = ['public', 'internal'].includes(sensitivityOf(spec.fact));
+        return {
+          fast: (f) => {
+            const b = base.get(f);
+            if (b === UNKNOWN || fixedMissing.length) return reasonsOf(f);
+            return percentHalfUpFast(b as number, num, den);
+          },
+          full: (f, fc, pr) => {
+            record(pr, n);
+            record(pr, d);
+            const b = base.get(f);
+            const keys = base.keys(f, fc);
+            const reasons = reasonsOf(f);
+            if (reasons.length || b === UNKNOWN) return failed(reasons, keys, `${formula}: unknown`);
+            const value = percentHalfUpFast(b as number, num, den);
+            const shown = visible ? ` (${spec.fact} = ${String(b)})` : '';
+            return { ok: true, value, keys, text: `${formula} = ${value}${shown}` };
+          },
+        };
+      }
+      case 'tiered': {
+        const fact = bindReading(spec.fact, undefined, entry, unused);
+        const tiers = spec.tiers.map((t, i) => {
+          const min = t.min === undefined ? undefined : resolve(t.min, period);
+          const max = t.max === undefined ? undefined : resolve(t.max, period);
+          const missing = [min?.missing, max?.missing].filter((x): x is string => !!x);
+          const minV = min?.value as number;
+          const maxV = max?.value as number;
+          const list = t.in;
+          const fits = (v: unknown): boolean =>
+            (min === undefined || (typeof v === 'number' && v >= minV)) &&
+            (max === undefined || (typeof v === 'number' && v <= maxV)) &&
+            (list === undefined || list.includes(v as string | number));
+          const bounds = [
+            min ? `min ${show(min)}` : '',
+            max ? `max ${show(max)}` : '',
+            list ? `in ${JSON.stringify(list)}` : '',
+          ]
+            .filter(Boolean)
+            .join(', ');
+          return {
+            min,
+            max,
+            missing,
+            fits,
+            label: `${spec.fact} in tier ${i + 1} (${bounds}): `,
+            amount: bindAmount(t.amount, entry),
+          };
+        });
+        const unknownText = `tier by ${spec.fact}: unknown`;
+        return {
+          fast: (f) => {
+            const v = fact.get(f);
+            if (v === UNKNOWN) return missingList(fact, f, []);
+            for (const t of tiers) {
+              if (t.missing.length) return [...t.missing];
+              if (t.fits(v)) return t.amount.fast(f);
+            }
+            return ['no-amount-tier'];
+          },
+          full: (f, fc, pr) => {
+            const v = fact.get(f);
+            const keys = fact.keys(f, fc);
+            if (v === UNKNOWN) return failed(missingList(fact, f, []), keys, unknownText);
+            for (const t of tiers) {
+              record(pr, t.min);
+              record(pr, t.max);
+              if (t.missing.length) return failed([...t.missing], keys, unknownText);
+              if (!t.fits(v)) continue;
+              const inner = t.amount.full(f, fc, pr);
+              return { ...inner, keys: [...keys, ...inner.keys], text: `${t.label}${inner.text}` };
+            }
+            return failed(['no-amount-tier'], keys, `no tier of ${spec.fact} matches`);
+          },
+        };
+      }
+    }
+  }
+
+  /** The `missing` list of an UNKNOWN reading as the reference builds it (not deduplicated). */
+  function missingList(r: BoundReading, f: Frame, out: string[]): string[] {
+    r.missing(f, out, false);
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Evaluating
+
+  function lean(bp: BoundPolicy, f: Frame): EvaluationResult {
+    if (bp.memoGen === f.gen) return bp.memo!;
+    const p = bp.policy;
+    let outcome: 'eligible' | 'not-eligible' = 'not-eligible';
+    let amount: number | null = null;
+    let reasons: string[];
+    if (!bp.inside) reasons = ['outside-effective-period'];
+    else if (bp.tree(f) === T) {
+      const a = bp.amount.fast(f);
+      if (typeof a === 'number') {
+        outcome = 'eligible';
+        amount = a;
+        reasons = [];
+      } else reasons = dedupe(a);
+    } else {
+      reasons = [];
+      bp.reasons(f, reasons);
+    }
+    const r: EvaluationResult = {
+      subject: currentSubject,
+      policy: p.id,
+      period: bp.period.text,
+      outcome,
+      amount,
+      reasons,
+    };
+    bp.memoGen = f.gen;
+    bp.memo = r;
+    return r;
+  }
+
+  function full(bp: BoundPolicy, f: Frame, fc: FullContext): Evaluation {
+    const cached = fc.memo.get(bp.policy.id);
+    if (cached) return cached;
+    const policy = bp.policy;
+    if (!bp.inside) {
+      const e = outsideWindow(policy, fc.input, bp.period);
+      fc.memo.set(policy.id, e);
+      return e;
+    }
+    const eligibleFor = new Map<string, Evaluation>();
+    for (const dep of bp.deps) eligibleFor.set(dep.policy.id, full(dep, f, fc));
+    let i = 0;
+    const tree = combineTree(policy.conditions, '$.conditions', (): LeafResult => leafResult(bp, i++, f, fc));
+    const paramsRead = new Map<string, ParamInForce>();
+    for (const p of bp.leafParams) paramsRead.set(p.name, p);
+    const amount = tree.value === true ? bp.amount.full(f, fc, paramsRead) : undefined;
+    const e = assemble(bp, fc.input, tree, amount, paramsRead, eligibleFor, f);
+    fc.memo.set(policy.id, e);
+    return e;
+  }
+
+  function leafResult(bp: BoundPolicy, i: number, f: Frame, fc: FullContext): LeafResult {
+    const l = bp.leaves[i]!;
+    const r = l.reading.get(f);
+    const keys = l.reading.keys(f, fc);
+    const threshold = l.threshold.param
+      ? { value: l.threshold.value, param: l.threshold.param }
+      : { value: l.threshold.value };
+    if (r === UNKNOWN || l.threshold.missing !== undefined) {
+      const missing: string[] = [];
+      if (r === UNKNOWN) l.reading.missing(f, missing, false);
+      if (l.threshold.missing !== undefined) missing.push(l.threshold.missing);
+      return { value: 'unknown', missing, keys, factValue: undefined, threshold };
+    }
+    const factValue = l.lhs(r);
+    return { value: l.test(factValue), missing: [], keys, factValue, threshold };
+  }
+
+  /** The Evaluation from an evaluated tree: the same assembly as evaluation.ts's reference one. */
+  function assemble(
+    bp: BoundPolicy,
+    input: EvaluationInput,
+    tree: NodeResult,
+    amount: AmountResult | undefined,
+    paramsRead: Map<string, ParamInForce>,
+    eligibleFor: Map<string, Evaluation>,
+    f: Frame,
+  ): Evaluation {
+    const policy = bp.policy;
+    const period = bp.period;
+    const eligible = tree.value === true && amount?.ok === true;
+    const reasons = eligible
+      ? []
+      : [...new Set([...reasonsOf(tree), ...(amount && !amount.ok ? amount.reasons : [])])];
+    const outcome = eligible ? 'eligible' : 'not-eligible';
+    const value = eligible && amount?.ok ? amount.value : null;
+    const factsUsed = [...new Set([...factsUsedOf(tree), ...(amount?.keys ?? [])])];
+    const conditions = leavesOf(tree).map(explainLeaf);
+    const parameters = [...paramsRead.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const dependsOn = [...eligibleFor.values()].map((e) => e.explanation);
+    const lines = [
+      `${policy.id} v${policy.version} for ${period.text} (from ${period.start}): ${outcome}${value !== null ? `, ${value} fen` : ''}`,
+      ...conditions.map((c) => `  ${c.text}`),
+      ...(amount ? [`  amount: ${amount.text}`] : []),
+      ...parameters.map((p) => `  parameter ${p.name} = ${showParamValue(p.value)} (from ${p.from})`),
+      ...(reasons.length ? [`  reasons: ${reasons.join(', ')}`] : []),
+    ];
+    let notification: NotificationPlan | null = null;
+    if (eligible) {
+      const templateIds = policy.notification.templateIds;
+      if (policy.notification.recipients === 'subject')
+        notification = { templateIds, recipients: [input.subject] };
+      else {
+        const g = readBase(f, guardiansSlot);
+        const ids = g === UNKNOWN ? [] : (g as string[]);
+        notification = ids.length
+          ? { templateIds, recipients: [...ids] }
+          : { templateIds, recipients: [], note: 'no guardians on record: nobody is notified' };
+        if (!ids.length) lines.push('  notification: no guardians on record, nobody is notified');
+      }
+    }
+    return {
+      subject: input.subject,
+      policy: policy.id,
+      period: period.text,
+      outcome,
+      amount: value,
+      reasons,
+      ruleVersion: policy.version,
+      factsUsed,
+      notification,
+      explanation: {
+        policy: policy.id,
+        ruleVersion: policy.version,
+        ruleHash: policy.contentHash,
+        period: period.text,
+        periodStart: period.start,
+        outcome,
+        reasons,
+        effective: { ...policy.effective, inside: true },
+        conditions,
+        amount: amount ? { text: amount.text, value } : null,
+        parameters,
+        dependsOn,
+        lines,
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Entry points
+
+  let lastPeriodText: string | undefined;
+  let lastEntry: PeriodEntry | undefined;
+  let currentSubject = '';
+
+  const periodEntry = (text: string): PeriodEntry => {
+    if (text === lastPeriodText && lastEntry) return lastEntry;
+    let entry = periods.get(text);
+    if (!entry) {
+      const info = parsePeriod(text);
+      if (!info) throw new Error(`invalid period '${text}': use YYYY or YYYY-MM`);
+      if (periods.size >= PERIOD_CACHE_LIMIT) periods.clear();
+      entry = { info, bound: new Map(), byKind: new Map() };
+      periods.set(text, entry);
+    }
+    lastPeriodText = text;
+    lastEntry = entry;
+    return entry;
+  };
+
+  /** The policies the reference's `selectPolicies` picks, bound, cached per kind and option. */
+  const selected = (entry: PeriodEntry, kind: string, policy: string | undefined): BoundPolicy[] => {
+    const key = policy === undefined ? kind : `${kind}\u0000${policy}`;
+    let list = entry.byKind.get(key);
+    if (!list) {
+      list = set.policies
+        .filter(
+          (p) =>
+            p.subjectKind === kind &&
+            p.periodUnit === entry.info.unit &&
+            (policy === undefined || p.id === policy),
+        )
+        .map((p) => bindPolicy(p, entry));
+      entry.byKind.set(key, list);
+    }
+    return list;
+  };
+
+  const begin = (input: EvaluationInput, entry: PeriodEntry): void => {
+    fr.gen += 1;
+    fr.facts = input.facts;
+    fr.yearKey = String(entry.info.year);
+    currentSubject = input.subject;
+  };
+
+  function evaluateSync(input: EvaluationInput, period: Period, opts?: EvaluateOptions): EvaluationResult[] {
+    const entry = periodEntry(period);
+    const list = selected(entry, input.kind, opts?.policy);
+    begin(input, entry);
+    const out: EvaluationResult[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) out[i] = lean(list[i]!, fr);
+    return out;
+  }
+
+  function evaluateFullSync(input: EvaluationInput, period: Period, opts?: EvaluateOptions): Evaluation[] {
+    const entry = periodEntry(period);
+    const list = selected(entry, input.kind, opts?.policy);
+    begin(input, entry);
+    const fc: FullContext = { input, memo: new Map() };
+    return list.map((bp) => full(bp, fr, fc));
+  }
+
+  return {
+    name: 'compiled',
+    evaluateSync,
+    evaluateFullSync,
+    async evaluate(input, period, opts) {
+      return evaluateFullSync(input, period, opts);
+    },
+  };
+}
+
+/** Reasons deduplicated in order. */
+function dedupe(list: string[]): string[] {
+  const out: string[] = [];
+  for (const r of list) pushReason(out, r);
+  return out;
+}
