@@ -17,21 +17,24 @@ import { deliverDeps } from '../src/runtime/notify.ts';
  * notifies once.
  */
 const processor = new BatchProcessor(EventType.SQS);
-let idempotent: ((row: OutboxRow) => Promise<unknown>) | undefined;
+let idempotent: { table: string; client: unknown; fn: (row: OutboxRow) => Promise<unknown> } | undefined;
 const idempotencyConfig = new IdempotencyConfig({
   eventKeyJmesPath: 'deliveryId',
   expiresAfterSeconds: 30 * 86400,
 });
 
+/** The idempotent delivery, rebuilt when the configuration changed (a local process can switch stacks). */
 function deliverOnce(): (row: OutboxRow) => Promise<unknown> {
-  idempotent ??= makeIdempotent(async (row: OutboxRow) => deliver(deliverDeps(), row), {
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: runtimeConfig().table('idempotency'),
-      awsSdkV3Client: dynamoClient(),
-    }),
-    config: idempotencyConfig,
-  });
-  return idempotent;
+  const table = runtimeConfig().table('idempotency');
+  const client = dynamoClient();
+  if (idempotent?.table !== table || idempotent.client !== client) {
+    const fn = makeIdempotent(async (row: OutboxRow) => deliver(deliverDeps(), row), {
+      persistenceStore: new DynamoDBPersistenceLayer({ tableName: table, awsSdkV3Client: client }),
+      config: idempotencyConfig,
+    });
+    idempotent = { table, client, fn };
+  }
+  return idempotent.fn;
 }
 
 const recordHandler = async (record: SQSRecord): Promise<void> => {

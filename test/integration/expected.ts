@@ -5,15 +5,15 @@ import { createReferenceEvaluator, loadPolicySet, triggerPeriods } from '../../s
 import type { StoredFacts, SubjectKind } from '../../src/domain/types.ts';
 
 /**
- * The grants an event stream should produce, computed without the pipeline: fold every accepted
+ * What an event stream's final facts give, computed without the pipeline: fold every accepted
  * event into per-subject facts, then evaluate each subject's trigger periods at `now`.
- * Keys `subject|policy|period`, values amounts.
+ * Keys `subject|policy|period`; values the amount when eligible, null when not.
  */
-export async function expectedGrants(
+export async function expectedOutcomes(
   bodies: string[],
   now: string,
   keyHex: string,
-): Promise<Map<string, number>> {
+): Promise<Map<string, number | null>> {
   const key = Buffer.from(keyHex, 'hex');
   const subjects = new Map<string, { kind: SubjectKind; facts: StoredFacts }>();
   for (const body of bodies) {
@@ -26,17 +26,37 @@ export async function expectedGrants(
   }
   const set = loadPolicySet('rules');
   const evaluator = createReferenceEvaluator(set);
-  const out = new Map<string, number>();
+  const out = new Map<string, number | null>();
   for (const [subject, s] of subjects) {
     const values = toFactValues(s.facts);
     const targets = triggerPeriods(set, s.kind, values, new Date(now));
     for (const period of new Set(targets.map((t) => t.period))) {
       for (const r of await evaluator.evaluate({ subject, kind: s.kind, facts: values }, period)) {
         if (!targets.some((t) => t.policy === r.policy && t.period === r.period)) continue;
-        if (r.outcome === 'eligible' && r.amount !== null)
-          out.set(`${subject}|${r.policy}|${r.period}`, r.amount);
+        out.set(`${subject}|${r.policy}|${r.period}`, r.outcome === 'eligible' ? r.amount : null);
       }
     }
   }
   return out;
+}
+
+/** The eligible part of {@link expectedOutcomes}: the grants the final facts call for. */
+export async function expectedGrants(
+  bodies: string[],
+  now: string,
+  keyHex: string,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const [k, v] of await expectedOutcomes(bodies, now, keyHex)) if (v !== null) out.set(k, v);
+  return out;
+}
+
+/**
+ * The value a stored decision stands for now: the grant's amount, or, when later facts flagged it
+ * (eligibility-changed), the amount the new facts give (null: no longer eligible).
+ */
+export function currentValue(d: Record<string, unknown>): number | null {
+  const flag = d.flag as { outcome: string; amount: number | null } | undefined;
+  if (!flag) return d.amount as number;
+  return flag.outcome === 'eligible' ? flag.amount : null;
 }
