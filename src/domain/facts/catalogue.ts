@@ -217,6 +217,8 @@ export interface FactReading {
   key: string;
   known: boolean;
   value: unknown;
+  /** Present but not of the fact's type: unknown, and never read as "absent" (alive, no expiry). */
+  invalid?: boolean;
 }
 
 /**
@@ -229,14 +231,15 @@ export function readFact(facts: FactValues, name: string, year: number): FactRea
   if (!d || !Object.hasOwn(facts, name)) return { key, known: false, value: undefined };
   let raw: unknown = facts[name];
   if (d.perYear) {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-      return { key, known: false, value: undefined };
+    if (raw === null) return { key, known: false, value: undefined };
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      return { key, known: false, value: undefined, invalid: true };
     const y = String(year);
     raw = Object.hasOwn(raw, y) ? (raw as Record<string, unknown>)[y] : undefined;
   }
-  if (raw === undefined || raw === null || checkFactValue(d.type, raw) !== undefined) {
-    return { key, known: false, value: undefined };
-  }
+  if (raw === undefined || raw === null) return { key, known: false, value: undefined };
+  if (checkFactValue(d.type, raw) !== undefined)
+    return { key, known: false, value: undefined, invalid: true };
   return { key, known: true, value: raw };
 }
 

@@ -185,7 +185,7 @@ export class FactContext {
     const d = derivedFact(name);
     if (!d) {
       const r = this.base(name);
-      const absentOk = factDefinition(name)?.absentMeans !== undefined;
+      const absentOk = factDefinition(name)?.absentMeans !== undefined && !r.invalid;
       return {
         known: r.known || absentOk,
         value: r.value,
@@ -198,7 +198,8 @@ export class FactContext {
     for (const input of d.inputs) {
       const r = this.base(input);
       if (r.known) keys.push(r.key);
-      else if (factDefinition(input)?.absentMeans === undefined) missing.push(`missing-fact:${input}`);
+      else if (r.invalid || factDefinition(input)?.absentMeans === undefined)
+        missing.push(`missing-fact:${input}`);
     }
     const params: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(rawParams ?? {})) {

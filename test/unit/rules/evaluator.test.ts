@@ -95,6 +95,20 @@ describe('Function: createReferenceEvaluator', () => {
       });
     });
 
+    it('does not read a malformed death date or expiry as absent', async () => {
+      const base = { birthDate: '1940-01-01', hukouRegion: '110101', disabilityLevel: 1 };
+      const dead = await one('elderly-allowance', 'person', '2025-03', { ...base, deathDate: '2025-02-30' });
+      expect(dead).toMatchObject({ outcome: 'not-eligible', reasons: ['missing-fact:deathDate'] });
+      const cert = await one('disability-nursing-subsidy', 'person', '2025-03', {
+        ...base,
+        disabilityCertValidUntil: 20250301,
+      });
+      expect(cert).toMatchObject({
+        outcome: 'not-eligible',
+        reasons: ['missing-fact:disabilityCertValidUntil'],
+      });
+    });
+
     it('names the rule version and the facts the decision rests on', async () => {
       const e = await one('elderly-allowance', 'person', '2025-03', {
         birthDate: '1940-01-01',
