@@ -14,26 +14,21 @@ import { runtimeClock, runtimeConfig, runtimePolicies } from '../src/runtime/eng
  */
 let api: ReviewApiHandler | undefined;
 
-/** The published policy as the API shows it; undefined when the rule files do not know it. */
-function policyInfo(id: string): PolicyInfo | undefined {
-  let policies: ReturnType<typeof runtimePolicies>['policies'];
+/** The published policies as the API shows them; none when the rule files cannot be read. */
+function policyInfos(): PolicyInfo[] {
   try {
-    policies = runtimePolicies().policies;
+    return runtimePolicies().policies.map((p) => ({
+      id: p.id,
+      version: p.version,
+      title: p.title,
+      legalReference: p.legalReference,
+      reviewSampleRate: p.reviewSampleRate,
+    }));
   } catch (e) {
     // A broken rule set must not stop reviewers from reading decisions; titles fall back to ids.
     logger.error('rule files could not be loaded for the review API', { error: e as Error });
-    return undefined;
+    return [];
   }
-  const p = policies.find((x) => x.id === id);
-  return p
-    ? {
-        id: p.id,
-        version: p.version,
-        title: p.title,
-        legalReference: p.legalReference,
-        reviewSampleRate: p.reviewSampleRate,
-      }
-    : undefined;
 }
 
 function build(): ReviewApiHandler {
@@ -43,7 +38,7 @@ function build(): ReviewApiHandler {
     store: new DynamoReviewStore(doc, config),
     relay: new SqsOutboxRelay(sqsClient(), doc, config),
     now: () => runtimeClock().now(),
-    policy: policyInfo,
+    policies: policyInfos,
     logError: (message, error) => logger.error(message, { error: error as Error }),
   });
 }

@@ -103,16 +103,15 @@ function isFen(fact: string): boolean {
   return factDefinition(fact.split('.')[0]!)?.type.kind === 'fen';
 }
 
+/** Looks up another policy's title (for "eligible for … in the period"). */
+export type PolicyTitles = (id: string) => { 'zh-CN': string; en: string } | undefined;
+
 /** A fact's plain-language name. */
-export function factLabel(
-  fact: string,
-  lang: Lang,
-  policyTitle?: (id: string) => string | undefined,
-): string {
+export function factLabel(fact: string, lang: Lang, titles?: PolicyTitles): string {
   if (fact.startsWith(ELIGIBLE_FOR_PREFIX)) {
     const id = fact.slice(ELIGIBLE_FOR_PREFIX.length);
-    const title = policyTitle?.(id) ?? id;
-    return lang === 'zh-CN' ? `本期符合“${title}”` : `Eligible for ${title} in the period`;
+    const title = titles?.(id)?.[lang] ?? id;
+    return lang === 'zh-CN' ? `本期符合“${title}”条件` : `Eligible for ${title} in the period`;
   }
   return FACT_LABELS[fact]?.[lang] ?? fact;
 }
@@ -138,18 +137,13 @@ function showValue(v: unknown, fact: string, lang: Lang): string {
   return String(v);
 }
 
+const OUTCOME_WORDS = {
+  'zh-CN': { met: '满足', notMet: '不满足', unknown: '信息缺失，无法判断' },
+  en: { met: 'met', notMet: 'not met', unknown: 'unknown (information missing)' },
+} as const;
+
 const outcome = (met: boolean | null, lang: Lang): string =>
-  met === null
-    ? lang === 'zh-CN'
-      ? '未评估'
-      : 'not evaluated'
-    : met
-      ? lang === 'zh-CN'
-        ? '满足'
-        : 'met'
-      : lang === 'zh-CN'
-        ? '不满足'
-        : 'not met';
+  met === null ? OUTCOME_WORDS[lang].unknown : met ? OUTCOME_WORDS[lang].met : OUTCOME_WORDS[lang].notMet;
 
 type Node = Record<string, unknown>;
 
@@ -161,30 +155,40 @@ function metOf(n: Node): boolean | null {
   return null;
 }
 
-function leafLine(n: Node, depth: number, title?: (id: string) => string | undefined): ExplanationLine {
+/** The compared value: the engine records `threshold: {value, param?}`; older shapes a bare value. */
+function thresholdOf(n: Node): unknown {
+  const t = 'threshold' in n ? n.threshold : n.value;
+  const o = asNode(t);
+  return o && 'value' in o ? o.value : t;
+}
+
+function leafLine(n: Node, depth: number, titles?: PolicyTitles): ExplanationLine {
   const fact = String(n.fact);
   const path = typeof n.path === 'string' && n.path !== '' ? n.path.replace(/^\$\./, '') : undefined;
   const factName = path ? `${fact}.${path}` : fact;
   const opRaw = typeof n.operator === 'string' ? n.operator : '';
-  const op = OPERATORS[opRaw] ?? OPERATORS[SYMBOL_NAMES[opRaw] ?? ''];
-  const hasThreshold = 'threshold' in n;
-  const rhs = hasThreshold ? n.threshold : n.value;
-  // Only public and internal values are ever shown, whatever the record carries.
-  const visible = ['public', 'internal'].includes(sensitivityOf(fact));
+  const opName = OPERATORS[opRaw] ? opRaw : (SYMBOL_NAMES[opRaw] ?? opRaw);
+  const op = OPERATORS[opName];
+  const rhs = thresholdOf(n);
+  // Only public and internal values are ever shown: the stricter of the record's own label and
+  // the catalogue decides, so a mislabelled record cannot leak a restricted value.
+  const recorded = typeof n.sensitivity === 'string' ? n.sensitivity : 'public';
+  const visible =
+    ['public', 'internal'].includes(sensitivityOf(fact)) && ['public', 'internal'].includes(recorded);
   const actualRaw = ['shown', 'shownValue', 'actual', 'factValue', 'factResult']
     .map((k) => n[k])
     .find((v) => v !== undefined);
-  const actual = visible ? (actualRaw ?? (hasThreshold ? n.value : undefined)) : undefined;
+  const actual = visible ? actualRaw : undefined;
   const met = metOf(n);
   const line = (lang: Lang): string => {
     const label =
-      factLabel(fact, lang, title) + (path ? (lang === 'zh-CN' ? `（${path}）` : ` (${path})`) : '');
-    const opText = op?.[lang] ?? opRaw;
+      factLabel(fact, lang, titles) + (path ? (lang === 'zh-CN' ? `（${path}）` : ` (${path})`) : '');
     let text: string;
-    if (rhs === true && (opRaw === 'equal' || opRaw === '==')) text = label;
-    else if (rhs === false && (opRaw === 'equal' || opRaw === '=='))
-      text = lang === 'zh-CN' ? `非${label}` : `Not: ${label}`;
-    else text = `${label} ${opText} ${showValue(rhs, factName, lang)}`;
+    if (opName === 'equal' && rhs === true) text = label;
+    else if (opName === 'equal' && rhs === false) text = lang === 'zh-CN' ? `${label}：否` : `${label}: no`;
+    else if (opName === 'notEqual' && rhs === null)
+      text = lang === 'zh-CN' ? `${label}已登记` : `${label} on record`;
+    else text = `${label} ${op?.[lang] ?? opRaw} ${showValue(rhs, factName, lang)}`;
     if (actual !== undefined && typeof actual !== 'boolean') {
       text +=
         lang === 'zh-CN'
@@ -196,80 +200,168 @@ function leafLine(n: Node, depth: number, title?: (id: string) => string | undef
   return { depth, met, 'zh-CN': line('zh-CN'), en: line('en') };
 }
 
-function walk(
-  x: unknown,
-  depth: number,
-  out: ExplanationLine[],
-  title?: (id: string) => string | undefined,
-): void {
+const GROUP_TEXT = {
+  all: { 'zh-CN': '同时满足以下全部条件', en: 'All of the following' },
+  any: { 'zh-CN': '满足以下任一条件', en: 'At least one of the following' },
+  not: { 'zh-CN': '以下条件不成立', en: 'The following must not hold' },
+} as const;
+
+type GroupKind = keyof typeof GROUP_TEXT;
+
+function groupLine(kind: GroupKind, depth: number, met: boolean | null): ExplanationLine {
+  return {
+    depth,
+    met,
+    'zh-CN': `${GROUP_TEXT[kind]['zh-CN']}：${outcome(met, 'zh-CN')}`,
+    en: `${GROUP_TEXT[kind].en}: ${outcome(met, 'en')}`,
+  };
+}
+
+/** The groups a condition sits in, from its JSON path (`$.conditions.all[1].any[0]`). */
+function groupsOf(at: string): Array<{ kind: GroupKind; key: string }> {
+  const out: Array<{ kind: GroupKind; key: string }> = [];
+  const re = /\.(all|any|not)(?:\[(\d+)\])?/g;
+  let prefix = '';
+  for (const m of at.matchAll(re)) {
+    prefix += m[0];
+    out.push({ kind: m[1] as GroupKind, key: prefix });
+  }
+  return out;
+}
+
+/** Combines children's results the way the group does (unknown stays unknown unless decided). */
+function combine(kind: GroupKind, results: Array<boolean | null>): boolean | null {
+  if (kind === 'any') return results.includes(true) ? true : results.includes(null) ? null : false;
+  if (kind === 'all') return results.includes(false) ? false : results.includes(null) ? null : true;
+  const r = results[0];
+  return r === null || r === undefined ? null : !r;
+}
+
+/** Flat list of conditions with JSON paths (the engine's record): nest them under their groups. */
+function flatWithPaths(list: Node[], out: ExplanationLine[], titles?: PolicyTitles): void {
+  const opened = new Set<string>();
+  for (const n of list) {
+    const groups = groupsOf(String(n.at));
+    // The outermost `all` is the rule itself; only inner groups get a heading line.
+    const inner = groups.slice(1);
+    inner.forEach((g, i) => {
+      if (opened.has(g.key)) return;
+      opened.add(g.key);
+      const members = list.filter((m) => String(m.at).startsWith(g.key));
+      const ownResult = combine(
+        g.kind,
+        members.map((m) => metOf(m)),
+      );
+      out.push(groupLine(g.kind, i, ownResult));
+    });
+    out.push(leafLine(n, inner.length, titles));
+  }
+}
+
+function walk(x: unknown, depth: number, out: ExplanationLine[], titles?: PolicyTitles): void {
   if (Array.isArray(x)) {
-    for (const c of x) walk(c, depth, out, title);
+    const nodes = x.map(asNode);
+    if (nodes.length > 0 && nodes.every((n) => n && typeof n.fact === 'string' && typeof n.at === 'string')) {
+      flatWithPaths(nodes as Node[], out, titles);
+      return;
+    }
+    for (const c of x) walk(c, depth, out, titles);
     return;
   }
   const n = asNode(x);
   if (!n) return;
   if (typeof n.fact === 'string') {
-    out.push(leafLine(n, depth, title));
+    out.push(leafLine(n, depth, titles));
     return;
   }
-  if (Array.isArray(n.all)) {
-    if (depth > 0 || typeof n.name === 'string') {
-      const met = metOf(n);
-      out.push({
-        depth,
-        met,
-        'zh-CN': `同时满足以下全部条件：${outcome(met, 'zh-CN')}`,
-        en: `All of the following: ${outcome(met, 'en')}`,
-      });
-      walk(n.all, depth + 1, out, title);
-    } else walk(n.all, depth, out, title);
-    return;
-  }
-  if (Array.isArray(n.any)) {
-    const met = metOf(n);
-    out.push({
-      depth,
-      met,
-      'zh-CN': `满足以下任一条件：${outcome(met, 'zh-CN')}`,
-      en: `At least one of the following: ${outcome(met, 'en')}`,
-    });
-    walk(n.any, depth + 1, out, title);
-    return;
-  }
-  if (n.not !== undefined) {
-    const met = metOf(n);
-    out.push({
-      depth,
-      met,
-      'zh-CN': `以下条件不成立：${outcome(met, 'zh-CN')}`,
-      en: `The following does not hold: ${outcome(met, 'en')}`,
-    });
-    walk(n.not, depth + 1, out, title);
+  for (const kind of ['all', 'any', 'not'] as const) {
+    const children = n[kind];
+    if (children === undefined) continue;
+    if (kind === 'all' && depth === 0 && typeof n.name !== 'string') walk(children, depth, out, titles);
+    else {
+      out.push(groupLine(kind, depth, metOf(n)));
+      walk(children, depth + 1, out, titles);
+    }
     return;
   }
   for (const k of ['conditions', 'checks', 'items']) {
     if (Array.isArray(n[k]) || asNode(n[k])) {
-      walk(n[k], depth, out, title);
+      walk(n[k], depth, out, titles);
       return;
     }
   }
 }
 
 /**
- * The explanation of a decision as plain-language lines. `policyTitle` names other policies
- * (for "eligible for … in the period").
+ * The explanation of a decision as plain-language lines. `titles` names other policies (for
+ * "eligible for … in the period").
  */
-export function explainDecision(
-  explanation: unknown,
-  policyTitle?: (id: string) => string | undefined,
-): ExplanationLine[] {
+export function explainDecision(explanation: unknown, titles?: PolicyTitles): ExplanationLine[] {
   const out: ExplanationLine[] = [];
-  walk(explanation, 0, out, policyTitle);
+  walk(explanation, 0, out, titles);
   return out;
 }
 
+/** How the amount was worked out and the dated parameters it used, as the engine recorded them. */
+export function amountWorking(explanation: unknown): {
+  text?: string;
+  parameters: Array<{ name: string; value: unknown; from: string }>;
+} {
+  const n = asNode(explanation);
+  const amount = asNode(n?.amount);
+  const parameters = Array.isArray(n?.parameters)
+    ? (n.parameters as unknown[])
+        .map(asNode)
+        .filter((p): p is Node => !!p && typeof p.name === 'string')
+        .map((p) => ({ name: String(p.name), value: p.value, from: String(p.from ?? '') }))
+    : [];
+  return { ...(typeof amount?.text === 'string' ? { text: amount.text } : {}), parameters };
+}
+
+/** Reason codes of the shipped rule files (the `name` of each condition), in plain words. */
 const REASON_TEXT: Record<string, { 'zh-CN': string; en: string }> = {
-  'outside-effective-period': { 'zh-CN': '不在政策有效期内', en: 'outside the period the policy applies to' },
+  'outside-effective-period': { 'zh-CN': '不在政策有效期内', en: 'Outside the period the policy applies to' },
+  'hukouRegion-unknown': { 'zh-CN': '户籍信息未登记', en: 'No household registration on record' },
+  'hukouRegion-not-eligible-region': {
+    'zh-CN': '户籍不在本市',
+    en: 'Household registration outside the municipality',
+  },
+  'not-alive': { 'zh-CN': '期初已身故', en: 'Deceased before the first day of the period' },
+  'age-below-80': { 'zh-CN': '期初年龄未满80周岁', en: 'Under 80 on the first day of the period' },
+  'no-counted-month': { 'zh-CN': '本年度没有可计发的月份', en: 'No month of the year counts' },
+  'disabilityLevel-not-1-or-2': { 'zh-CN': '残疾等级不是一级或二级', en: 'Disability level is not 1 or 2' },
+  'disabilityLevel-not-1-to-4': {
+    'zh-CN': '未持有一至四级残疾证',
+    en: 'No disability certificate of level 1 to 4',
+  },
+  'disability-certificate-expired': { 'zh-CN': '残疾证期初已过期', en: 'Disability certificate expired' },
+  'not-dibao-enrolled': { 'zh-CN': '未享受最低生活保障', en: 'Not enrolled in the minimum living allowance' },
+  'uiPremiumsPaid-not-positive': {
+    'zh-CN': '本年度未缴纳失业保险费',
+    en: 'No unemployment-insurance premiums paid',
+  },
+  'ui-arrears': { 'zh-CN': '年末欠缴失业保险费', en: 'Premiums in arrears at the end of the year' },
+  'uiInsuredHeadcount-not-positive': {
+    'zh-CN': '年初无参保职工',
+    en: 'No insured employees at the start of the year',
+  },
+  'layoff-rate-above-limit': { 'zh-CN': '裁员率超过限额', en: 'Layoff rate above the limit' },
+  'localTaxesDue-not-positive': { 'zh-CN': '无应缴六税两费', en: 'None of the six taxes and two fees due' },
+  'vatTaxpayerType-not-small-scale': {
+    'zh-CN': '不是增值税小规模纳税人',
+    en: 'Not a small-scale VAT taxpayer',
+  },
+  'enterpriseType-not-individual-business': { 'zh-CN': '不是个体工商户', en: 'Not an individual business' },
+  'not-eligible-small-low-profit-cit': {
+    'zh-CN': '不符合小型微利企业条件',
+    en: 'Not a small low-profit enterprise',
+  },
+  'enterpriseType-not-company': { 'zh-CN': '不是企业（公司）', en: 'Not a company' },
+  'industry-restricted': { 'zh-CN': '从事限制或禁止行业', en: 'In a restricted or prohibited industry' },
+  'taxableIncome-not-positive': { 'zh-CN': '应纳税所得额不大于零', en: 'Taxable income not above zero' },
+  'taxableIncome-above-3m': { 'zh-CN': '应纳税所得额超过300万元', en: 'Taxable income above CNY 3 million' },
+  'employeesAvg-above-300': { 'zh-CN': '从业人数超过300人', en: 'More than 300 employees' },
+  'totalAssetsAvg-above-50m': { 'zh-CN': '资产总额超过5000万元', en: 'Total assets above CNY 50 million' },
 };
 
 /** A reason code (`missing-fact:hukouRegion`, `age-below-80`) in plain words where we know them. */

@@ -41,8 +41,8 @@ export interface ReviewApiDeps {
   /** Sends outbox rows (revocation notices) on to the notifications queue. */
   relay: OutboxRelay;
   now: () => Date;
-  /** The published policy, when known (titles, legal basis); undefined for an unknown id. */
-  policy: (id: string) => PolicyInfo | undefined;
+  /** The published policies (titles, legal basis, sample rates). */
+  policies: () => readonly PolicyInfo[];
   /** Where unexpected failures are reported (the function's logger). */
   logError?: (message: string, error: unknown) => void;
 }
@@ -65,8 +65,13 @@ type Route = {
   run: (ctx: Ctx, params: string[]) => Promise<APIGatewayProxyStructuredResultV2>;
 };
 
+/** The dependencies plus a lookup of one policy. */
+interface Deps extends ReviewApiDeps {
+  policy: (id: string) => PolicyInfo | undefined;
+}
+
 interface Ctx {
-  deps: ReviewApiDeps;
+  deps: Deps;
   principal: Principal;
   query: Record<string, string>;
   event: APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -129,7 +134,7 @@ async function listDecisions(ctx: Ctx) {
   const positions = q.cursor ? decodeCursor(q.cursor, fp) : undefined;
   const page = await readPage(ctx.deps.store, partitions, filter, q.limit ?? DEFAULT_LIMIT, positions);
   return json(200, {
-    items: page.items.map(decisionView),
+    items: page.items.map((d) => decisionView(d, ctx.deps.policy(d.policy))),
     cursor: page.positions ? encodeCursor(fp, page.positions) : null,
   });
 }
@@ -147,7 +152,7 @@ async function reviewQueue(ctx: Ctx) {
     positions,
   );
   return json(200, {
-    items: page.items.map(decisionView),
+    items: page.items.map((d) => decisionView(d, ctx.deps.policy(d.policy))),
     cursor: page.positions ? encodeCursor(fp, page.positions) : null,
   });
 }
@@ -188,7 +193,7 @@ async function getDecision(ctx: Ctx, params: string[]) {
   const history = await ctx.deps.store.history(subject, `${policy}#${period}`);
   return json(
     200,
-    decisionDetail(d, ctx.deps.policy(policy), history, (id) => ctx.deps.policy(id)?.title['zh-CN']),
+    decisionDetail(d, ctx.deps.policy(policy), history, (id) => ctx.deps.policy(id)?.title),
   );
 }
 
@@ -212,14 +217,14 @@ async function act(ctx: Ctx, params: string[], action: 'confirm' | 'revoke' | 'r
   if (!result) throw notFound(`no decision for ${subject} under ${policy} for ${period}`);
   const notified = await relay(ctx.deps, result.outbox);
   return json(200, {
-    decision: decisionView(result.decision),
+    decision: decisionView(result.decision, ctx.deps.policy(policy)),
     ledgerEntry: result.entry,
     notifications: { queued: result.outbox.length, relayed: notified },
   });
 }
 
 /** Relays the action's notices; a failure leaves them in the outbox for the next relay. */
-async function relay(deps: ReviewApiDeps, rows: TransitionPlan['outbox']): Promise<boolean> {
+async function relay(deps: Deps, rows: TransitionPlan['outbox']): Promise<boolean> {
   if (rows.length === 0) return true;
   try {
     await deps.relay.relay(rows);
@@ -269,12 +274,7 @@ async function citizenDecisions(ctx: Ctx) {
   decisions.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   return json(200, {
     items: decisions.map((d) => {
-      const detail = decisionDetail(
-        d,
-        ctx.deps.policy(d.policy),
-        [],
-        (id) => ctx.deps.policy(id)?.title['zh-CN'],
-      );
+      const detail = decisionDetail(d, ctx.deps.policy(d.policy), [], (id) => ctx.deps.policy(id)?.title);
       return {
         ...citizenView(d),
         summary: detail.summary,
@@ -302,6 +302,11 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/api\/citizen\/decisions$/, run: (c) => citizenDecisions(c) },
   {
     method: 'GET',
+    pattern: /^\/api\/policies$/,
+    run: async (c) => json(200, { items: c.deps.policies() }),
+  },
+  {
+    method: 'GET',
     pattern: /^\/api\/me$/,
     run: async (c) =>
       json(200, {
@@ -313,7 +318,8 @@ const ROUTES: Route[] = [
 ];
 
 /** Builds the review API handler over its dependencies. */
-export function createReviewApi(deps: ReviewApiDeps): ReviewApiHandler {
+export function createReviewApi(given: ReviewApiDeps): ReviewApiHandler {
+  const deps: Deps = { ...given, policy: (id) => given.policies().find((p) => p.id === id) };
   return async (event) => {
     try {
       const principal = principalFrom(event.requestContext?.authorizer?.jwt?.claims);

@@ -5,7 +5,14 @@
 import type { DecisionStatus } from '../domain/engine/model.ts';
 import type { LedgerEntry } from '../domain/ledger/index.ts';
 import { formatAmount, formatPeriod, formatYuan } from '../domain/notifications/index.ts';
-import { type ExplanationLine, explainDecision, reasonText } from './explain.ts';
+import {
+  amountWorking,
+  type ExplanationLine,
+  explainDecision,
+  factLabel,
+  type PolicyTitles,
+  reasonText,
+} from './explain.ts';
 import type { StoredDecision } from './ports.ts';
 
 /** What the API knows of a policy, from the published rule files. */
@@ -36,10 +43,11 @@ export const REVIEW_REASON_LABELS: Record<string, { 'zh-CN': string; en: string 
   declined: { 'zh-CN': '本人放弃享受', en: 'the beneficiary declined' },
 };
 
-/** A decision in a listing: the record plus amount in yuan and status in words. */
-export function decisionView(d: StoredDecision): Record<string, unknown> {
+/** A decision in a listing: the record plus amount in yuan, policy title and status in words. */
+export function decisionView(d: StoredDecision, policy?: PolicyInfo): Record<string, unknown> {
   return {
     ...d,
+    ...(policy ? { policyTitle: policy.title } : {}),
     amountYuan: formatYuan(d.amount),
     statusLabel: STATUS_LABELS[d.status] ?? { 'zh-CN': d.status, en: d.status },
     ...(d.reviewReason
@@ -53,6 +61,14 @@ export function decisionView(d: StoredDecision): Record<string, unknown> {
   };
 }
 
+/** A stored fact key (`localTaxesDue#2025`) in words: `六税两费应纳税额（2025年）`. */
+function provenanceLabel(key: string): { 'zh-CN': string; en: string } {
+  const [fact, year] = key.split('#');
+  const zh = factLabel(fact!, 'zh-CN');
+  const en = factLabel(fact!, 'en');
+  return year ? { 'zh-CN': `${zh}（${year}年）`, en: `${en} (${year})` } : { 'zh-CN': zh, en };
+}
+
 /** A decision in full: plain-language explanation, summary, legal basis, provenance and history. */
 export interface DecisionDetail {
   decision: Record<string, unknown>;
@@ -60,7 +76,17 @@ export interface DecisionDetail {
   summary: { 'zh-CN': string; en: string };
   explanation: ExplanationLine[];
   reasons: Array<{ code: string; 'zh-CN': string; en: string }>;
-  provenance: StoredDecision['provenance'];
+  /** How the amount was worked out (the engine's own words) and the dated parameters used. */
+  amount: {
+    fen: number;
+    yuan: string;
+    working?: string;
+    parameters: Array<{ name: string; value: unknown; from: string }>;
+  };
+  /** What a later evaluation said, when the decision is flagged eligibility-changed. */
+  flag: { 'zh-CN': string; en: string; reasons: Array<{ code: string; 'zh-CN': string; en: string }> } | null;
+  /** The events the decision rests on, each with the fact it gave in words. */
+  provenance: Array<StoredDecision['provenance'][number] & { label: { 'zh-CN': string; en: string } }>;
   ruleVersion: string;
   ruleSetHash: string;
   history: LedgerEntry[];
@@ -71,13 +97,14 @@ export function decisionDetail(
   d: StoredDecision,
   policy: PolicyInfo | undefined,
   history: LedgerEntry[],
-  policyTitle: (id: string) => string | undefined,
+  titles: PolicyTitles,
 ): DecisionDetail {
+  const working = amountWorking(d.explanation);
   const zhTitle = policy?.title['zh-CN'] ?? d.policy;
   const enTitle = policy?.title.en ?? d.policy;
   const status = STATUS_LABELS[d.status] ?? { 'zh-CN': d.status, en: d.status };
   return {
-    decision: decisionView(d),
+    decision: decisionView(d, policy),
     policy: policy ?? null,
     summary: {
       'zh-CN':
@@ -87,9 +114,28 @@ export function decisionDetail(
         `${enTitle} for ${formatPeriod(d.period, 'en')}, amount ${formatAmount(d.amount, 'en')}, ` +
         `status: ${status.en}.`,
     },
-    explanation: explainDecision(d.explanation, policyTitle),
+    explanation: explainDecision(d.explanation, titles),
     reasons: d.reasons.map((code) => ({ code, ...reasonText(code) })),
-    provenance: d.provenance,
+    amount: {
+      fen: d.amount,
+      yuan: formatYuan(d.amount),
+      ...(working.text ? { working: working.text } : {}),
+      parameters: working.parameters,
+    },
+    flag: d.flag
+      ? {
+          'zh-CN':
+            d.flag.outcome === 'eligible' && d.flag.amount !== null
+              ? `按${d.flag.at.slice(0, 10)}的最新信息，金额应为${formatAmount(d.flag.amount, 'zh-CN')}（原为${formatAmount(d.amount, 'zh-CN')}）。`
+              : `按${d.flag.at.slice(0, 10)}的最新信息，已不再符合享受条件。`,
+          en:
+            d.flag.outcome === 'eligible' && d.flag.amount !== null
+              ? `Under the information of ${d.flag.at.slice(0, 10)} the amount would be ${formatAmount(d.flag.amount, 'en')} (granted: ${formatAmount(d.amount, 'en')}).`
+              : `Under the information of ${d.flag.at.slice(0, 10)} the beneficiary no longer qualifies.`,
+          reasons: d.flag.reasons.map((code) => ({ code, ...reasonText(code) })),
+        }
+      : null,
+    provenance: d.provenance.map((p) => ({ ...p, label: provenanceLabel(p.fact) })),
     ruleVersion: d.ruleVersion,
     ruleSetHash: d.ruleSetHash,
     history,

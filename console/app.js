@@ -1,0 +1,693 @@
+// Review console: a static page over the review API. Plain JS, no build step, so it can be copied
+// to S3/CloudFront as is. Every piece of data is written with textContent, never as HTML.
+
+(() => {
+  const CONFIG = window.PB_CONFIG || {};
+  const API = String(CONFIG.apiBase ?? 'api').replace(/\/$/, '');
+  const TOKEN_KEY = 'pb.token';
+  const LANG_KEY = 'pb.lang';
+
+  const T = {
+    'zh-CN': {
+      title: '免申即享 · 复核控制台',
+      signOut: '退出',
+      signInTitle: '登录',
+      signInHelp: '请粘贴访问令牌（本地运行时由 npm start 打印的 “Reviewer token”）。',
+      tokenLabel: '访问令牌',
+      signIn: '登录',
+      tabQueue: '复核队列',
+      tabList: '全部决定',
+      queueHelp: '以下决定需要人工复核：随机抽查、金额较大、享受条件发生变化，或本人提出异议、放弃享受。',
+      colRef: '业务编号',
+      colPolicy: '政策',
+      colPeriod: '期间',
+      colAmount: '金额（元）',
+      colStatus: '状态',
+      colWhy: '复核原因',
+      colCreated: '办理时间',
+      queueEmpty: '队列为空：没有待复核的决定。',
+      listEmpty: '没有符合条件的决定。',
+      more: '加载更多',
+      filterPolicy: '政策',
+      filterPeriod: '期间',
+      filterStatus: '状态',
+      filterFrom: '办理日期自',
+      filterTo: '至',
+      any: '全部',
+      search: '查询',
+      exportCsv: '导出 CSV',
+      back: '← 返回列表',
+      conditions: '判断依据（条件是否满足）',
+      amountTitle: '金额如何计算',
+      legalBasis: '政策依据',
+      provenance: '数据来源',
+      colFact: '信息',
+      colSource: '提供部门',
+      colEvent: '事件编号',
+      colOccurred: '发生时间',
+      history: '办理记录（台账）',
+      actionsTitle: '复核操作',
+      actionsHelp: '每项操作都会以您的身份记入台账。撤销须填写原因，原因将告知本人。',
+      confirmNote: '备注（可选）',
+      confirm: '确认无误',
+      revokeReason: '撤销原因（必填，将告知本人）',
+      revoke: '撤销',
+      resolveLabel: '处理享受条件变化',
+      resolveKeep: '维持原决定',
+      resolveAdjust: '按新信息调整金额',
+      resolveRevoke: '撤销（将告知本人）',
+      resolveReason: '理由（必填）',
+      resolve: '提交处理',
+      readOnly: '您是审计人员：可以查看，不能操作。',
+      roles: { reviewer: '复核人员', auditor: '审计人员', citizen: '群众' },
+      factRef: '业务编号',
+      factSubject: '对象（化名）',
+      factStatus: '状态',
+      factAmount: '金额',
+      factRule: '规则版本',
+      factCreated: '办理时间',
+      factWhy: '进入复核队列原因',
+      factRecipients: '通知对象',
+      yuan: (y) => `${y} 元`,
+      none: '无',
+      article: '条款',
+      fullText: '全文',
+      confirmed: '已确认，并记入台账。',
+      revoked: '已撤销，并记入台账；撤销通知已发送给本人。',
+      revokedPending: '已撤销，并记入台账；通知将稍后发送。',
+      resolved: '已处理，并记入台账。',
+      needReason: '请填写撤销原因。',
+      needResolveReason: '请填写理由。',
+      confirmRevoke: '确定撤销这项决定吗？撤销原因将告知本人。',
+      badToken: '令牌无效或已过期，请重新登录。',
+      failed: '操作未完成：',
+      loading: '加载中…',
+      ledgerKinds: {
+        grant: '系统自动办理',
+        'eligibility-changed': '享受条件发生变化',
+        'review.confirm': '复核确认',
+        'review.revoke': '复核撤销',
+        'review.resolve': '处理条件变化',
+        'citizen.objection': '本人提出异议',
+        'citizen.decline': '本人放弃享受',
+      },
+      by: '操作人',
+      reason: '原因',
+      resolution: { keep: '维持', adjust: '调整金额', revoke: '撤销' },
+      sources: {
+        'public-security': '公安',
+        'civil-affairs': '民政',
+        dpf: '残联',
+        hrss: '人力社保',
+        tax: '税务',
+        samr: '市场监管',
+      },
+    },
+    en: {
+      title: 'Proactive benefits · Review console',
+      signOut: 'Sign out',
+      signInTitle: 'Sign in',
+      signInHelp: 'Paste your access token (locally: the “Reviewer token” npm start printed).',
+      tokenLabel: 'Access token',
+      signIn: 'Sign in',
+      tabQueue: 'Review queue',
+      tabList: 'All decisions',
+      queueHelp:
+        'Decisions waiting for a person to look at them: random samples, large amounts, changed eligibility, objections and declines.',
+      colRef: 'Reference',
+      colPolicy: 'Benefit',
+      colPeriod: 'Period',
+      colAmount: 'Amount (CNY)',
+      colStatus: 'Status',
+      colWhy: 'Why review',
+      colCreated: 'Decided at',
+      queueEmpty: 'The queue is empty: nothing waits for review.',
+      listEmpty: 'No decision matches.',
+      more: 'Load more',
+      filterPolicy: 'Benefit',
+      filterPeriod: 'Period',
+      filterStatus: 'Status',
+      filterFrom: 'Decided from',
+      filterTo: 'to',
+      any: 'Any',
+      search: 'Search',
+      exportCsv: 'Export CSV',
+      back: '← Back to the list',
+      conditions: 'Why: the conditions and whether they are met',
+      amountTitle: 'How the amount was worked out',
+      legalBasis: 'Legal basis',
+      provenance: 'Where the data came from',
+      colFact: 'Information',
+      colSource: 'Agency',
+      colEvent: 'Event id',
+      colOccurred: 'Happened at',
+      history: 'History (ledger)',
+      actionsTitle: 'Review',
+      actionsHelp:
+        'Every action is recorded in the ledger under your name. A revocation needs a reason, which the beneficiary is told.',
+      confirmNote: 'Note (optional)',
+      confirm: 'Confirm',
+      revokeReason: 'Reason for revoking (required; the beneficiary is told)',
+      revoke: 'Revoke',
+      resolveLabel: 'Resolve the change in eligibility',
+      resolveKeep: 'Keep the decision',
+      resolveAdjust: 'Adjust the amount to the new information',
+      resolveRevoke: 'Revoke (the beneficiary is told)',
+      resolveReason: 'Reason (required)',
+      resolve: 'Resolve',
+      readOnly: 'You are an auditor: you can read, not act.',
+      roles: { reviewer: 'reviewer', auditor: 'auditor', citizen: 'citizen' },
+      factRef: 'Reference',
+      factSubject: 'Beneficiary (pseudonym)',
+      factStatus: 'Status',
+      factAmount: 'Amount',
+      factRule: 'Rule version',
+      factCreated: 'Decided at',
+      factWhy: 'Why in the review queue',
+      factRecipients: 'Notified',
+      yuan: (y) => `CNY ${y}`,
+      none: 'none',
+      article: 'Article',
+      fullText: 'full text',
+      confirmed: 'Confirmed and recorded in the ledger.',
+      revoked: 'Revoked and recorded in the ledger; the beneficiary has been sent a notice.',
+      revokedPending: 'Revoked and recorded in the ledger; the notice will be sent shortly.',
+      resolved: 'Resolved and recorded in the ledger.',
+      needReason: 'Write the reason for revoking.',
+      needResolveReason: 'Write the reason.',
+      confirmRevoke: 'Revoke this decision? The beneficiary will be told the reason.',
+      badToken: 'The token is not valid or has expired: sign in again.',
+      failed: 'Not done: ',
+      loading: 'Loading…',
+      ledgerKinds: {
+        grant: 'Granted automatically',
+        'eligibility-changed': 'Eligibility changed',
+        'review.confirm': 'Confirmed by a reviewer',
+        'review.revoke': 'Revoked by a reviewer',
+        'review.resolve': 'Change in eligibility resolved',
+        'citizen.objection': 'Objection by the beneficiary',
+        'citizen.decline': 'Declined by the beneficiary',
+      },
+      by: 'by',
+      reason: 'reason',
+      resolution: { keep: 'keep', adjust: 'adjust', revoke: 'revoke' },
+      sources: {
+        'public-security': 'Public security',
+        'civil-affairs': 'Civil affairs',
+        dpf: "Disabled Persons' Federation",
+        hrss: 'Human resources and social security',
+        tax: 'Tax',
+        samr: 'Market regulation',
+      },
+    },
+  };
+  const STATUSES = {
+    granted: { 'zh-CN': '已享受', en: 'granted' },
+    'eligibility-changed': { 'zh-CN': '资格变化待复核', en: 'eligibility changed' },
+    confirmed: { 'zh-CN': '已确认', en: 'confirmed' },
+    revoked: { 'zh-CN': '已撤销', en: 'revoked' },
+    declined: { 'zh-CN': '本人已放弃', en: 'declined' },
+    objected: { 'zh-CN': '本人有异议', en: 'objected' },
+  };
+
+  const state = {
+    lang: sessionStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh-CN',
+    token: null,
+    me: null,
+    view: 'queue',
+    queueCursor: null,
+    listCursor: null,
+    filters: {},
+    detail: null,
+    policies: [],
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const t = (key) => T[state.lang][key];
+  const bi = (o) => (o && typeof o === 'object' ? (o[state.lang] ?? o['zh-CN'] ?? '') : String(o ?? ''));
+
+  /** Builds an element: h('td', {className: 'x'}, 'text', child). Text never becomes HTML. */
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v === undefined || v === null) continue;
+      if (k === 'dataset') Object.assign(el.dataset, v);
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else if (k in el) el[k] = v;
+      else el.setAttribute(k, v);
+    }
+    for (const c of children.flat()) {
+      if (c === undefined || c === null || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  function flash(text, kind = 'info') {
+    const el = $('flash');
+    el.textContent = text;
+    el.className = `flash ${kind}`;
+    el.hidden = !text;
+  }
+
+  const when = (iso) => {
+    if (!iso) return '';
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return iso;
+    return d.toLocaleString(state.lang === 'en' ? 'en-GB' : 'zh-CN', {
+      timeZone: 'Asia/Shanghai',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Token: from #token=… (then removed from the address bar), else the paste box; kept for the tab.
+
+  function readToken() {
+    const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    if (m) {
+      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+    return sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  class ApiFailure extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  async function api(path, opts = {}) {
+    const res = await fetch(`${API}${path}`, {
+      method: opts.method || 'GET',
+      headers: {
+        authorization: `Bearer ${state.token}`,
+        ...(opts.body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: opts.body ? JSON.stringify(opts.body) : undefined,
+    });
+    if (res.status === 401) {
+      signOut(t('badToken'));
+      throw new ApiFailure(401, t('badToken'));
+    }
+    if (opts.raw) {
+      if (!res.ok)
+        throw new ApiFailure(res.status, (await res.json().catch(() => ({}))).error || res.statusText);
+      return res;
+    }
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new ApiFailure(res.status, body.error || res.statusText);
+    return body;
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    state.me = null;
+    $('app').hidden = true;
+    $('sign-in').hidden = false;
+    $('sign-out').hidden = true;
+    $('who').textContent = '';
+    flash(message || '', message ? 'error' : 'info');
+  }
+
+  async function signIn(token) {
+    state.token = token.trim();
+    try {
+      state.me = await api('/me');
+    } catch (e) {
+      if (e.status !== 401) signOut(`${t('failed')}${e.message}`);
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, state.token);
+    $('sign-in').hidden = true;
+    $('sign-out').hidden = false;
+    $('app').hidden = false;
+    flash('');
+    renderWho();
+    try {
+      state.policies = (await api('/policies')).items || [];
+    } catch {
+      state.policies = [];
+    }
+    fillFilters();
+    await show(state.view);
+  }
+
+  function renderWho() {
+    if (!state.me) return;
+    $('who').textContent = `${t('roles')[state.me.role] || state.me.role} · ${state.me.id}`;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Language
+
+  function applyLang() {
+    document.documentElement.lang = state.lang;
+    for (const el of document.querySelectorAll('[data-i18n]')) {
+      const v = t(el.dataset.i18n);
+      if (typeof v === 'string') el.textContent = v;
+    }
+    document.title = `${t('title')}`;
+    $('lang-toggle').textContent = state.lang === 'zh-CN' ? 'English' : '中文';
+    renderWho();
+    fillFilters();
+  }
+
+  function fillFilters() {
+    const policy = $('filter-policy');
+    const chosenPolicy = policy.value;
+    policy.replaceChildren(h('option', { value: '' }, t('any')));
+    for (const p of state.policies) policy.append(h('option', { value: p.id }, `${bi(p.title)} (${p.id})`));
+    policy.value = chosenPolicy;
+    const status = $('filter-status');
+    const chosenStatus = status.value;
+    status.replaceChildren(h('option', { value: '' }, t('any')));
+    for (const [id, label] of Object.entries(STATUSES)) status.append(h('option', { value: id }, bi(label)));
+    status.value = chosenStatus;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lists
+
+  function row(d) {
+    const tr = h(
+      'tr',
+      {
+        tabIndex: 0,
+        className: 'clickable',
+        dataset: { ref: d.ref, subject: d.subject, policy: d.policy, period: d.period, status: d.status },
+        onclick: () => openDetail(d.subject, d.policy, d.period),
+        onkeydown: (e) => {
+          if (e.key === 'Enter') openDetail(d.subject, d.policy, d.period);
+        },
+      },
+      h('td', { className: 'mono' }, d.ref),
+      h('td', {}, d.policyTitle ? bi(d.policyTitle) : d.policy),
+      h('td', {}, d.period),
+      h('td', { className: 'num' }, d.amountYuan),
+      h('td', {}, h('span', { className: `status s-${d.status}` }, bi(d.statusLabel || STATUSES[d.status]))),
+      h('td', {}, d.inReviewQueue && d.reviewReasonLabel ? bi(d.reviewReasonLabel) : ''),
+      h('td', {}, when(d.createdAt)),
+    );
+    return tr;
+  }
+
+  async function loadQueue(more = false) {
+    const body = $('queue-table').tBodies[0];
+    if (!more) {
+      body.replaceChildren();
+      state.queueCursor = null;
+    }
+    const q = new URLSearchParams({ limit: '50' });
+    if (more && state.queueCursor) q.set('cursor', state.queueCursor);
+    const page = await api(`/review-queue?${q}`);
+    for (const d of page.items) body.append(row(d));
+    state.queueCursor = page.cursor;
+    $('queue-more').hidden = !page.cursor;
+    $('queue-empty').hidden = body.rows.length > 0;
+  }
+
+  function filterParams() {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(state.filters)) if (v) q.set(k, v);
+    return q;
+  }
+
+  async function loadList(more = false) {
+    const body = $('list-table').tBodies[0];
+    if (!more) {
+      body.replaceChildren();
+      state.listCursor = null;
+    }
+    const q = filterParams();
+    q.set('limit', '50');
+    if (more && state.listCursor) q.set('cursor', state.listCursor);
+    const page = await api(`/decisions?${q}`);
+    for (const d of page.items) body.append(row(d));
+    state.listCursor = page.cursor;
+    $('list-more').hidden = !page.cursor;
+    $('list-empty').hidden = body.rows.length > 0;
+  }
+
+  async function show(view) {
+    state.view = view;
+    $('view-queue').hidden = view !== 'queue';
+    $('view-list').hidden = view !== 'list';
+    $('detail').hidden = true;
+    $('tab-queue').setAttribute('aria-selected', String(view === 'queue'));
+    $('tab-list').setAttribute('aria-selected', String(view === 'list'));
+    try {
+      if (view === 'queue') await loadQueue();
+      else await loadList();
+    } catch (e) {
+      if (e.status !== 401) flash(`${t('failed')}${e.message}`, 'error');
+    }
+  }
+
+  async function exportCsv() {
+    try {
+      const res = await api(`/export.csv?${filterParams()}`, { raw: true });
+      const blob = await res.blob();
+      const name =
+        /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || 'decisions.csv';
+      const a = h('a', { href: URL.createObjectURL(blob), download: name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    } catch (e) {
+      if (e.status !== 401) flash(`${t('failed')}${e.message}`, 'error');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Detail
+
+  async function openDetail(subject, policy, period) {
+    try {
+      const path = `/decisions/${encodeURIComponent(subject)}/${encodeURIComponent(policy)}/${encodeURIComponent(period)}`;
+      state.detail = await api(path);
+      state.detail.path = path;
+      renderDetail();
+      $('view-queue').hidden = true;
+      $('view-list').hidden = true;
+      $('detail').hidden = false;
+      $('detail-title').focus?.();
+      window.scrollTo(0, 0);
+    } catch (e) {
+      if (e.status !== 401) flash(`${t('failed')}${e.message}`, 'error');
+    }
+  }
+
+  function renderDetail() {
+    const x = state.detail;
+    if (!x) return;
+    const d = x.decision;
+    const lang = state.lang;
+    $('detail-title').textContent = `${x.policy ? bi(x.policy.title) : d.policy} · ${d.period}`;
+    $('detail-title').tabIndex = -1;
+    $('detail-summary').textContent = bi(x.summary);
+    $('detail').dataset.status = d.status;
+    $('detail').dataset.ref = d.ref;
+
+    const facts = [
+      [t('factRef'), d.ref],
+      [t('factStatus'), bi(d.statusLabel)],
+      [t('factAmount'), t('yuan')(d.amountYuan)],
+      [t('factRule'), `${d.policy} v${x.ruleVersion}`],
+      [t('factCreated'), when(d.createdAt)],
+      [t('factSubject'), d.subject],
+      [t('factRecipients'), (d.recipients || []).join(', ') || t('none')],
+    ];
+    if (d.inReviewQueue && d.reviewReasonLabel) facts.push([t('factWhy'), bi(d.reviewReasonLabel)]);
+    $('detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+
+    const flagEl = $('detail-flag');
+    if (x.flag && d.status === 'eligibility-changed') {
+      flagEl.hidden = false;
+      flagEl.replaceChildren(
+        h('strong', {}, bi(x.flag)),
+        x.flag.reasons.length
+          ? h(
+              'ul',
+              {},
+              x.flag.reasons.map((r) => h('li', {}, bi(r))),
+            )
+          : null,
+      );
+    } else flagEl.hidden = true;
+
+    $('detail-conditions').replaceChildren(
+      ...x.explanation.map((line) =>
+        h(
+          'li',
+          {
+            className: `cond ${line.met === true ? 'met' : line.met === false ? 'unmet' : 'unknown'}`,
+            style: `margin-left:${line.depth * 1.5}em`,
+          },
+          h(
+            'span',
+            { className: 'icon', 'aria-hidden': 'true' },
+            line.met === true ? '✓' : line.met === false ? '✗' : '?',
+          ),
+          ` ${line[lang]}`,
+        ),
+      ),
+    );
+
+    $('detail-amount').textContent =
+      `${t('yuan')(x.amount.yuan)}${x.amount.working ? ` — ${x.amount.working}` : ''}`;
+    $('detail-params').replaceChildren(
+      ...x.amount.parameters.map((p) =>
+        h('li', { className: 'mono' }, `${p.name} = ${JSON.stringify(p.value)} (${p.from})`),
+      ),
+    );
+
+    const legal = $('detail-legal');
+    if (x.policy) {
+      const ref = x.policy.legalReference;
+      legal.replaceChildren(
+        h('span', {}, ref.document),
+        h('br'),
+        h('span', {}, ref.article),
+        ref.link
+          ? h(
+              'span',
+              {},
+              ' · ',
+              h('a', { href: ref.link, target: '_blank', rel: 'noopener noreferrer' }, t('fullText')),
+            )
+          : null,
+      );
+    } else legal.textContent = t('none');
+
+    $('detail-provenance').tBodies[0].replaceChildren(
+      ...x.provenance.map((p) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, p.label ? bi(p.label) : p.fact),
+          h('td', {}, t('sources')[p.source] || p.source),
+          h('td', { className: 'mono' }, p.eventId),
+          h('td', {}, when(p.occurredAt)),
+        ),
+      ),
+    );
+
+    $('detail-history').replaceChildren(
+      ...x.history.map((e) =>
+        h(
+          'li',
+          { dataset: { kind: e.kind, seq: String(e.seq) } },
+          h('strong', {}, t('ledgerKinds')[e.kind] || e.kind),
+          ` · ${when(e.at)} · ${t('by')} ${e.actor}`,
+          e.payload?.resolution ? ` · ${t('resolution')[e.payload.resolution] || e.payload.resolution}` : '',
+          e.payload?.reason ? h('div', { className: 'reason' }, `${t('reason')}: ${e.payload.reason}`) : null,
+          h('div', { className: 'hash mono', title: e.hash }, `#${e.seq} ${e.hash.slice(0, 16)}…`),
+        ),
+      ),
+    );
+
+    const canAct = state.me?.role === 'reviewer';
+    const s = d.status;
+    $('actions').hidden = !canAct;
+    $('read-only').hidden = canAct;
+    $('confirm-box').hidden = !['granted', 'objected', 'declined'].includes(s);
+    $('revoke-box').hidden = !['granted', 'confirmed', 'objected'].includes(s);
+    $('resolve-box').hidden = s !== 'eligibility-changed';
+    $('actions').hidden =
+      !canAct || ($('confirm-box').hidden && $('revoke-box').hidden && $('resolve-box').hidden);
+    $('confirm-note').value = '';
+    $('revoke-reason').value = '';
+    $('resolve-reason').value = '';
+  }
+
+  async function act(action, body, doneText) {
+    const buttons = document.querySelectorAll('#actions button');
+    for (const b of buttons) b.disabled = true;
+    try {
+      const r = await api(`${state.detail.path}/${action}`, { method: 'POST', body });
+      const relayed = r.notifications?.relayed !== false;
+      flash(typeof doneText === 'function' ? doneText(r, relayed) : doneText, 'ok');
+      const path = state.detail.path;
+      state.detail = await api(path);
+      state.detail.path = path;
+      renderDetail();
+    } catch (e) {
+      if (e.status !== 401) flash(`${t('failed')}${e.message}`, 'error');
+    } finally {
+      for (const b of buttons) b.disabled = false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Wiring
+
+  function wire() {
+    $('lang-toggle').addEventListener('click', () => {
+      state.lang = state.lang === 'zh-CN' ? 'en' : 'zh-CN';
+      sessionStorage.setItem(LANG_KEY, state.lang);
+      applyLang();
+      if (!$('detail').hidden) renderDetail();
+      else if (state.token && state.me) show(state.view);
+    });
+    $('token-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const v = $('token-input').value.trim();
+      if (v) signIn(v);
+    });
+    $('sign-out').addEventListener('click', () => signOut());
+    $('tab-queue').addEventListener('click', () => show('queue'));
+    $('tab-list').addEventListener('click', () => show('list'));
+    $('queue-more').addEventListener('click', () => loadQueue(true).catch((e) => flash(e.message, 'error')));
+    $('list-more').addEventListener('click', () => loadList(true).catch((e) => flash(e.message, 'error')));
+    $('filters').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const f = new FormData(e.target);
+      state.filters = Object.fromEntries([...f.entries()].map(([k, v]) => [k, String(v).trim()]));
+      flash('');
+      loadList().catch((err) => flash(`${t('failed')}${err.message}`, 'error'));
+    });
+    $('export-csv').addEventListener('click', exportCsv);
+    $('detail-close').addEventListener('click', () => show(state.view));
+    $('confirm-btn').addEventListener('click', () => {
+      const note = $('confirm-note').value.trim();
+      act('confirm', note ? { reason: note } : {}, t('confirmed'));
+    });
+    $('revoke-btn').addEventListener('click', () => {
+      const reason = $('revoke-reason').value.trim();
+      if (!reason) {
+        flash(t('needReason'), 'error');
+        $('revoke-reason').focus();
+        return;
+      }
+      if (!CONFIG.skipConfirmDialogs && !window.confirm(t('confirmRevoke'))) return;
+      act('revoke', { reason }, (_r, relayed) => (relayed ? t('revoked') : t('revokedPending')));
+    });
+    $('resolve-btn').addEventListener('click', () => {
+      const reason = $('resolve-reason').value.trim();
+      if (!reason) {
+        flash(t('needResolveReason'), 'error');
+        $('resolve-reason').focus();
+        return;
+      }
+      const resolution = $('resolve-choice').value;
+      if (resolution === 'revoke' && !CONFIG.skipConfirmDialogs && !window.confirm(t('confirmRevoke')))
+        return;
+      act('resolve', { resolution, reason }, t('resolved'));
+    });
+  }
+
+  wire();
+  applyLang();
+  const token = readToken();
+  if (token) signIn(token);
+  else signOut();
+})();
