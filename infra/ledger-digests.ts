@@ -13,8 +13,8 @@ export const DIGEST_PREFIX = 'digests/';
  * Where ledger digests are anchored so that the engine itself cannot rewrite them: an S3 bucket with
  * Object Lock (COMPLIANCE for ten years in production, so not even the account root can shorten it;
  * GOVERNANCE for a day elsewhere, so test stacks can be cleaned up), versioning, the digest KMS key,
- * TLS only, no public access, and server access logs. Writers get `s3:PutObject` under `digests/`
- * and nothing else; the bucket policy also denies them deletion and any change of retention.
+ * TLS only, no public access, and server access logs. Writers may list, read and put under
+ * `digests/` and nothing else; the bucket policy also denies them deletion and any change of retention.
  */
 export class LedgerDigests extends Construct {
   readonly bucket: s3.Bucket;
@@ -60,19 +60,30 @@ export class LedgerDigests extends Construct {
     });
   }
 
-  /** Lets `role` put digest objects (no delete, no retention or legal-hold change, no bypass). */
-  grantPutDigest(role: iam.IRole): void {
+  /**
+   * Lets `role` write digests the way `writeDigest` does (src/adapters/ledger-store.ts): list and
+   * read the earlier digests under `digests/` to chain to the latest, then put the new one. No
+   * delete, no retention or legal-hold change, no governance bypass.
+   */
+  grantWriteDigests(role: iam.IRole): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['s3:PutObject'],
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${DIGEST_PREFIX}*`] } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
         resources: [this.bucket.arnForObjects(`${DIGEST_PREFIX}*`)],
       }),
     );
-    this.key.grant(role, 'kms:GenerateDataKey');
+    this.key.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
     acknowledgeWildcardResource(
       role,
       `${nagArn(this.bucket)}/${DIGEST_PREFIX}*`,
-      'Digest object keys are made at run time (one per chain head and period); the wildcard is only PutObject under digests/ of this bucket, and Object Lock keeps every version.',
+      'Digest object keys are made at run time (one per digest, named by time and hash); the wildcard covers only get and put under digests/ of this bucket, and Object Lock keeps every version.',
     );
     // Defence in depth: even if a later grant were too broad, the bucket refuses these to the engine.
     this.bucket.addToResourcePolicy(

@@ -49,19 +49,19 @@ export class ProactiveBenefitsStack extends Stack {
       });
     const notificationsUrl = { PB_QUEUE_URL_NOTIFICATIONS: queues.byId.notifications.queue.queueUrl };
     const backfillUrl = { PB_QUEUE_URL_BACKFILL: queues.byId.backfill.queue.queueUrl };
-    const ledger = { PB_DIGEST_BUCKET: digests.bucket.bucketName, PB_PSEUDONYM_SECRET_ARN: pseudonymKey.arn };
+    const pseudonyms = { PB_PSEUDONYM_SECRET_ARN: pseudonymKey.arn };
     const review = { PB_REVIEW_AMOUNT_THRESHOLD: settings.reviewAmountThreshold };
 
     const ingest = fn('ingest', Duration.seconds(QUEUES.agencyEvents.consumerTimeoutSeconds), {
       ...notificationsUrl,
-      ...ledger,
+      ...pseudonyms,
       ...review,
     });
     // Backfill re-queues the rest of a segment when its time runs short, hence its own queue's URL.
     const backfill = fn('backfill', Duration.seconds(QUEUES.backfill.consumerTimeoutSeconds), {
       ...notificationsUrl,
       ...backfillUrl,
-      ...ledger,
+      ...pseudonyms,
       ...review,
     });
     const notify = fn('notify', Duration.seconds(QUEUES.notifications.consumerTimeoutSeconds), {
@@ -69,9 +69,14 @@ export class ProactiveBenefitsStack extends Stack {
       PB_NOTIFY_CONTACT: settings.notifyContact,
       PB_NOTIFY_LINK: settings.notifyLink,
     });
-    // API Gateway waits at most 30 s for an integration; the CSV export is the slowest route.
-    const reviewFn = fn('review-api', Duration.seconds(29), { ...notificationsUrl, ...ledger });
-    const tick = fn('tick', Duration.seconds(60), backfillUrl);
+    // API Gateway waits at most 30 s for an integration; the CSV export is the slowest route. The
+    // authoriser has verified the token already: the function only reads its claims.
+    const reviewFn = fn('review-api', Duration.seconds(29), notificationsUrl);
+    // Tick opens periods, and is the one function allowed to anchor ledger digests (writeDigest).
+    const tick = fn('tick', Duration.seconds(60), {
+      ...backfillUrl,
+      PB_DIGEST_BUCKET: digests.bucket.bucketName,
+    });
     this.functions = { ingest, backfill, notify, 'review-api': reviewFn, tick };
 
     // Who touches what. The ledger is append-only for everyone; only relayed outbox rows and
@@ -91,10 +96,10 @@ export class ProactiveBenefitsStack extends Stack {
     tables.grant(reviewFn, 'decisions', 'readWrite');
     tables.grant(reviewFn, 'ledger', 'append');
     tables.grant(reviewFn, 'outbox', 'readWriteDelete');
-    tables.grant(reviewFn, 'profiles', 'read');
-    tables.grant(reviewFn, 'deliveries', 'read');
-    // Tick sizes the fan-out from the profiles table's item count.
-    tables.grant(tick, 'profiles', 'describe');
+    // Confirm and revoke append to the subject's ledger chain and move its head on the profile.
+    tables.grant(reviewFn, 'profiles', 'readWrite');
+    // Tick sizes the fan-out from the profiles item count, and reads chain heads for the digest.
+    tables.grant(tick, 'profiles', 'read');
 
     queues.consume(ingest, 'agencyEvents', { maxConcurrency: 20 });
     queues.consume(notify, 'notifications', { maxConcurrency: 5 });
@@ -104,15 +109,11 @@ export class ProactiveBenefitsStack extends Stack {
     for (const producer of [tick, backfill]) queues.grantSend(producer, 'backfill');
 
     // Backfill builds the same engine dependencies as ingest, which include the pseudonym key.
-    for (const f of [ingest, backfill, reviewFn]) {
-      pseudonymKey.grantRead(f);
-      digests.grantPutDigest(f.role!);
-    }
+    for (const f of [ingest, backfill]) pseudonymKey.grantRead(f);
+    digests.grantWriteDigests(tick.role!);
     notifications.grantPublish(notify);
 
     const api = new ReviewApi(this, 'ReviewApi', { settings, handler: reviewFn, logKey: keys.data });
-    reviewFn.addEnvironment('PB_JWT_ISSUER', api.issuer);
-    reviewFn.addEnvironment('PB_JWT_AUDIENCE', api.client.userPoolClientId);
 
     new PeriodOpening(this, 'PeriodOpening', { settings, tick });
     const alarms = new EngineAlarms(this, 'Alarms', {

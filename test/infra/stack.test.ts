@@ -199,22 +199,11 @@ describe('Stack: pb-<stage>', () => {
         'NODE_OPTIONS',
       ];
       const own: Record<FunctionName, string[]> = {
-        ingest: ['PB_QUEUE_URL_NOTIFICATIONS', 'PB_DIGEST_BUCKET', 'PB_PSEUDONYM_SECRET_ARN'],
-        backfill: [
-          'PB_QUEUE_URL_NOTIFICATIONS',
-          'PB_QUEUE_URL_BACKFILL',
-          'PB_DIGEST_BUCKET',
-          'PB_PSEUDONYM_SECRET_ARN',
-        ],
+        ingest: ['PB_QUEUE_URL_NOTIFICATIONS', 'PB_PSEUDONYM_SECRET_ARN'],
+        backfill: ['PB_QUEUE_URL_NOTIFICATIONS', 'PB_QUEUE_URL_BACKFILL', 'PB_PSEUDONYM_SECRET_ARN'],
         notify: ['PB_NOTIFY_TOPIC_ARN'],
-        'review-api': [
-          'PB_QUEUE_URL_NOTIFICATIONS',
-          'PB_DIGEST_BUCKET',
-          'PB_PSEUDONYM_SECRET_ARN',
-          'PB_JWT_ISSUER',
-          'PB_JWT_AUDIENCE',
-        ],
-        tick: ['PB_QUEUE_URL_BACKFILL'],
+        'review-api': ['PB_QUEUE_URL_NOTIFICATIONS'],
+        tick: ['PB_QUEUE_URL_BACKFILL', 'PB_DIGEST_BUCKET'],
       };
       for (const name of FUNCTIONS) {
         const vars = Object.keys(
@@ -284,11 +273,13 @@ describe('Stack: pb-<stage>', () => {
       }
     });
 
-    it('tick only describes the profiles table and only sends to the backfill queue', () => {
+    it('tick only reads the profiles table and only sends to the backfill queue', () => {
       for (const t of TABLE_IDS) {
-        expect(actionsOn(template, fnId('tick'), tableId(t))).toEqual(
-          t === 'profiles' ? ['dynamodb:DescribeTable'] : [],
-        );
+        const actions = actionsOn(template, fnId('tick'), tableId(t));
+        if (t === 'profiles') {
+          expect(actions).toContain('dynamodb:DescribeTable');
+          expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
+        } else expect(actions, t).toEqual([]);
       }
       expect(actionsOn(template, fnId('tick'), queueId('backfill'))).toContain('sqs:SendMessage');
       expect(actionsOn(template, fnId('tick'), queueId('notifications'))).toEqual([]);
@@ -299,22 +290,24 @@ describe('Stack: pb-<stage>', () => {
       const readers = FUNCTIONS.filter((name) =>
         actionsOn(template, fnId(name), secret).includes('secretsmanager:GetSecretValue'),
       );
-      expect(readers.sort()).toEqual(['backfill', 'ingest', 'review-api']);
+      expect(readers.sort()).toEqual(['backfill', 'ingest']);
     });
 
-    it('digest writers may only put objects under digests/, never delete or change retention', () => {
+    it('only tick writes digests: list, get and put under digests/, never delete or change retention', () => {
       const bucket = idBy('AWS::S3::Bucket', 'ObjectLockEnabled', true);
       for (const name of FUNCTIONS) {
         const actions = actionsOn(template, fnId(name), bucket);
         expect(
-          actions.filter((a) => a !== 's3:PutObject'),
+          actions.filter((a) => !['s3:ListBucket', 's3:GetObject', 's3:PutObject'].includes(a)),
           name,
         ).toEqual([]);
       }
       const writers = FUNCTIONS.filter((name) =>
         actionsOn(template, fnId(name), bucket).includes('s3:PutObject'),
       );
-      expect(writers.sort()).toEqual(['backfill', 'ingest', 'review-api']);
+      expect(writers).toEqual(['tick']);
+      const list = roleStatements(template, fnId('tick')).find((s) => s.actions.includes('s3:ListBucket'))!;
+      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['digests/*'] } });
       const policy = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).find(
         (p) => refOf(p.Properties.Bucket) === bucket,
       )!;
