@@ -421,6 +421,22 @@ export function computeAmount(spec: AmountSpec, ctx: FactContext): AmountResult 
   }
 }
 
+/**
+ * `missing-fact:` reasons of the facts an amount reads, without computing it (used when the
+ * conditions already failed): the fact of `percentOf`/`tiered`, the birth date behind `countedMonths`.
+ */
+export function amountMissing(spec: AmountSpec, ctx: FactContext): string[] {
+  switch (spec.kind) {
+    case 'fixed':
+      return [];
+    case 'perCountedMonth':
+      return ctx.reading('countedMonths').missing;
+    case 'percentOf':
+    case 'tiered':
+      return ctx.reading(spec.fact).missing;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Assembling an Evaluation
 
@@ -510,9 +526,9 @@ export function assembleEvaluation(
 ): Evaluation {
   const amount = tree.value === true ? computeAmount(policy.amount, ctx) : undefined;
   const eligible = tree.value === true && amount?.ok === true;
-  const reasons = eligible
-    ? []
-    : [...new Set([...reasonsOf(tree), ...(amount && !amount.ok ? amount.reasons : [])])];
+  // Facts only the amount reads are needed like any other: reported missing even when a condition fails.
+  const amountReasons = amount ? (amount.ok ? [] : amount.reasons) : amountMissing(policy.amount, ctx);
+  const reasons = eligible ? [] : [...new Set([...reasonsOf(tree), ...amountReasons])];
   const outcome: Outcome = eligible ? 'eligible' : 'not-eligible';
   const value = eligible && amount?.ok ? amount.value : null;
   const factsUsed = [...new Set([...factsUsedOf(tree), ...(amount?.keys ?? [])])];
