@@ -9,8 +9,17 @@ import { type FactDefinition, type FactType, factKey } from '../../facts/catalog
 /** The value of an unknown fact. A symbol, so no fact value can ever be mistaken for it. */
 export const UNKNOWN: unique symbol = Symbol('unknown');
 
-/** A read fact value, or UNKNOWN. */
+/**
+ * A fact present with a value of the wrong type: unknown too, but never read as "absent" (alive,
+ * no expiry), as `readFact` marks it `invalid`.
+ */
+export const INVALID: unique symbol = Symbol('invalid');
+
+/** A read fact value, or UNKNOWN, or INVALID (the only symbols a reader returns). */
 export type Read = unknown;
+
+/** True when a read value is UNKNOWN or INVALID (no valid fact value is a symbol). */
+export const isMissing = (v: Read): v is typeof UNKNOWN | typeof INVALID => typeof v === 'symbol';
 
 /** True when a value fits a fact type; identical to `checkFactValue(type, v) === undefined`. */
 export type TypeCheck = (v: unknown) => boolean;
@@ -80,7 +89,7 @@ export function compileTypeCheck(type: FactType): TypeCheck {
   }
 }
 
-/** Reads one base fact of one subject for a year (`yearKey` is the year as text): value or UNKNOWN. */
+/** Reads one base fact of one subject for a year (`yearKey` is the year as text): value, UNKNOWN or INVALID. */
 export type BaseReader = (facts: Record<string, unknown>, yearKey: string) => Read;
 
 /**
@@ -96,17 +105,16 @@ export function compileBaseReader(def: FactDefinition | undefined): BaseReader {
     return (facts) => {
       const raw = facts[name];
       if (raw === undefined || raw === null || !Object.hasOwn(facts, name)) return UNKNOWN;
-      return check(raw) ? raw : UNKNOWN;
+      return check(raw) ? raw : INVALID;
     };
   }
   return (facts, yearKey) => {
     const byYear = facts[name];
-    if (byYear === undefined || byYear === null || typeof byYear !== 'object' || Array.isArray(byYear))
-      return UNKNOWN;
-    if (!Object.hasOwn(facts, name)) return UNKNOWN;
+    if (byYear === undefined || byYear === null || !Object.hasOwn(facts, name)) return UNKNOWN;
+    if (typeof byYear !== 'object' || Array.isArray(byYear)) return INVALID;
     const raw = (byYear as Record<string, unknown>)[yearKey];
     if (raw === undefined || raw === null || !Object.hasOwn(byYear, yearKey)) return UNKNOWN;
-    return check(raw) ? raw : UNKNOWN;
+    return check(raw) ? raw : INVALID;
   };
 }
 

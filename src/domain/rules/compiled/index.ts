@@ -43,7 +43,15 @@ import { type ParamInForce, showParamValue, valueInForce } from '../params.ts';
 import type { PolicySet } from '../policy-set.ts';
 import { FORBIDDEN_SEGMENTS, SAFE_PATH } from '../validate.ts';
 import { bindDerived, type DerivedFn } from './derived.ts';
-import { type BaseReader, compileBaseReader, keyOf, type Read, UNKNOWN } from './facts.ts';
+import {
+  type BaseReader,
+  compileBaseReader,
+  INVALID,
+  isMissing,
+  keyOf,
+  type Read,
+  UNKNOWN,
+} from './facts.ts';
 import { percentHalfUpFast } from './money.ts';
 
 /** The compiled evaluator: the `Evaluator` port plus synchronous paths for bulk work. */
@@ -209,6 +217,11 @@ interface BoundAmount {
   fast(fr: Frame): number | string[];
   /** The same with keys, explanation text and the parameters read. */
   full(fr: Frame, fc: FullContext, paramsRead: Map<string, ParamInForce>): AmountResult;
+  /**
+   * The `missing-fact:` reasons of the fact the amount is computed from, without computing it
+   * (`amountMissing`): reported even when a condition already failed.
+   */
+  missing(fr: Frame, out: string[], uniq: boolean): void;
 }
 
 /** One policy bound to one period. */
@@ -346,19 +359,25 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
       const key = keyOf(fact, period.year);
       const reason = `missing-fact:${fact}`;
       if (absentOk) {
+        // Absent means a value (alive, no expiry); present but malformed is unknown.
         return {
           get: (f) => {
             const v = readBase(f, slot);
-            return v === UNKNOWN ? undefined : v;
+            return v === UNKNOWN ? undefined : v === INVALID ? UNKNOWN : v;
           },
-          missing: () => {},
-          keys: (f) => (readBase(f, slot) === UNKNOWN ? [] : [key]),
+          missing: (f, out, uniq) => {
+            if (readBase(f, slot) === INVALID) push(out, reason, uniq);
+          },
+          keys: (f) => (isMissing(readBase(f, slot)) ? [] : [key]),
         };
       }
       return {
-        get: (f) => readBase(f, slot),
+        get: (f) => {
+          const v = readBase(f, slot);
+          return isMissing(v) ? UNKNOWN : v;
+        },
         missing: (_f, out, uniq) => push(out, reason, uniq),
-        keys: (f) => (readBase(f, slot) === UNKNOWN ? [] : [key]),
+        keys: (f) => (isMissing(readBase(f, slot)) ? [] : [key]),
       };
     }
     // A derived fact: its inputs, its params resolved for the period, its bound computation.
@@ -388,8 +407,9 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
       for (let i = 0; i < n; i++) {
         const inp = inputs[i]!;
         const r = readBase(f, inp.slot);
-        if (r === UNKNOWN) {
-          if (inp.required) {
+        if (isMissing(r)) {
+          // A malformed optional input (a death date that is no date) is unknown, not absent.
+          if (inp.required || r === INVALID) {
             known = false;
             break;
           }
@@ -405,11 +425,13 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     return {
       get,
       missing: (f, out, uniq) => {
-        for (const inp of inputs)
-          if (inp.required && readBase(f, inp.slot) === UNKNOWN) push(out, inp.reason, uniq);
+        for (const inp of inputs) {
+          const r = readBase(f, inp.slot);
+          if (r === INVALID || (r === UNKNOWN && inp.required)) push(out, inp.reason, uniq);
+        }
         for (const m of paramMissing) push(out, m, uniq);
       },
-      keys: (f) => inputs.filter((inp) => readBase(f, inp.slot) !== UNKNOWN).map((inp) => inp.key),
+      keys: (f) => inputs.filter((inp) => !isMissing(readBase(f, inp.slot))).map((inp) => inp.key),
     };
   }
 
@@ -471,7 +493,11 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
       leafVal: new Uint8Array(n),
       tree: () => U,
       reasons: () => {},
-      amount: { fast: () => [], full: () => ({ ok: false, reasons: [], keys: [], text: '' }) },
+      amount: {
+        fast: () => [],
+        full: () => ({ ok: false, reasons: [], keys: [], text: '' }),
+        missing: () => {},
+      },
       leafParams: [],
       deps: [],
       memoGen: -1,
@@ -625,6 +651,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
         const reasons = v.missing ? [v.missing] : undefined;
         return {
           fast: () => (reasons ? [...reasons] : value),
+          missing: () => {},
           full: (_f, _fc, pr) => {
             record(pr, v);
             if (v.missing) return failed([v.missing], [], `fixed: ${v.missing}`);
@@ -657,6 +684,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
             const value = (m as number) * perValue;
             return { ok: true, value, keys, text: `countedMonths × ${show(per)} = ${value}` };
           },
+          missing: (f, out, uniq) => readingMissing(months, f, out, uniq),
         };
       }
       case 'percentOf': {
@@ -691,6 +719,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
             const shown = visible ? ` (${spec.fact} = ${String(b)})` : '';
             return { ok: true, value, keys, text: `${formula} = ${value}${shown}` };
           },
+          missing: (f, out, uniq) => readingMissing(base, f, out, uniq),
         };
       }
       case 'tiered': {
@@ -747,9 +776,15 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
             }
             return failed(['no-amount-tier'], keys, `no tier of ${spec.fact} matches`);
           },
+          missing: (f, out, uniq) => readingMissing(fact, f, out, uniq),
         };
       }
     }
+  }
+
+  /** Appends the `missing` reasons of a reading when it is unknown. */
+  function readingMissing(r: BoundReading, f: Frame, out: string[], uniq: boolean): void {
+    if (r.get(f) === UNKNOWN) r.missing(f, out, uniq);
   }
 
   /** The `missing` list of an UNKNOWN reading as the reference builds it (not deduplicated). */
@@ -778,6 +813,8 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     } else {
       reasons = [];
       bp.reasons(f, reasons);
+      // Facts only the amount reads are reported missing even when a condition fails.
+      bp.amount.missing(f, reasons, true);
     }
     const r: EvaluationResult = {
       subject: currentSubject,
@@ -843,9 +880,10 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     const policy = bp.policy;
     const period = bp.period;
     const eligible = tree.value === true && amount?.ok === true;
-    const reasons = eligible
-      ? []
-      : [...new Set([...reasonsOf(tree), ...(amount && !amount.ok ? amount.reasons : [])])];
+    let amountReasons: string[] = [];
+    if (amount) amountReasons = amount.ok ? [] : amount.reasons;
+    else bp.amount.missing(f, amountReasons, false);
+    const reasons = eligible ? [] : [...new Set([...reasonsOf(tree), ...amountReasons])];
     const outcome = eligible ? 'eligible' : 'not-eligible';
     const value = eligible && amount?.ok ? amount.value : null;
     const factsUsed = [...new Set([...factsUsedOf(tree), ...(amount?.keys ?? [])])];
@@ -866,7 +904,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
         notification = { templateIds, recipients: [input.subject] };
       else {
         const g = readBase(f, guardiansSlot);
-        const ids = g === UNKNOWN ? [] : (g as string[]);
+        const ids = isMissing(g) ? [] : (g as string[]);
         notification = ids.length
           ? { templateIds, recipients: [...ids] }
           : { templateIds, recipients: [], note: 'no guardians on record: nobody is notified' };
