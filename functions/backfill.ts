@@ -10,6 +10,7 @@ import { DynamoProfileScanner } from '../src/adapters/dynamodb/profile-scanner.t
 import { logger, metrics } from '../src/adapters/observability.ts';
 import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
 import { type BackfillJob, runBackfill } from '../src/domain/engine/backfill.ts';
+import { primeSecrets } from '../src/runtime/secrets.ts';
 import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
 
 /**
@@ -61,6 +62,7 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
 
 const lambdaHandler = async (event: SQSEvent, ctx: Context) => {
   context = ctx;
+  await primeSecrets();
   return processPartialResponse(event, recordHandler, processor, { context: ctx });
 };
 

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../src/adapters/observability.ts';
 import { ingestRaw } from '../src/domain/engine/ingest.ts';
+import { primeSecrets } from '../src/runtime/secrets.ts';
 import { engineDeps } from '../src/runtime/engine.ts';
 
 /**
@@ -24,7 +25,9 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
   else logger.info('event processed', { ...outcome });
 };
 
-const lambdaHandler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context });
+const lambdaHandler = async (event: SQSEvent, context: Context) => {
+  await primeSecrets();
+  return processPartialResponse(event, recordHandler, processor, { context });
+};
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

@@ -1,7 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoClient, sqsClient } from '../src/adapters/aws.ts';
+import { docClient, dynamoClient, sqsClient } from '../src/adapters/aws.ts';
+import { digestStore, writeDigest } from '../src/adapters/ledger-store.ts';
 import { logger } from '../src/adapters/observability.ts';
 import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
 import { backfillJobs } from '../src/domain/engine/backfill.ts';
@@ -31,6 +32,9 @@ export async function openPeriods(at: Date): Promise<{ segments: number; subject
 
 const lambdaHandler = async (event: { time?: string }) => {
   const at = event.time ? new Date(event.time) : runtimeClock().now();
+  // Each period opening also anchors the ledger: the chain heads go to the Object Lock bucket.
+  const digest = await writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), at);
+  logger.info('ledger digest written', { chains: digest.heads.length, digestHash: digest.digestHash });
   return openPeriods(at);
 };
 

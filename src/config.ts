@@ -11,7 +11,8 @@ import { type QueueId, queueName, type TableId, tableName, TABLES, QUEUES } from
  * - `PB_PREFIX`: prefix of physical table and queue names (default `pb-local`).
  * - `PB_QUEUE_URL_<ID>` (e.g. `PB_QUEUE_URL_AGENCY_EVENTS`): queue URLs; when absent the URL is
  *   looked up by name.
- * - `PB_PSEUDONYM_KEY` (hex, >= 32 bytes) or `PB_PSEUDONYM_KEY_FILE`: the HMAC key for pseudonyms.
+ * - `PB_PSEUDONYM_SECRET_ARN` (AWS: the key in Secrets Manager, fetched at cold start), or
+ *   `PB_PSEUDONYM_KEY` (hex, >= 32 bytes) or `PB_PSEUDONYM_KEY_FILE`: the HMAC key for pseudonyms.
  *   Locally a key file `.data/pseudonym.key` is created on first use.
  * - `PB_RULES_DIR`: directory of rule files (default `rules`).
  * - `PB_DATA_DIR`: local state (default `.data`).
@@ -33,6 +34,8 @@ export interface Config {
   queueUrl(id: QueueId): string | undefined;
   dlqUrl(id: QueueId): string | undefined;
   pseudonymKey(): Buffer;
+  /** Supplies the key fetched at cold start (AWS: Secrets Manager), before anything asks for it. */
+  primePseudonymKey(key: Buffer): void;
 }
 
 const envKey = (id: string): string => id.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
@@ -60,8 +63,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueUrl: (id) => env[`PB_QUEUE_URL_${envKey(id)}`],
     dlqUrl: (id) => env[`PB_DLQ_URL_${envKey(id)}`],
     pseudonymKey: () => {
+      if (!key && env.PB_PSEUDONYM_SECRET_ARN) {
+        throw new Error(
+          'the pseudonym key comes from Secrets Manager: call primeSecrets() at cold start first',
+        );
+      }
       key ??= readPseudonymKey(env, dataDir);
       return key;
+    },
+    primePseudonymKey: (k) => {
+      if (k.length < 32) throw new Error('the pseudonym key must be at least 32 bytes');
+      key = k;
     },
   };
 }

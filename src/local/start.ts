@@ -7,6 +7,9 @@ import { observe, runtimeConfig } from '../runtime/engine.ts';
 import { observeNotifications } from '../runtime/notify.ts';
 import { formatYuan } from '../domain/notifications/index.ts';
 import { startReviewServer } from './http.ts';
+import { docClient } from '../adapters/aws.ts';
+import { digestStore, writeDigest } from '../adapters/ledger-store.ts';
+import { runtimeClock } from '../runtime/engine.ts';
 
 /**
  * `npm start`: the whole engine on this machine. Starts the local stack (DynamoDB Local file-backed
@@ -26,10 +29,13 @@ async function main(): Promise<void> {
   });
   let stopping = false;
   let server: Awaited<ReturnType<typeof startReviewServer>> | undefined;
+  const anchor = () =>
+    writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), runtimeClock().now());
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('Stopping…');
+    await anchor().catch(() => undefined);
     await server?.close().catch(() => undefined);
     await engine.stop();
     process.exit(code);

@@ -80,15 +80,19 @@ export class DynamoSubjectStore implements SubjectStore {
       });
     }
     const { subject, ...profileRest } = c.profile;
-    items.push({
-      Put: {
-        TableName: t('profiles'),
-        Item: { pk: subject, ...profileRest },
-        ...(c.expectedVersion === 0
-          ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': c.expectedVersion } }),
-      },
-    });
+    if (c.profileChanged)
+      items.push({
+        Put: {
+          TableName: t('profiles'),
+          Item: { pk: subject, ...profileRest },
+          ...(c.expectedVersion === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: 'version = :v',
+                ExpressionAttributeValues: { ':v': c.expectedVersion },
+              }),
+        },
+      });
     for (const d of c.newDecisions) {
       items.push({
         Put: {
@@ -138,6 +142,7 @@ export class DynamoSubjectStore implements SubjectStore {
       )
         throw e;
       const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
+      // Item 0 is the receipt when there is one: a failed condition there means the id is known.
       if (c.receipt && reasons[0]?.Code === 'ConditionalCheckFailed') {
         const stored = await this.storedReceiptHash(c.receipt.eventId, reasons[0].Item);
         return stored === c.receipt.bodyHash

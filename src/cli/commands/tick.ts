@@ -1,10 +1,11 @@
 import { join, resolve } from 'node:path';
-import { sqsClient } from '../../adapters/aws.ts';
+import { docClient, sqsClient } from '../../adapters/aws.ts';
+import { digestStore, writeDigest } from '../../adapters/ledger-store.ts';
 import { sendBatch } from '../../adapters/sqs/relay.ts';
 import { backfillJobs } from '../../domain/engine/backfill.ts';
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
-import { observe } from '../../runtime/engine.ts';
+import { observe, runtimeConfig } from '../../runtime/engine.ts';
 import { type Command, parseOptions, required, UsageError } from '../io.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -48,6 +49,7 @@ export const tick: Command = async (args, io) => {
     // Plays the backfill function's part here too, so the command reports what it granted.
     await drainQueues(engine.queues, engine.consumers);
     io.progress('');
+    await writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), new Date(now));
     io.out(`periods opened at ${now}: subjects: ${subjects}, grants: ${grants}`);
     return 0;
   } finally {

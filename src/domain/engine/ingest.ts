@@ -73,10 +73,12 @@ export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMet
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, event.subject.kind);
     const merged = mergeFacts(current.facts, updates);
-    const change = await decide(deps, { ...current, facts: merged.facts });
+    const { change, observations } = await decide(deps, { ...current, facts: merged.facts });
     change.receipt = receipt;
+    change.profileChanged = merged.changed || current.version === 0 || change.ledger.length > 0;
     const result = await deps.store.commit(change);
     if (result.ok) {
+      for (const o of observations) deps.observe?.(o);
       await deps.relay.relay(change.outbox);
       return {
         status: 'accepted',
@@ -117,10 +119,11 @@ export async function reevaluateSubject(
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const current = await deps.store.getProfile(subject);
     if (!current) return 0;
-    const change = await decide(deps, current, only);
+    const { change, observations } = await decide(deps, current, only);
     if (change.newDecisions.length === 0 && change.flags.length === 0) return 0;
     const result = await deps.store.commit(change);
     if (result.ok) {
+      for (const o of observations) deps.observe?.(o);
       await deps.relay.relay(change.outbox);
       return change.newDecisions.length;
     }
@@ -155,7 +158,7 @@ async function decide(
   deps: EngineDeps,
   profile: Profile,
   only?: { policy?: string; periods?: Array<{ policy: string; period: string }> },
-): Promise<SubjectCommit> {
+): Promise<{ change: SubjectCommit; observations: EngineObservation[] }> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const values = toFactValues(profile.facts);
@@ -178,11 +181,13 @@ async function decide(
   const change: SubjectCommit = {
     profile: { ...profile, decided, version: profile.version + 1 },
     expectedVersion: profile.version,
+    profileChanged: true,
     newDecisions: [],
     flags: [],
     ledger: [],
     outbox: [],
   };
+  const observations: EngineObservation[] = [];
   let head = profile.ledger;
   const append = (kind: string, payload: Record<string, unknown>) => {
     const entry: LedgerEntry = nextEntry(head, {
@@ -259,7 +264,7 @@ async function decide(
           createdAt: at,
         });
       }
-      deps.observe?.({ type: 'granted', decision });
+      observations.push({ type: 'granted', decision });
       continue;
     }
     if (prior.lastOutcome === ev.outcome && prior.lastAmount === ev.amount) continue;
@@ -289,7 +294,7 @@ async function decide(
     });
   }
   if (head) change.profile.ledger = head;
-  return change;
+  return { change, observations };
 }
 
 async function reject(

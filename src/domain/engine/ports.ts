@@ -15,6 +15,8 @@ export interface SubjectCommit {
   profile: Profile;
   /** Version the profile had when read; 0 when it did not exist. */
   expectedVersion: number;
+  /** False when nothing of the profile changed (e.g. an older event): only the receipt is written. */
+  profileChanged: boolean;
   receipt?: EventReceipt;
   newDecisions: Decision[];
   flags: Array<{ key: string; flag: EligibilityFlag }>;
