@@ -12,4 +12,9 @@ export const logger = new Logger({
     (process.env.AWS_LAMBDA_FUNCTION_NAME ? 'INFO' : 'WARN'),
 });
 
+// Outside Lambda (local stack, CLI) metrics would only print EMF lines on stdout.
+if (!process.env.AWS_LAMBDA_FUNCTION_NAME && process.env.POWERTOOLS_METRICS_DISABLED === undefined) {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+}
+
 export const metrics = new Metrics({ namespace: 'ProactiveBenefits', serviceName: 'proactive-benefits' });
