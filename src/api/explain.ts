@@ -217,14 +217,17 @@ function groupLine(kind: GroupKind, depth: number, met: boolean | null): Explana
   };
 }
 
-/** The groups a condition sits in, from its JSON path (`$.conditions.all[1].any[0]`). */
+/**
+ * The groups a condition sits in, from its JSON path: `$.conditions.all[1].any[0]` sits in the
+ * rule's `all` (key `.all`) and in the `any` that is its second member (key `.all[1].any`).
+ */
 function groupsOf(at: string): Array<{ kind: GroupKind; key: string }> {
   const out: Array<{ kind: GroupKind; key: string }> = [];
   const re = /\.(all|any|not)(?:\[(\d+)\])?/g;
   let prefix = '';
-  for (const m of at.matchAll(re)) {
+  for (const m of at.replace(/^\$\.conditions/, '').matchAll(re)) {
+    out.push({ kind: m[1] as GroupKind, key: `${prefix}.${m[1]}` });
     prefix += m[0];
-    out.push({ kind: m[1] as GroupKind, key: prefix });
   }
   return out;
 }
@@ -247,7 +250,11 @@ function flatWithPaths(list: Node[], out: ExplanationLine[], titles?: PolicyTitl
     inner.forEach((g, i) => {
       if (opened.has(g.key)) return;
       opened.add(g.key);
-      const members = list.filter((m) => String(m.at).startsWith(g.key));
+      const members = list.filter((m) =>
+        String(m.at)
+          .replace(/^\$\.conditions/, '')
+          .startsWith(g.key),
+      );
       const ownResult = combine(
         g.kind,
         members.map((m) => metOf(m)),

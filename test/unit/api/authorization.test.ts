@@ -35,7 +35,7 @@ interface RouteCase {
   run: (
     s: ReturnType<typeof seeded>,
     claims: Claims | undefined,
-  ) => Promise<{ status: number; json?: Record<string, unknown>; text: string }>;
+  ) => Promise<{ status: number; json: Record<string, unknown>; text: string }>;
   expected: Record<Caller, number>;
 }
 
@@ -129,8 +129,8 @@ describe('Authorisation matrix', () => {
           // Assess
           expect(r.status, r.text).toBe(want);
           if (want >= 400) {
-            expect(Object.keys(r.json ?? {})).toEqual(['error']);
-            expect(String(r.json?.error)).not.toMatch(/\n/);
+            expect(Object.keys(r.json)).toEqual(['error']);
+            expect(String(r.json.error)).not.toMatch(/\n/);
           }
         });
       }
@@ -196,12 +196,12 @@ describe('Authorisation matrix', () => {
     const own = await s.call('GET', '/api/citizen/decisions', { claims: CALLERS.citizenOwn });
     const other = await s.call('GET', '/api/citizen/decisions', { claims: CALLERS.citizenOther });
     // Assess
-    const ownItems = own.json?.items as Array<Record<string, unknown>>;
+    const ownItems = own.json.items as Array<Record<string, unknown>>;
     expect(ownItems.map((d) => d.subject)).toEqual([OWN, OWN]);
     expect(
       ownItems.every((d) => (d.recipients as string[]).length === 0 && d.reviewReason === undefined),
     ).toBe(true);
-    expect((other.json?.items as Array<{ subject: string }>).map((d) => d.subject)).toEqual([OTHER]);
+    expect((other.json.items as Array<{ subject: string }>).map((d) => d.subject)).toEqual([OTHER]);
   });
 
   it('refuses a citizen token that carries no subject claim', async () => {
@@ -211,7 +211,7 @@ describe('Authorisation matrix', () => {
     const r = await s.call('GET', '/api/citizen/decisions', { claims: { sub: 'c', role: 'citizen' } });
     // Assess
     expect(r.status).toBe(403);
-    expect(r.json?.error).toMatch(/pb:subject/);
+    expect(r.json.error).toMatch(/pb:subject/);
   });
 
   it('refuses a caller with none of the roles', async () => {

@@ -81,7 +81,10 @@ export function testApi(opts: { relayFails?: boolean } = {}) {
         relayed.push(...rows);
       },
     },
-    now: () => new Date((clock += 1000)),
+    now: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
     policies: () => POLICIES,
     logError: (m) => errors.push(m),
   });

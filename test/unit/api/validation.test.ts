@@ -14,11 +14,11 @@ function seeded() {
 }
 
 /** Asserts a 400 whose one-line error names the field. */
-function expect400(r: { status: number; json?: Record<string, unknown> }, field: RegExp) {
+function expect400(r: { status: number; json: Record<string, unknown> }, field: RegExp) {
   expect(r.status).toBe(400);
-  expect(Object.keys(r.json ?? {})).toEqual(['error']);
-  expect(String(r.json?.error)).toMatch(field);
-  expect(String(r.json?.error)).not.toContain('\n');
+  expect(Object.keys(r.json)).toEqual(['error']);
+  expect(String(r.json.error)).toMatch(field);
+  expect(String(r.json.error)).not.toContain('\n');
 }
 
 describe('Route: GET /api/decisions', () => {
@@ -52,11 +52,11 @@ describe('Route: GET /api/decisions', () => {
     const s = seeded();
     s.store.put(decision({ createdAt: '2025-03-21T00:00:00.000Z' }));
     const first = await s.call('GET', '/api/decisions', { claims: CALLERS.reviewer, query: { limit: '1' } });
-    expect(first.json?.cursor).toEqual(expect.any(String));
+    expect(first.json.cursor).toEqual(expect.any(String));
     // Act
     const r = await s.call('GET', '/api/decisions', {
       claims: CALLERS.reviewer,
-      query: { limit: '1', status: 'revoked', cursor: String(first.json?.cursor) },
+      query: { limit: '1', status: 'revoked', cursor: String(first.json.cursor) },
     });
     // Assess
     expect400(r, /^cursor: belongs to another filter/);
@@ -72,7 +72,7 @@ describe('Route: GET /api/decisions', () => {
     });
     // Assess
     expect(r.status).toBe(200);
-    expect((r.json?.items as unknown[]).length).toBe(1);
+    expect((r.json.items as unknown[]).length).toBe(1);
   });
 });
 

@@ -1,0 +1,376 @@
+import { describe, expect, it } from 'vitest';
+import { GENESIS } from '../../../src/domain/ledger/index.ts';
+import type { DecisionStatus } from '../../../src/domain/engine/model.ts';
+import { CALLERS, OWN, OTHER, testApi } from './fixtures.ts';
+import { decision } from './memory-store.ts';
+
+const pathOf = (d: { subject: string; policy: string; period: string }) =>
+  `/api/decisions/${d.subject}/${d.policy}/${d.period}`;
+
+function withDecision(over: Parameters<typeof decision>[0] = {}, opts: { relayFails?: boolean } = {}) {
+  const t = testApi(opts);
+  const d = decision(over);
+  t.store.put(d);
+  return { ...t, d, base: pathOf(d) };
+}
+
+describe('Route: POST …/confirm', () => {
+  it('confirms a granted decision, takes it out of the queue and appends review.confirm by the reviewer', async () => {
+    // Prepare
+    const s = withDecision({ reviewReason: 'sampled' });
+    // Act
+    const r = await s.call('POST', `${s.base}/confirm`, {
+      claims: CALLERS.reviewer,
+      body: { reason: 'Checked.' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    const stored = await s.store.getDecision(s.d.subject, s.d.policy, s.d.period);
+    expect(stored?.status).toBe('confirmed');
+    expect(stored?.inReviewQueue).toBe(false);
+    const [entry] = s.store.ledger.get(s.d.subject) ?? [];
+    expect(entry).toMatchObject({
+      kind: 'review.confirm',
+      actor: 'reviewer-1',
+      seq: 1,
+      prevHash: GENESIS,
+      payload: {
+        decision: `${s.d.policy}#${s.d.period}`,
+        ref: s.d.ref,
+        from: 'granted',
+        to: 'confirmed',
+        reason: 'Checked.',
+      },
+    });
+    expect(s.store.heads.get(s.d.subject)?.head).toEqual({ seq: 1, hash: entry?.hash });
+    expect(r.json.ledgerEntry).toEqual(entry);
+    expect(s.relayed).toHaveLength(0);
+  });
+
+  it('chains a second action on the first (seq 2, prevHash = first hash) and shows both in the history', async () => {
+    // Prepare
+    const s = withDecision();
+    await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+    // Act
+    await s.call('POST', `${s.base}/revoke`, { claims: CALLERS.reviewer, body: { reason: 'Fraud found.' } });
+    const detail = await s.call('GET', s.base, { claims: CALLERS.auditor });
+    // Assess
+    const [first, second] = s.store.ledger.get(s.d.subject) ?? [];
+    expect(second?.seq).toBe(2);
+    expect(second?.prevHash).toBe(first?.hash);
+    expect((detail.json.history as Array<{ kind: string }>).map((e) => e.kind)).toEqual([
+      'review.confirm',
+      'review.revoke',
+    ]);
+  });
+
+  const refused: Array<[DecisionStatus, RegExp]> = [
+    ['confirmed', /already confirmed/],
+    ['revoked', /has been revoked/],
+    ['eligibility-changed', /resolve it instead/],
+  ];
+  for (const [status, message] of refused) {
+    it(`answers 409 for a decision that is ${status}, writing nothing`, async () => {
+      // Prepare
+      const s = withDecision({ status });
+      // Act
+      const r = await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+      // Assess
+      expect(r.status).toBe(409);
+      expect(r.json.error).toMatch(message);
+      expect(s.store.ledger.size).toBe(0);
+    });
+  }
+
+  it('acknowledges a decline: the status stays declined and it leaves the queue', async () => {
+    // Prepare
+    const s = withDecision({ status: 'declined', reviewReason: 'declined' });
+    // Act
+    const r = await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+    // Assess
+    expect(r.status).toBe(200);
+    const stored = await s.store.getDecision(s.d.subject, s.d.policy, s.d.period);
+    expect(stored?.status).toBe('declined');
+    expect(stored?.inReviewQueue).toBe(false);
+  });
+
+  it('answers 409 when another reviewer changed the status between read and write', async () => {
+    // Prepare: the decision is revoked by someone else just before the write.
+    const s = withDecision();
+    s.store.beforeWrite = () => {
+      s.store.beforeWrite = undefined;
+      const k = [...s.store.decisions.keys()][0]!;
+      s.store.decisions.set(k, { ...s.store.decisions.get(k)!, status: 'revoked' });
+    };
+    // Act
+    const r = await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+    // Assess
+    expect(r.status).toBe(409);
+    expect(s.store.ledger.size).toBe(0);
+  });
+
+  it('retries when the engine moved the profile (version) first, and chains after its entry', async () => {
+    // Prepare: the engine bumps the profile version once, as an ingest would.
+    const s = withDecision();
+    s.store.beforeWrite = () => {
+      s.store.beforeWrite = undefined;
+      const p = s.store.heads.get(s.d.subject)!;
+      s.store.heads.set(s.d.subject, { ...p, version: p.version + 1 });
+    };
+    // Act
+    const r = await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+    // Assess
+    expect(r.status).toBe(200);
+    expect(s.store.ledger.get(s.d.subject)).toHaveLength(1);
+    expect(s.store.heads.get(s.d.subject)?.version).toBe(3);
+  });
+});
+
+describe('Route: POST …/revoke', () => {
+  it('revokes, writes one revocation notice per recipient and relays them', async () => {
+    // Prepare: a child's decision notifies both guardians.
+    const s = withDecision({ recipients: [OWN, OTHER], policy: 'elderly-allowance' });
+    // Act
+    const r = await s.call('POST', `${s.base}/revoke`, {
+      claims: CALLERS.reviewer,
+      body: { reason: 'The household moved out of the municipality in 2024.' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    expect(r.json.notifications).toEqual({ queued: 2, relayed: true });
+    expect((await s.store.getDecision(s.d.subject, s.d.policy, s.d.period))?.status).toBe('revoked');
+    expect(s.relayed.map((n) => n.deliveryId).sort()).toEqual(
+      [`${s.d.ref}:${OWN}:revocation`, `${s.d.ref}:${OTHER}:revocation`].sort(),
+    );
+    expect(s.relayed.every((n) => n.kind === 'revocation' && n.recipientRole === 'guardian')).toBe(true);
+    expect(s.relayed[0]?.reason).toBe('The household moved out of the municipality in 2024.');
+    expect(s.store.ledger.get(s.d.subject)?.[0]).toMatchObject({
+      kind: 'review.revoke',
+      actor: 'reviewer-1',
+      payload: { amount: s.d.amount, reason: 'The household moved out of the municipality in 2024.' },
+    });
+  });
+
+  it('still records the revocation when the queue is down, and says the notice is pending', async () => {
+    // Prepare
+    const s = withDecision({}, { relayFails: true });
+    // Act
+    const r = await s.call('POST', `${s.base}/revoke`, {
+      claims: CALLERS.reviewer,
+      body: { reason: 'Wrong region.' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    expect(r.json.notifications).toEqual({ queued: 1, relayed: false });
+    expect(s.store.outbox).toHaveLength(1);
+    expect(s.errors).toHaveLength(1);
+  });
+
+  for (const status of ['revoked', 'declined'] as const) {
+    it(`answers 409 for a ${status} decision`, async () => {
+      // Prepare
+      const s = withDecision({ status });
+      // Act
+      const r = await s.call('POST', `${s.base}/revoke`, { claims: CALLERS.reviewer, body: { reason: 'x' } });
+      // Assess
+      expect(r.status).toBe(409);
+      expect(s.relayed).toHaveLength(0);
+    });
+  }
+
+  it('answers 404 for a decision that does not exist', async () => {
+    // Prepare
+    const s = withDecision();
+    // Act
+    const r = await s.call('POST', `/api/decisions/${OTHER}/elderly-allowance/2025-03/revoke`, {
+      claims: CALLERS.reviewer,
+      body: { reason: 'x' },
+    });
+    // Assess
+    expect(r.status).toBe(404);
+  });
+});
+
+describe('Route: POST …/resolve', () => {
+  const flagged = (outcome: 'eligible' | 'not-eligible', amount: number | null) => ({
+    status: 'eligibility-changed' as const,
+    reviewReason: 'eligibility-changed',
+    flag: {
+      outcome,
+      amount,
+      reasons: outcome === 'eligible' ? [] : ['not-alive'],
+      at: '2025-04-01T00:00:00Z',
+      eventIds: ['e2'],
+    },
+  });
+
+  it('keeps the grant: confirmed, same amount, out of the queue', async () => {
+    // Prepare
+    const s = withDecision(flagged('not-eligible', null));
+    // Act
+    const r = await s.call('POST', `${s.base}/resolve`, {
+      claims: CALLERS.reviewer,
+      body: { resolution: 'keep', reason: 'The death record was wrong.' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    const stored = await s.store.getDecision(s.d.subject, s.d.policy, s.d.period);
+    expect(stored).toMatchObject({ status: 'confirmed', amount: s.d.amount, inReviewQueue: false });
+    expect(s.store.ledger.get(s.d.subject)?.[0]).toMatchObject({
+      kind: 'review.resolve',
+      payload: { resolution: 'keep' },
+    });
+  });
+
+  it('adjusts the amount to what the new facts give', async () => {
+    // Prepare
+    const s = withDecision({ amount: 10000, ...flagged('eligible', 50000) });
+    // Act
+    const r = await s.call('POST', `${s.base}/resolve`, {
+      claims: CALLERS.reviewer,
+      body: { resolution: 'adjust', reason: 'Turned 90.' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    expect((await s.store.getDecision(s.d.subject, s.d.policy, s.d.period))?.amount).toBe(50000);
+    expect(s.store.ledger.get(s.d.subject)?.[0]?.payload).toMatchObject({
+      previousAmount: 10000,
+      amount: 50000,
+    });
+  });
+
+  it('answers 409 to adjust when the new facts give no amount', async () => {
+    // Prepare
+    const s = withDecision(flagged('not-eligible', null));
+    // Act
+    const r = await s.call('POST', `${s.base}/resolve`, {
+      claims: CALLERS.reviewer,
+      body: { resolution: 'adjust', reason: 'x' },
+    });
+    // Assess
+    expect(r.status).toBe(409);
+    expect(r.json.error).toMatch(/keep or revoke/);
+  });
+
+  it('revokes and notifies', async () => {
+    // Prepare
+    const s = withDecision(flagged('not-eligible', null));
+    // Act
+    const r = await s.call('POST', `${s.base}/resolve`, {
+      claims: CALLERS.reviewer,
+      body: { resolution: 'revoke', reason: 'Deceased before the month began.' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    expect((await s.store.getDecision(s.d.subject, s.d.policy, s.d.period))?.status).toBe('revoked');
+    expect(s.relayed).toHaveLength(1);
+    expect(s.relayed[0]?.kind).toBe('revocation');
+  });
+
+  it('answers 409 for a decision that is not flagged', async () => {
+    // Prepare
+    const s = withDecision();
+    // Act
+    const r = await s.call('POST', `${s.base}/resolve`, {
+      claims: CALLERS.reviewer,
+      body: { resolution: 'keep', reason: 'x' },
+    });
+    // Assess
+    expect(r.status).toBe(409);
+    expect(r.json.error).toMatch(/only a decision flagged eligibility-changed/);
+  });
+});
+
+describe('Route: POST /api/citizen/objections', () => {
+  it('marks the decision objected, queues it for review and appends citizen.objection', async () => {
+    // Prepare
+    const s = withDecision({ subject: OWN, recipients: [OWN] });
+    // Act
+    const r = await s.call('POST', '/api/citizen/objections', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'I already receive this from another district.' },
+    });
+    const queue = await s.call('GET', '/api/review-queue', { claims: CALLERS.reviewer });
+    // Assess
+    expect(r.status).toBe(200);
+    expect(r.json.decision).toMatchObject({ status: 'objected', recipients: [] });
+    expect(
+      (queue.json.items as Array<{ ref: string; reviewReason: string }>).map((d) => [d.ref, d.reviewReason]),
+    ).toEqual([[s.d.ref, 'objected']]);
+    expect(s.store.ledger.get(OWN)?.[0]).toMatchObject({ kind: 'citizen.objection', actor: 'citizen-own' });
+  });
+
+  it('answers 409 to a second objection', async () => {
+    // Prepare
+    const s = withDecision({ subject: OWN });
+    await s.call('POST', '/api/citizen/objections', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'a' },
+    });
+    // Act
+    const r = await s.call('POST', '/api/citizen/objections', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'b' },
+    });
+    // Assess
+    expect(r.status).toBe(409);
+  });
+});
+
+describe('Route: POST /api/citizen/declines', () => {
+  it('marks the decision declined and queues it; a revoked one answers 409', async () => {
+    // Prepare
+    const s = withDecision({ subject: OWN });
+    const revoked = decision({ subject: OWN, period: '2025-04', status: 'revoked' });
+    s.store.put(revoked);
+    // Act
+    const ok = await s.call('POST', '/api/citizen/declines', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'No need.' },
+    });
+    const late = await s.call('POST', '/api/citizen/declines', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: revoked.ref, reason: 'No need.' },
+    });
+    // Assess
+    expect(ok.status).toBe(200);
+    expect(await s.store.getDecision(OWN, s.d.policy, s.d.period)).toMatchObject({
+      status: 'declined',
+      inReviewQueue: true,
+    });
+    expect(s.store.ledger.get(OWN)?.[0]?.kind).toBe('citizen.decline');
+    expect(late.status).toBe(409);
+  });
+});
+
+describe('Route: GET /api/decisions/{subject}/{policy}/{period}', () => {
+  it('explains the decision in both languages with legal basis, provenance and rule version', async () => {
+    // Prepare
+    const s = withDecision();
+    // Act
+    const r = await s.call('GET', s.base, { claims: CALLERS.auditor });
+    // Assess
+    expect(r.status).toBe(200);
+    expect(r.json.explanation).toEqual([
+      {
+        depth: 0,
+        met: true,
+        'zh-CN': '年龄（期初） ≥ 80：满足',
+        en: 'Age on the first day of the period ≥ 80: met',
+      },
+    ]);
+    expect(r.json.summary).toEqual({
+      'zh-CN': '高龄津贴（2025年3月），金额人民币100.00元，当前状态：已享受。',
+      en: 'Municipal allowance for the very old for March 2025, amount CNY 100.00, status: granted.',
+    });
+    expect(r.json.policy).toMatchObject({ legalReference: { document: '高龄津贴办法' } });
+    expect(r.json.ruleVersion).toBe('1.0.0');
+    expect(r.json.provenance).toEqual([
+      expect.objectContaining({
+        eventId: 'ps-2024-000107',
+        source: 'public-security',
+        label: { 'zh-CN': '出生日期', en: 'Date of birth' },
+      }),
+    ]);
+  });
+});

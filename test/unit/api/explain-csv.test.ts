@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { csvCell, decisionsCsv } from '../../../src/api/csv.ts';
+import { explainDecision, reasonText } from '../../../src/api/explain.ts';
+import { maskIdentities } from '../../../src/api/http.ts';
+import { CALLERS, testApi } from './fixtures.ts';
+import { decision } from './memory-store.ts';
+
+const cond = (over: Record<string, unknown>) => ({
+  result: true,
+  at: '$.conditions.all[0]',
+  sensitivity: 'internal',
+  ...over,
+});
+
+describe('Function: explainDecision', () => {
+  it('says each condition in plain zh-CN and en, with the value only for public and internal facts', () => {
+    // Act
+    const lines = explainDecision({
+      conditions: [
+        cond({ fact: 'hukouRegion', operator: 'startsWith', threshold: { value: '11' }, shown: '110108' }),
+        cond({
+          fact: 'ageOnPeriodStart',
+          operator: 'greaterThanInclusive',
+          threshold: { value: 80 },
+          sensitivity: 'restricted',
+        }),
+        cond({
+          fact: 'aliveOnPeriodStart',
+          operator: 'equal',
+          threshold: { value: true },
+          sensitivity: 'restricted',
+        }),
+        cond({ fact: 'uiArrears', operator: 'equal', threshold: { value: false }, shown: false }),
+      ],
+    });
+    // Assess
+    expect(lines.map((l) => l['zh-CN'])).toEqual([
+      '户籍地区划代码 开头为 11（实际：110108）：满足',
+      '年龄（期初） ≥ 80：满足',
+      '期初在世：满足',
+      '年末欠缴失业保险费：否：满足',
+    ]);
+    expect(lines.map((l) => l.en)).toEqual([
+      'Household-registration region code starts with 11 (actual: 110108): met',
+      'Age on the first day of the period ≥ 80: met',
+      'Alive on the first day of the period: met',
+      'Premiums in arrears at the end of the year: no: met',
+    ]);
+  });
+
+  it('never shows a restricted or secret value, even when the record carries one', () => {
+    // Act
+    const lines = explainDecision({
+      conditions: [
+        cond({
+          fact: 'taxableIncome',
+          operator: 'lessThanInclusive',
+          threshold: { value: 300000000 },
+          shown: 123456789,
+          sensitivity: 'internal',
+        }),
+        cond({
+          fact: 'disabilityLevel',
+          operator: 'in',
+          threshold: { value: [1, 2] },
+          actual: 1,
+          sensitivity: 'secret',
+        }),
+      ],
+    });
+    // Assess
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('123456789');
+    expect(text).not.toContain('1,234,567.89');
+    expect(lines[0]?.['zh-CN']).toBe('年度应纳税所得额 ≤ 3,000,000.00元：满足');
+    expect(lines[1]?.en).toBe('Disability level is one of 1, 2: met');
+  });
+
+  it('nests an "any of" group under a heading with its own outcome, and says unknown plainly', () => {
+    // Act
+    const lines = explainDecision({
+      conditions: [
+        cond({
+          fact: 'localTaxesDue',
+          operator: 'greaterThan',
+          threshold: { value: 0 },
+          sensitivity: 'restricted',
+        }),
+        cond({
+          at: '$.conditions.all[1].any[0]',
+          fact: 'vatTaxpayerType',
+          operator: 'equal',
+          threshold: { value: 'small-scale' },
+          result: 'unknown',
+        }),
+        cond({
+          at: '$.conditions.all[1].any[1]',
+          fact: 'enterpriseType',
+          operator: 'equal',
+          threshold: { value: 'individual-business' },
+          shown: 'individual-business',
+        }),
+      ],
+    });
+    // Assess
+    expect(lines.map((l) => [l.depth, l.met, l.en])).toEqual([
+      [0, true, 'Six local taxes and two fees due > CNY 0.00: met'],
+      [0, true, 'At least one of the following: met'],
+      [1, null, 'VAT taxpayer status = small-scale taxpayer: unknown (information missing)'],
+      [1, true, 'Type of business = individual business (actual: individual business): met'],
+    ]);
+  });
+
+  it('names reason codes in words, falling back to the code', () => {
+    expect(reasonText('missing-fact:hukouRegion')).toEqual({
+      'zh-CN': '缺少信息：户籍地区划代码',
+      en: 'Information missing: Household-registration region code',
+    });
+    expect(reasonText('not-alive').en).toBe('Deceased before the first day of the period');
+    expect(reasonText('some-new-code')).toEqual({ 'zh-CN': 'some-new-code', en: 'some-new-code' });
+  });
+});
+
+describe('Function: decisionsCsv', () => {
+  it('writes a BOM, a bilingual header, CRLF rows, yuan with two decimals and RFC 4180 quoting', () => {
+    // Prepare
+    const d = { ...decision({ amount: 1234505, reviewReason: 'x, "quoted"' }), inReviewQueue: true };
+    // Act
+    const text = decisionsCsv([d], () => '高龄津贴');
+    // Assess
+    expect(text.startsWith('\uFEFF业务编号 Reference,')).toBe(true);
+    const rows = text.slice(1).split('\r\n');
+    expect(rows).toHaveLength(3);
+    expect(rows[2]).toBe('');
+    expect(rows[1]).toContain(',"12,345.05",');
+    expect(rows[1]).toContain(',"x, ""quoted""",');
+    expect(rows[1]).toContain(',高龄津贴,');
+    expect(text).not.toMatch(/[^\r]\n/);
+  });
+
+  it('keeps Excel from running a cell as a formula', () => {
+    expect(csvCell('=HYPERLINK("http://x")')).toBe(`"'=HYPERLINK(""http://x"")"`);
+    expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvCell('-12.50')).toBe('-12.50');
+  });
+});
+
+describe('Route: GET /api/export.csv', () => {
+  it('downloads the filtered decisions as a UTF-8 CSV attachment', async () => {
+    // Prepare
+    const s = testApi();
+    const kept = decision({ status: 'revoked' });
+    s.store.put(kept);
+    s.store.put(decision());
+    // Act
+    const r = await s.call('GET', '/api/export.csv', {
+      claims: CALLERS.auditor,
+      query: { status: 'revoked' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(r.headers['content-disposition']).toBe('attachment; filename="decisions-all-revoked.csv"');
+    const rows = r.text.split('\r\n').filter(Boolean);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toContain(kept.ref);
+  });
+});
+
+describe('Function: maskIdentities', () => {
+  it('masks valid identity numbers but leaves hashes and pseudonyms alone', () => {
+    const hash = 'ab12345678901234567890cd'.padEnd(64, '0');
+    expect(maskIdentities('id 110105199307210867 here')).toBe(`id ${'*'.repeat(18)} here`);
+    expect(maskIdentities(`ps_${'1'.repeat(32)} ${hash}`)).toBe(`ps_${'1'.repeat(32)} ${hash}`);
+  });
+});
