@@ -2,17 +2,21 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqsClient } from '../src/adapters/aws.ts';
 import { logger } from '../src/adapters/observability.ts';
+import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
 import { ingestRaw } from '../src/domain/engine/ingest.ts';
 import { primeSecrets } from '../src/runtime/secrets.ts';
-import { engineDeps } from '../src/runtime/engine.ts';
+import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
 
 /**
  * Agency-events queue consumer: one record = one agency event. A rejected event is kept in the
  * quarantine and counts as processed; only infrastructure failures are reported as batch item
- * failures, so SQS redelivers just those.
+ * failures, so SQS redelivers just those. Subjects whose facts were committed (or were already,
+ * for a redelivered event) are sent to the evaluations queue once per batch.
  */
 const processor = new BatchProcessor(EventType.SQS);
+let toEvaluate = new Set<string>();
 
 const recordHandler = async (record: SQSRecord): Promise<void> => {
   const line = record.messageAttributes?.line?.stringValue;
@@ -20,14 +24,30 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
     deliveryKey: record.messageId,
     ...(line ? { line: Number(line) } : {}),
   });
-  if (outcome.status === 'rejected')
+  if (outcome.status === 'rejected') {
     logger.warn('event rejected', { eventId: outcome.eventId, reason: outcome.reason });
-  else logger.info('event processed', { ...outcome });
+    return;
+  }
+  toEvaluate.add(outcome.subject);
+  logger.info('event processed', { ...outcome });
 };
 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   await primeSecrets();
-  return processPartialResponse(event, recordHandler, processor, { context });
+  toEvaluate = new Set();
+  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  // If this send fails the whole batch fails and is redelivered: the events are then duplicates,
+  // whose subjects are sent again, so no evaluation is lost.
+  const subjects = [...toEvaluate];
+  if (subjects.length > 0) {
+    const sqs = sqsClient();
+    await sendBatch(
+      sqs,
+      await queueUrl(sqs, runtimeConfig(), 'evaluations'),
+      subjects.map((s) => JSON.stringify({ subject: s })),
+    );
+  }
+  return response;
 };
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

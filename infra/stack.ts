@@ -52,16 +52,19 @@ export class ProactiveBenefitsStack extends Stack {
     const pseudonyms = { PB_PSEUDONYM_SECRET_ARN: pseudonymKey.arn };
     const review = { PB_REVIEW_AMOUNT_THRESHOLD: settings.reviewAmountThreshold };
 
+    // Ingest merges facts and asks for the subject's evaluation; evaluate grants and notifies.
     const ingest = fn('ingest', Duration.seconds(QUEUES.agencyEvents.consumerTimeoutSeconds), {
-      ...notificationsUrl,
+      PB_QUEUE_URL_EVALUATIONS: queues.byId.evaluations.queue.queueUrl,
       ...pseudonyms,
+    });
+    const evaluate = fn('evaluate', Duration.seconds(QUEUES.evaluations.consumerTimeoutSeconds), {
+      ...notificationsUrl,
       ...review,
     });
     // Backfill re-queues the rest of a segment when its time runs short, hence its own queue's URL.
     const backfill = fn('backfill', Duration.seconds(QUEUES.backfill.consumerTimeoutSeconds), {
       ...notificationsUrl,
       ...backfillUrl,
-      ...pseudonyms,
       ...review,
     });
     const notify = fn('notify', Duration.seconds(QUEUES.notifications.consumerTimeoutSeconds), {
@@ -77,16 +80,17 @@ export class ProactiveBenefitsStack extends Stack {
       ...backfillUrl,
       PB_DIGEST_BUCKET: digests.bucket.bucketName,
     });
-    this.functions = { ingest, backfill, notify, 'review-api': reviewFn, tick };
+    this.functions = { ingest, evaluate, backfill, notify, 'review-api': reviewFn, tick };
 
     // Who touches what. The ledger is append-only for everyone; only relayed outbox rows and
     // idempotency records are ever deleted (the relay deletes a row once it is on the queue).
     tables.grant(ingest, 'profiles', 'readWrite');
     tables.grant(ingest, 'events', 'readWrite');
-    tables.grant(ingest, 'decisions', 'readWrite');
-    tables.grant(ingest, 'ledger', 'append');
-    tables.grant(ingest, 'outbox', 'readWriteDelete');
     tables.grant(ingest, 'quarantine', 'readWrite');
+    tables.grant(evaluate, 'profiles', 'readWrite');
+    tables.grant(evaluate, 'decisions', 'readWrite');
+    tables.grant(evaluate, 'ledger', 'append');
+    tables.grant(evaluate, 'outbox', 'readWriteDelete');
     tables.grant(backfill, 'profiles', 'readWrite');
     tables.grant(backfill, 'decisions', 'readWrite');
     tables.grant(backfill, 'ledger', 'append');
@@ -102,14 +106,16 @@ export class ProactiveBenefitsStack extends Stack {
     tables.grant(tick, 'profiles', 'read');
 
     queues.consume(ingest, 'agencyEvents', { maxConcurrency: 20 });
+    queues.consume(evaluate, 'evaluations', { maxConcurrency: 20 });
+    queues.grantSend(ingest, 'evaluations');
     queues.consume(notify, 'notifications', { maxConcurrency: 5 });
     // Backfill scans whole segments; a low cap keeps it from starving ingest of DynamoDB capacity.
     queues.consume(backfill, 'backfill', { maxConcurrency: 5 });
-    for (const producer of [ingest, backfill, reviewFn]) queues.grantSend(producer, 'notifications');
+    for (const producer of [evaluate, backfill, reviewFn]) queues.grantSend(producer, 'notifications');
     for (const producer of [tick, backfill]) queues.grantSend(producer, 'backfill');
 
-    // Backfill builds the same engine dependencies as ingest, which include the pseudonym key.
-    for (const f of [ingest, backfill]) pseudonymKey.grantRead(f);
+    // Only ingest pseudonymises identity numbers.
+    pseudonymKey.grantRead(ingest);
     digests.grantWriteDigests(tick.role!);
     notifications.grantPublish(notify);
 

@@ -84,6 +84,14 @@ export const QUEUES = {
     retentionDays: 4,
     dlqRetentionDays: 14,
   },
+  /** Subjects whose facts changed, to evaluate (after every event delivered with them). */
+  evaluations: {
+    id: 'evaluations',
+    maxReceiveCount: 5,
+    consumerTimeoutSeconds: 30,
+    retentionDays: 4,
+    dlqRetentionDays: 14,
+  },
   notifications: {
     id: 'notifications',
     maxReceiveCount: 5,

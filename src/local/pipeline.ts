@@ -10,13 +10,17 @@ export type Consumers = Partial<Record<QueueId, SqsHandler>>;
 
 /** Loads the real function handlers (imported lazily: they read the environment on first use). */
 export async function functionHandlers(): Promise<Consumers> {
-  const [ingest, notify, backfill] = await Promise.all([
+  const [ingest, evaluate, notify, backfill] = await Promise.all([
     import('../../functions/ingest.ts'),
+    import('../../functions/evaluate.ts'),
     import('../../functions/notify.ts'),
     import('../../functions/backfill.ts'),
   ]);
+  // Order matters only locally: each queue is drained before the next, like a burst of events
+  // that lands before its evaluations run.
   return {
     agencyEvents: ingest.handler as unknown as SqsHandler,
+    evaluations: evaluate.handler as unknown as SqsHandler,
     notifications: notify.handler as unknown as SqsHandler,
     backfill: backfill.handler as unknown as SqsHandler,
   };

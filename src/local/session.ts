@@ -1,6 +1,6 @@
 import { resetClients } from '../adapters/aws.ts';
 import { fixedClock } from '../clock.ts';
-import type { QueueId } from '../resources.ts';
+import { type QueueId, QUEUES } from '../resources.ts';
 import { resetRuntime, setClock } from '../runtime/engine.ts';
 import { resetNotifyRuntime } from '../runtime/notify.ts';
 import { type Consumers, functionHandlers } from './pipeline.ts';
@@ -20,7 +20,7 @@ const envKey = (id: string): string => id.replace(/[A-Z]/g, (c) => `_${c}`).toUp
 /** Queues of an already running stack, when the environment names them all. */
 function runningQueues(): Record<QueueId, LocalQueue> | undefined {
   const out = {} as Record<QueueId, LocalQueue>;
-  for (const id of ['agencyEvents', 'notifications', 'backfill'] as QueueId[]) {
+  for (const id of Object.keys(QUEUES) as QueueId[]) {
     const url = process.env[`PB_QUEUE_URL_${envKey(id)}`];
     const dlqUrl = process.env[`PB_DLQ_URL_${envKey(id)}`];
     if (!url || !dlqUrl || !process.env.AWS_ENDPOINT_URL_DYNAMODB) return undefined;

@@ -65,7 +65,10 @@ export function engineDeps(): EngineDeps {
     policies: set,
     evaluator: createReferenceEvaluator(set),
     clock: { now: () => clock.now() },
-    pseudonymKey: cfg.pseudonymKey(),
+    // Read on first use: only ingest pseudonymises (in AWS the key is fetched at its cold start).
+    get pseudonymKey() {
+      return cfg.pseudonymKey();
+    },
     reviewAmountThreshold: cfg.reviewAmountThreshold,
     observe: (e) => {
       for (const o of observers) o(e);

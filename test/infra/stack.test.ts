@@ -27,7 +27,7 @@ import {
 
 const STAGE = 'test';
 const PREFIX = `pb-${STAGE}`;
-const FUNCTIONS: FunctionName[] = ['ingest', 'notify', 'review-api', 'backfill', 'tick'];
+const FUNCTIONS: FunctionName[] = ['ingest', 'evaluate', 'notify', 'review-api', 'backfill', 'tick'];
 const QUEUE_IDS = Object.keys(QUEUES) as QueueId[];
 const TABLE_IDS = Object.keys(TABLES) as TableId[];
 
@@ -199,8 +199,9 @@ describe('Stack: pb-<stage>', () => {
         'NODE_OPTIONS',
       ];
       const own: Record<FunctionName, string[]> = {
-        ingest: ['PB_QUEUE_URL_NOTIFICATIONS', 'PB_PSEUDONYM_SECRET_ARN'],
-        backfill: ['PB_QUEUE_URL_NOTIFICATIONS', 'PB_QUEUE_URL_BACKFILL', 'PB_PSEUDONYM_SECRET_ARN'],
+        ingest: ['PB_QUEUE_URL_EVALUATIONS', 'PB_PSEUDONYM_SECRET_ARN'],
+        evaluate: ['PB_QUEUE_URL_NOTIFICATIONS'],
+        backfill: ['PB_QUEUE_URL_NOTIFICATIONS', 'PB_QUEUE_URL_BACKFILL'],
         notify: ['PB_NOTIFY_TOPIC_ARN'],
         'review-api': ['PB_QUEUE_URL_NOTIFICATIONS'],
         tick: ['PB_QUEUE_URL_BACKFILL', 'PB_DIGEST_BUCKET'],
@@ -216,7 +217,8 @@ describe('Stack: pb-<stage>', () => {
     it('queue URLs point at the queues of resources.ts', () => {
       const env = (n: FunctionName) =>
         resource('AWS::Lambda::Function', fnId(n)).Properties.Environment.Variables;
-      expect(refOf(env('ingest').PB_QUEUE_URL_NOTIFICATIONS)).toBe(queueId('notifications'));
+      expect(refOf(env('evaluate').PB_QUEUE_URL_NOTIFICATIONS)).toBe(queueId('notifications'));
+      expect(refOf(env('ingest').PB_QUEUE_URL_EVALUATIONS)).toBe(queueId('evaluations'));
       expect(refOf(env('tick').PB_QUEUE_URL_BACKFILL)).toBe(queueId('backfill'));
     });
 
@@ -260,7 +262,10 @@ describe('Stack: pb-<stage>', () => {
         expect(actions, name).not.toContain('dynamodb:DeleteItem');
         expect(actions, name).not.toContain('dynamodb:BatchWriteItem');
       }
-      expect(actionsOn(template, fnId('ingest'), tableId('ledger'))).toContain('dynamodb:PutItem');
+      expect(actionsOn(template, fnId('evaluate'), tableId('ledger'))).toContain('dynamodb:PutItem');
+      // Ingest only merges facts: it cannot write decisions or the ledger.
+      expect(actionsOn(template, fnId('ingest'), tableId('ledger'))).toEqual([]);
+      expect(actionsOn(template, fnId('ingest'), tableId('decisions'))).toEqual([]);
     });
 
     it('only the outbox and idempotency tables can be deleted from', () => {
@@ -290,7 +295,7 @@ describe('Stack: pb-<stage>', () => {
       const readers = FUNCTIONS.filter((name) =>
         actionsOn(template, fnId(name), secret).includes('secretsmanager:GetSecretValue'),
       );
-      expect(readers.sort()).toEqual(['backfill', 'ingest']);
+      expect(readers.sort()).toEqual(['ingest']);
     });
 
     it('only tick writes digests: list, get and put under digests/, never delete or change retention', () => {

@@ -35,7 +35,7 @@ export type EngineObservation =
   | { type: 'backfill-segment'; segment: number; subjects: number; grants: number };
 
 export type IngestOutcome =
-  | { status: 'accepted'; subject: string; granted: number; flagged: number }
+  | { status: 'accepted'; subject: string }
   | { status: 'duplicate'; subject: string }
   | { status: 'rejected'; reason: string; eventId: string | null };
 
@@ -49,10 +49,12 @@ export interface DeliveryMeta {
 const MAX_ATTEMPTS = 12;
 
 /**
- * Takes one raw agency event: validates it (rejections are kept, never lost), pseudonymises it,
- * merges its facts into the subject's profile and re-evaluates the subject's trigger periods, all
- * committed at once. Concurrent events for one subject retry on a version conflict, so the result
- * converges on the subject's final facts.
+ * Takes one raw agency event: validates it (rejections are kept, never lost), pseudonymises it and
+ * merges its facts into the subject's profile, committed with the event's receipt in one
+ * transaction. Concurrent events for one subject retry on a version conflict. The caller then asks
+ * for the subject's evaluation ({@link reevaluateSubject}) through the evaluations queue, so an
+ * evaluation reads the facts after every event delivered with it: grants follow the final facts
+ * whatever order the events came in.
  */
 export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMeta): Promise<IngestOutcome> {
   // The body hash is keyed: an unkeyed hash of a body holding an identity number could be brute-forced.
@@ -73,25 +75,19 @@ export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMet
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, event.subject.kind);
     const merged = mergeFacts(current.facts, updates);
-    const { change, observations } = await decide(deps, { ...current, facts: merged.facts });
-    change.receipt = receipt;
-    change.profileChanged = merged.changed || current.version === 0 || change.ledger.length > 0;
-    const result = await deps.store.commit(change);
-    if (result.ok) {
-      for (const o of observations) deps.observe?.(o);
-      await deps.relay.relay(change.outbox);
-      return {
-        status: 'accepted',
-        subject,
-        granted: change.newDecisions.length,
-        flagged: change.flags.length,
-      };
-    }
-    if (result.reason === 'duplicate-event') {
-      // Delivered again: the first delivery committed. Relay what it may not have relayed.
-      await deps.relay.relay(await deps.store.pendingOutbox(subject));
-      return { status: 'duplicate', subject };
-    }
+    const result = await deps.store.commit({
+      profile: { ...current, facts: merged.facts, version: current.version + 1 },
+      expectedVersion: current.version,
+      profileChanged: merged.changed || current.version === 0,
+      receipt,
+      newDecisions: [],
+      flags: [],
+      ledger: [],
+      outbox: [],
+    });
+    if (result.ok) return { status: 'accepted', subject };
+    // Delivered again: the first delivery committed; its evaluation request is sent again too.
+    if (result.reason === 'duplicate-event') return { status: 'duplicate', subject };
     if (result.reason === 'id-conflict') {
       return reject(
         deps,
@@ -108,14 +104,19 @@ export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMet
 }
 
 /**
- * Re-evaluates a stored subject without a new event (period opening, policy publication).
- * Returns the number of new grants.
+ * Evaluates a stored subject for its trigger periods (after its facts changed), or for chosen
+ * periods or one policy (period opening, policy publication), and commits what is new: grants with
+ * their ledger entries and outbox rows, or eligibility-changed flags. Returns the number of new
+ * grants. With `relayPending` (a redelivered request) it first relays outbox rows that a crashed
+ * earlier run committed but did not relay.
  */
 export async function reevaluateSubject(
   deps: EngineDeps,
   subject: string,
   only?: { policy?: string; periods?: Array<{ policy: string; period: string }> },
+  opts: { relayPending?: boolean } = {},
 ): Promise<number> {
+  if (opts.relayPending) await deps.relay.relay(await deps.store.pendingOutbox(subject));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const current = await deps.store.getProfile(subject);
     if (!current) return 0;
