@@ -668,7 +668,7 @@
         $('revoke-reason').focus();
         return;
       }
-      if (!CONFIG.skipConfirmDialogs && !window.confirm(t('confirmRevoke'))) return;
+      if (!window.confirm(t('confirmRevoke'))) return;
       act('revoke', { reason }, (_r, relayed) => (relayed ? t('revoked') : t('revokedPending')));
     });
     $('resolve-btn').addEventListener('click', () => {
@@ -679,7 +679,7 @@
         return;
       }
       const resolution = $('resolve-choice').value;
-      if (resolution === 'revoke' && !CONFIG.skipConfirmDialogs && !window.confirm(t('confirmRevoke')))
+      if (resolution === 'revoke' && !window.confirm(t('confirmRevoke')))
         return;
       act('resolve', { resolution, reason }, t('resolved'));
     });
