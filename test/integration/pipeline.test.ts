@@ -128,4 +128,47 @@ describe('Pipeline: agency event to grant to notification', () => {
     expect((await table('ledger')).length).toBe(1);
     expect(await table('events')).toHaveLength(2);
   });
+
+  it('flags a granted period whose facts change later, never granting twice nor undoing silently', async () => {
+    // Prepare: an 85-year-old gets the March allowance.
+    const engine = await useTestEngine('flag', '2026-03-15T10:00:00+08:00');
+    const person = demo.find((l) => l.includes('"110101194005180350"') && l.includes('person.registered'))!;
+    await sendLines(sqsClient(), engine.queues.agencyEvents.url, lines([person]));
+    await drainQueues(engine.queues, engine.consumers);
+    const [granted] = await table('decisions');
+    expect(granted).toMatchObject({
+      policy: 'elderly-allowance',
+      period: '2026-03',
+      status: 'granted',
+      amount: 10000,
+    });
+    // Act: a death registered afterwards, dated before the month began.
+    const death = JSON.stringify({
+      id: 'ca-2026-flag-1',
+      type: 'civil.death-registered',
+      schemaVersion: 1,
+      source: 'civil-affairs',
+      occurredAt: '2026-03-10T09:00:00+08:00',
+      subject: { kind: 'person', id: '110101194005180350' },
+      data: { deathDate: '2026-02-20' },
+    });
+    await sendLines(sqsClient(), engine.queues.agencyEvents.url, lines([death, death]));
+    await drainQueues(engine.queues, engine.consumers);
+    // Assess
+    const decisions = await table('decisions');
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({
+      status: 'eligibility-changed',
+      amount: 10000,
+      flag: { outcome: 'not-eligible', amount: null, reasons: ['not-alive'] },
+      reviewBucket: 'review',
+    });
+    const ledger = (await table('ledger')).sort((a, b) => (a.seq as number) - (b.seq as number));
+    expect(ledger.map((e) => e.kind)).toEqual(['grant', 'eligibility-changed']);
+    expect(
+      readFileSync(engine.notifyFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim()),
+    ).toHaveLength(1);
+  });
 });
