@@ -679,8 +679,7 @@
         return;
       }
       const resolution = $('resolve-choice').value;
-      if (resolution === 'revoke' && !window.confirm(t('confirmRevoke')))
-        return;
+      if (resolution === 'revoke' && !window.confirm(t('confirmRevoke'))) return;
       act('resolve', { resolution, reason }, t('resolved'));
     });
   }
