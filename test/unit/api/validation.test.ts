@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CALLERS, OWN } from './fixtures.ts';
 import { testApi } from './fixtures.ts';
+import { REVIEW_API_ROUTES } from '../../../src/api/routes.ts';
 import { decision } from './memory-store.ts';
 
 const ID_NUMBER = '110105199307210867'; // valid check digit: a real-looking resident identity number
@@ -275,5 +276,26 @@ describe('Routing', () => {
     expect(unknown.status).toBe(404);
     expect(method.status).toBe(405);
     expect(method.headers.allow).toBe('GET');
+  });
+});
+
+describe('Constant: REVIEW_API_ROUTES', () => {
+  it('lists only routes the handler serves (what API Gateway forwards must not 404)', async () => {
+    // Prepare
+    const s = seeded();
+    for (const route of REVIEW_API_ROUTES) {
+      const path = route.path
+        .replace('{subject}', s.d.subject)
+        .replace('{policy}', s.d.policy)
+        .replace('{period}', s.d.period);
+      const claims = path.includes('/citizen/') ? CALLERS.citizenOwn : CALLERS.reviewer;
+      // Act
+      const r = await s.call(route.method, path, { claims, body: {} });
+      // Assess
+      expect(
+        [404, 405].includes(r.status) && /no such endpoint|not allowed/.test(String(r.json.error)),
+        path,
+      ).toBe(false);
+    }
   });
 });
