@@ -8,6 +8,11 @@ const COMMANDS: Array<[string[], () => Promise<Command>, string]> = [
     'check every rule file',
   ],
   [['rules', 'test'], async () => (await import('./commands/rules.ts')).test, 'run the rule test cases'],
+  [
+    ['rules', 'publish'],
+    async () => (await import('./commands/publish.ts')).publish,
+    'publish rules and backfill changes',
+  ],
   [['evaluate'], async () => (await import('./commands/evaluate.ts')).evaluate, 'evaluate profiles (pure)'],
   [['simulate'], async () => (await import('./commands/simulate.ts')).simulate, 'impact of a draft policy'],
   [

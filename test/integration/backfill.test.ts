@@ -1,0 +1,94 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { docClient, sqsClient } from '../../src/adapters/aws.ts';
+import { scanAll } from '../../src/adapters/dynamodb/scan.ts';
+import { publish } from '../../src/cli/commands/publish.ts';
+import { tick } from '../../src/cli/commands/tick.ts';
+import type { Io } from '../../src/cli/io.ts';
+import { drainQueues, sendLines } from '../../src/local/pipeline.ts';
+import { runtimeConfig } from '../../src/runtime/engine.ts';
+import { useTestEngine } from './helpers.ts';
+
+const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
+  .split('\n')
+  .filter((l) => l.trim());
+
+function io() {
+  const out: string[] = [];
+  const value: Io = { out: (l) => out.push(l), err: (l) => out.push(`ERR ${l}`), progress: () => undefined };
+  return { out, io: value };
+}
+
+async function decisions() {
+  const out: Record<string, unknown>[] = [];
+  for await (const d of scanAll(docClient(), runtimeConfig().table('decisions'))) out.push(d);
+  return out;
+}
+
+describe('Policy finds people: period opening and publication', () => {
+  it('opens a new month for every stored subject, exactly once however often it ticks', async () => {
+    // Prepare: the demo population, decided in March.
+    const engine = await useTestEngine('tick', '2026-03-15T10:00:00+08:00');
+    await sendLines(
+      sqsClient(),
+      engine.queues.agencyEvents.url,
+      demo.map((body, i) => ({ line: i + 1, body })),
+    );
+    await drainQueues(engine.queues, engine.consumers);
+    const march = await decisions();
+    const marchMonthly = march.filter((d) => d.period === '2026-03');
+    expect(marchMonthly.length).toBeGreaterThan(1);
+    // Act: April opens, twice.
+    const first = io();
+    expect(await tick(['--now', '2026-04-01T00:00:00+08:00'], first.io)).toBe(0);
+    const second = io();
+    expect(await tick(['--now', '2026-04-01T00:00:00+08:00'], second.io)).toBe(0);
+    // Assess: every March monthly grant has its April twin (the demo's facts do not change), once.
+    const april = (await decisions()).filter((d) => d.period === '2026-04');
+    expect(april.map((d) => `${d.subject}|${d.policy}`).sort()).toEqual(
+      marchMonthly.map((d) => `${d.subject}|${d.policy}`).sort(),
+    );
+    expect(first.out.at(-1)).toMatch(new RegExp(`grants: ${april.length}$`));
+    expect(second.out.at(-1)).toMatch(/grants: 0$/);
+  });
+
+  it('backfills a newly published policy version over the stored profiles', async () => {
+    const engine = await useTestEngine('publish', '2026-04-15T10:00:00+08:00');
+    await sendLines(
+      sqsClient(),
+      engine.queues.agencyEvents.url,
+      demo.map((body, i) => ({ line: i + 1, body })),
+    );
+    await drainQueues(engine.queues, engine.consumers);
+    const before = await decisions();
+    const baseline = io();
+    expect(await publish(['--now', '2026-04-15T10:00:00+08:00'], baseline.io)).toBe(0);
+    expect((await decisions()).length).toBe(before.length);
+    // A new dated value lowers the allowance's age from May: logic untouched, a new parameter value.
+    const dir = mkdtempSync(join(tmpdir(), 'pb-rules-'));
+    cpSync('rules', dir, { recursive: true });
+    const file = join(dir, 'params', 'elderly-allowance.json');
+    const params = JSON.parse(readFileSync(file, 'utf8')) as {
+      parameters: Array<{ name: string; values: unknown[] }>;
+    };
+    const minAge = params.parameters.find((p) => p.name === 'elderly.min-age')!;
+    minAge.values = [
+      { from: '2024-01-01', to: '2026-04-30', value: 80 },
+      { from: '2026-05-01', value: 30 },
+    ];
+    writeFileSync(file, JSON.stringify(params, null, 2));
+    const published = io();
+    expect(await publish(['--dir', dir, '--now', '2026-05-02T09:00:00+08:00'], published.io)).toBe(0);
+    const after = await decisions();
+    const may = after.filter((d) => d.policy === 'elderly-allowance' && d.period === '2026-05');
+    // The two guardians (in their thirties, hukou 110105) now qualify, with the 85-year-old.
+    expect(may.length).toBeGreaterThanOrEqual(3);
+    expect(published.out.join('\n')).toMatch(/published elderly-allowance/);
+    const again = io();
+    expect(await publish(['--dir', dir, '--now', '2026-05-02T09:00:00+08:00'], again.io)).toBe(0);
+    expect(again.out.join('\n')).toMatch(/nothing changed/);
+    expect((await decisions()).length).toBe(after.length);
+  });
+});
