@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { docClient, sqsClient } from '../../src/adapters/aws.ts';
 import { scanAll } from '../../src/adapters/dynamodb/scan.ts';
@@ -252,6 +253,53 @@ describe('Review actions (DynamoDB transactions)', () => {
     expect(results.map((r) => r.status)).toEqual([200, 200]);
     const entries = await ledgerOf(pair[0]!.subject);
     expect(entries.length).toBe(before + 2);
+    expect((await verifyAll()).ok).toBe(true);
+  });
+});
+
+describe('Route: POST …/resolve (DynamoDB)', () => {
+  it("adjusts a flagged grant's amount in the decision and the profile's summary, in one transaction", async () => {
+    // Prepare: flag a grant as the engine does when later facts give another amount.
+    const d = (await allPages('status=granted', 100))[0]!;
+    const key = `${d.policy}#${d.period}`;
+    await docClient().send(
+      new UpdateCommand({
+        TableName: runtimeConfig().table('decisions'),
+        Key: { pk: d.subject, sk: key },
+        UpdateExpression: 'SET #s = :s, flag = :f, reviewBucket = :rb, reviewReason = :rr',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':s': 'eligibility-changed',
+          ':f': { outcome: 'eligible', amount: d.amount + 100, reasons: [], at: d.createdAt, eventIds: [] },
+          ':rb': 'review',
+          ':rr': 'eligibility-changed',
+        },
+      }),
+    );
+    // Act
+    const r = await api(`${pathOf(d)}/resolve`, {
+      method: 'POST',
+      body: { resolution: 'adjust', reason: '按最新信息调整' },
+    });
+    // Assess
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.decision).toMatchObject({
+      status: 'confirmed',
+      amount: d.amount + 100,
+      inReviewQueue: false,
+    });
+    const profile = await docClient().send(
+      new GetCommand({
+        TableName: runtimeConfig().table('profiles'),
+        Key: { pk: d.subject },
+        ConsistentRead: true,
+      }),
+    );
+    expect(profile.Item?.decided?.[key]?.grantedAmount).toBe(d.amount + 100);
+    expect((await ledgerOf(d.subject)).at(-1)).toMatchObject({
+      kind: 'review.resolve',
+      payload: { resolution: 'adjust', previousAmount: d.amount, amount: d.amount + 100 },
+    });
     expect((await verifyAll()).ok).toBe(true);
   });
 });
