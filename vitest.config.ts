@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: pure unit tests, integration tests against the real local stack
-// (DynamoDB Local + fauxqs started once by the global setup), and infra (CDK synth + cdk-nag).
+// Four projects: pure unit tests, integration tests against the real local stack
+// (DynamoDB Local + fauxqs started once by the global setup), the browser end-to-end test of the
+// console, and infra (CDK synth + cdk-nag).
 export default defineConfig({
   test: {
     projects: [
@@ -20,6 +21,16 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

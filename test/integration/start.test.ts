@@ -1,0 +1,70 @@
+import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+let child: ChildProcess | undefined;
+
+/** Java processes of DynamoDB Local whose data lives under a directory. */
+function javaUnder(dir: string): string[] {
+  try {
+    return execSync('ps -eo pid,args', { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('DynamoDBLocal') && l.includes(dir));
+  } catch {
+    return [];
+  }
+}
+
+afterAll(() => {
+  if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+});
+
+describe('Command: npm start', () => {
+  it('grants for the samples, serves the API behind a token, and stops everything on Ctrl-C', async () => {
+    // Prepare: a data directory of its own and a free port.
+    const dataDir = mkdtempSync(join(tmpdir(), 'pb-start-'));
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/local/start.ts'], {
+      env: {
+        ...process.env,
+        PORT: '0',
+        PB_DATA_DIR: dataDir,
+        PB_PREFIX: 'pb-start',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr!.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    // Act: wait for the two lines.
+    const deadline = Date.now() + 120_000;
+    while (!/Reviewer token: \S+/.test(out) && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const url = /Review console: (http:\/\/localhost:\d+)/.exec(out)?.[1];
+    const token = /Reviewer token: (\S+)/.exec(out)?.[1];
+    expect(url, out).toBeDefined();
+    expect(token).toBeDefined();
+    // Assess
+    expect(out).toMatch(/Granted\s+childcare-subsidy/);
+    expect(out).toMatch(/Notified /);
+    expect(out).not.toMatch(/\b\d{17}[\dX]\b/);
+    const anonymous = await fetch(`${url}/api/decisions`);
+    expect(anonymous.status).toBe(401);
+    const listed = await fetch(`${url}/api/decisions`, { headers: { authorization: `Bearer ${token}` } });
+    expect(listed.status).toBe(200);
+    const body = (await listed.json()) as { items: Array<{ policy: string; status: string }> };
+    expect(body.items.some((d) => d.policy === 'childcare-subsidy' && d.status === 'granted')).toBe(true);
+    expect(javaUnder(dataDir).length).toBe(1);
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(javaUnder(dataDir)).toEqual([]);
+  });
+});
