@@ -137,7 +137,7 @@ describe('Console: served by npm start', () => {
     // Assess: the ledger history of the revoked decision, as the API reads it from the ledger table.
     const kinds = await page
       .locator('#detail-history li')
-      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.kind));
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     expect(kinds[0]).toBe('grant');
     expect(kinds.at(-1)).toBe('review.revoke');
     // Assess: npm start keeps draining the queues, so the notice arrives on its own.
