@@ -1,6 +1,335 @@
-import { CommandFailed, type Command } from '../io.ts';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { loadConfig } from '../../config.ts';
+import { formatYuan } from '../../domain/notifications/index.ts';
+import { createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
+import { forEachLine, LineWriter } from '../../domain/rules/compiled/stream.ts';
+import { dirLabel } from '../../domain/rules/validate.ts';
+import {
+  type ConditionNode,
+  type Policy,
+  type PolicySet,
+  parsePeriod,
+  type Problem,
+  readRulesDir,
+} from '../../domain/rules/index.ts';
+import type { EvaluationResult, Outcome } from '../../domain/types.ts';
+import { type Command, CommandFailed, parseOptions, required, UsageError } from '../io.ts';
+import { parseProfileLine } from './evaluate.ts';
 
-/** Not built yet. */
-export const simulate: Command = async () => {
-  throw new CommandFailed('not implemented yet');
+/** A draft rule file loaded in place of the published policy of the same id. */
+interface LoadedDraft {
+  set: PolicySet;
+  policy: Policy;
+}
+
+/**
+ * Loads `draftFile` against the rules directory: the published parameters and policies, with the
+ * draft replacing the policy of the same id (or added when new). Everything is checked by the same
+ * validator as `pb rules validate`, in a scratch copy of the directory; problems of the draft are
+ * named by the draft's path, problems it causes in published files by theirs.
+ */
+function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDraft | { problems: string[] } {
+  if (!existsSync(draftFile) || !statSync(draftFile).isFile()) {
+    throw new CommandFailed(`cannot read --${flag} ${draftFile}: no such file`);
+  }
+  const text = readFileSync(draftFile, 'utf8');
+  let id: string | undefined;
+  try {
+    const json: unknown = JSON.parse(text);
+    const raw = json !== null && typeof json === 'object' ? (json as Record<string, unknown>).id : undefined;
+    if (typeof raw === 'string' && /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(raw)) id = raw;
+  } catch (e) {
+    return { problems: [`${draftFile}: $: not valid JSON: ${(e as Error).message.split('\n')[0]}`] };
+  }
+  // Without a usable id the validator names the problem; the file keeps its own name meanwhile.
+  const asFile = id === undefined ? basename(draftFile) : `${id}.json`;
+  const scratch = mkdtempSync(join(tmpdir(), 'pb-simulate-'));
+  try {
+    mkdirSync(join(scratch, 'params'));
+    const paramsDir = join(rulesDir, 'params');
+    if (existsSync(paramsDir)) {
+      for (const f of readdirSync(paramsDir)) {
+        if (f.endsWith('.json')) copyFileSync(join(paramsDir, f), join(scratch, 'params', f));
+      }
+    }
+    for (const f of readdirSync(rulesDir)) {
+      if (f.endsWith('.json') && !f.endsWith('.test.json') && statSync(join(rulesDir, f)).isFile()) {
+        copyFileSync(join(rulesDir, f), join(scratch, f));
+      }
+    }
+    writeFileSync(join(scratch, asFile), text);
+    const content = readRulesDir(scratch);
+    if (content.problems.length) {
+      const rulesLabel = dirLabel(rulesDir);
+      const line = (p: Problem): string =>
+        p.file === asFile
+          ? `${draftFile}: ${p.path}: ${p.message}`
+          : `${rulesLabel}/${p.file}: ${p.path}: ${p.message}`;
+      return { problems: content.problems.map(line) };
+    }
+    const set: PolicySet = {
+      policies: content.policies,
+      params: content.params,
+      contentHash: content.contentHash,
+    };
+    const policy = set.policies.find((p) => p.file === asFile)!;
+    return { set, policy };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Policies whose decision rests on `id` through `eligibleFor:` (directly or not), in set order. */
+function dependents(set: PolicySet, id: string): string[] {
+  const refs = (n: ConditionNode): string[] => {
+    if ('all' in n) return n.all.flatMap(refs);
+    if ('any' in n) return n.any.flatMap(refs);
+    if ('not' in n) return refs(n.not);
+    return n.fact.startsWith('eligibleFor:') ? [n.fact.slice('eligibleFor:'.length)] : [];
+  };
+  const reached = new Set([id]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of set.policies) {
+      if (!reached.has(p.id) && refs(p.conditions).some((r) => reached.has(r))) {
+        reached.add(p.id);
+        grew = true;
+      }
+    }
+  }
+  return set.policies.filter((p) => reached.has(p.id) && p.id !== id).map((p) => p.id);
+}
+
+/** Eligible count and total amount of one policy and period. */
+interface Tally {
+  eligible: number;
+  amount: number;
+}
+
+const key = (policy: string, period: string): string => `${policy}\u0000${period}`;
+
+/** One line of the table: policy, period, eligible, fen, yuan. */
+function tableLines(title: string, rows: Array<[string, string, Tally]>): string[] {
+  const head = ['policy', 'period', 'eligible', 'amount (fen)', 'amount (yuan)'];
+  const body = rows.map(([p, period, t]) => [
+    p,
+    period,
+    String(t.eligible),
+    String(t.amount),
+    formatYuan(t.amount),
+  ]);
+  const width = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(width[i]!) : c.padStart(width[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [title, `  ${fmt(head)}`, ...body.map((r) => `  ${fmt(r)}`)];
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const signedFen = (n: number): string =>
+  `${n > 0 ? '+' : ''}${n} fen (${n > 0 ? '+' : ''}${formatYuan(n)} yuan)`;
+
+/**
+ * `pb simulate --policy <rule file> --profiles <file.jsonl> --period <P> [--baseline <rule file>]
+ * [--rules <dir>]`: the impact of a draft policy before it is published. The draft replaces the
+ * published policy of the same id; every profile of the policy's kind is evaluated with the compiled
+ * evaluator for the period (a year period of a monthly policy means its twelve months). Prints the
+ * subjects evaluated and, by policy and period, the eligible count and total amount; with a baseline
+ * rule file, the same for the baseline, one JSON line per subject whose outcome or amount changes,
+ * and the totals of the change. Policies that rest on the draft (`eligibleFor:`) are reported too.
+ * A draft or baseline that does not validate: one line per problem, exit 1.
+ */
+export const simulate: Command = async (args, io) => {
+  const { values } = parseOptions(args, {
+    policy: { type: 'string' },
+    profiles: { type: 'string' },
+    period: { type: 'string' },
+    baseline: { type: 'string' },
+    rules: { type: 'string' },
+  });
+  const draftFile = required(values.policy, 'policy');
+  const profilesFile = required(values.profiles, 'profiles');
+  const periodText = required(values.period, 'period');
+  const period = parsePeriod(periodText);
+  if (!period) {
+    throw new UsageError(`invalid --period '${periodText}': use YYYY (e.g. 2025) or YYYY-MM (e.g. 2025-03)`);
+  }
+  const rulesDir = values.rules ?? loadConfig().rulesDir;
+  if (!existsSync(rulesDir) || !statSync(rulesDir).isDirectory()) {
+    throw new CommandFailed(`rules directory ${rulesDir} does not exist`);
+  }
+
+  const draft = loadDraft(draftFile, rulesDir, 'policy');
+  const baseline =
+    values.baseline === undefined ? undefined : loadDraft(values.baseline, rulesDir, 'baseline');
+  const problems = [
+    ...('problems' in draft ? draft.problems : []),
+    ...(baseline && 'problems' in baseline ? baseline.problems : []),
+  ];
+  if (problems.length) {
+    // One line per problem on stdout, as `pb rules validate` prints them.
+    for (const p of problems) io.out(p);
+    throw new CommandFailed(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'}: nothing was simulated`,
+    );
+  }
+  const d = draft as LoadedDraft;
+  const b = baseline as LoadedDraft | undefined;
+  const policy = d.policy;
+  if (b && b.policy.id !== policy.id) {
+    throw new UsageError(
+      `--baseline is policy ${b.policy.id}, the draft is ${policy.id}: compare versions of one policy`,
+    );
+  }
+  if (b && (b.policy.subjectKind !== policy.subjectKind || b.policy.periodUnit !== policy.periodUnit)) {
+    throw new UsageError(
+      `--baseline decides ${b.policy.subjectKind}s per ${b.policy.periodUnit}, the draft ${policy.subjectKind}s per ${policy.periodUnit}`,
+    );
+  }
+  // A monthly policy over a year: its twelve months. A yearly policy needs a year.
+  let periods: string[];
+  if (policy.periodUnit === period.unit) periods = [period.text];
+  else if (policy.periodUnit === 'month') {
+    periods = Array.from({ length: 12 }, (_, i) => `${periodText}-${String(i + 1).padStart(2, '0')}`);
+  } else throw new UsageError(`policy ${policy.id} is decided per year: give --period YYYY`);
+  if (!existsSync(profilesFile) || !statSync(profilesFile).isFile()) {
+    throw new CommandFailed(`cannot read --profiles ${profilesFile}: no such file`);
+  }
+
+  const reported = [policy.id, ...dependents(d.set, policy.id)];
+  const reportedSet = new Set(reported);
+  const after = createCompiledEvaluator(d.set);
+  const before = b ? createCompiledEvaluator(b.set) : undefined;
+  const tallies = (): Map<string, Tally> =>
+    new Map(
+      reported.flatMap((p) => periods.map((per) => [key(p, per), { eligible: 0, amount: 0 }] as const)),
+    );
+  const afterTally = tallies();
+  const beforeTally = tallies();
+  const change = { subjects: new Set<string>(), newly: 0, noLonger: 0, amountChanged: 0, amount: 0 };
+  const changes = new LineWriter((text) => io.out(text));
+  const changedLines: string[] = [];
+  let evaluated = 0;
+  let otherKind = 0;
+  let bad = 0;
+  let lastShown = -1;
+
+  const add = (t: Map<string, Tally>, r: EvaluationResult): void => {
+    const x = t.get(key(r.policy, r.period))!;
+    if (r.outcome === 'eligible') {
+      x.eligible += 1;
+      x.amount += r.amount ?? 0;
+    }
+  };
+  const pick = (rs: EvaluationResult[]): EvaluationResult[] => rs.filter((r) => reportedSet.has(r.policy));
+  const opts = reported.length === 1 ? { policy: policy.id } : undefined;
+
+  const lines = await forEachLine(
+    profilesFile,
+    (text, n) => {
+      if (text.trim() === '') return;
+      const p = parseProfileLine(text);
+      if (!p.ok) {
+        bad += 1;
+        io.err(`${profilesFile}:${n}: ${p.error}`);
+        return;
+      }
+      if (p.kind !== policy.subjectKind) {
+        otherKind += 1;
+        return;
+      }
+      evaluated += 1;
+      for (const per of periods) {
+        const now = pick(after.evaluateSync(p, per, opts));
+        for (const r of now) add(afterTally, r);
+        if (!before) continue;
+        const was = pick(before.evaluateSync(p, per, opts));
+        for (const [i, r] of now.entries()) {
+          const w = was[i]!;
+          add(beforeTally, w);
+          if (w.outcome === r.outcome && w.amount === r.amount) continue;
+          change.subjects.add(p.subject);
+          if (w.outcome !== 'eligible' && r.outcome === 'eligible') change.newly += 1;
+          else if (w.outcome === 'eligible' && r.outcome !== 'eligible') change.noLonger += 1;
+          else change.amountChanged += 1;
+          change.amount += (r.amount ?? 0) - (w.amount ?? 0);
+          const side = (x: EvaluationResult): { outcome: Outcome; amount: number | null } => ({
+            outcome: x.outcome,
+            amount: x.amount,
+          });
+          changedLines.push(
+            JSON.stringify({
+              subject: p.subject,
+              policy: r.policy,
+              period: r.period,
+              before: side(w),
+              after: side(r),
+            }),
+          );
+        }
+      }
+    },
+    (read, total) => {
+      const pct = total === 0 ? 100 : Math.floor((read / total) * 100);
+      if (pct === lastShown) return;
+      lastShown = pct;
+      const bar = '#'.repeat(Math.floor(pct / 5)).padEnd(20, '.');
+      io.progress(`simulate [${bar}] ${pct}% ${evaluated.toLocaleString('en-US')} subjects`);
+    },
+  );
+  io.progress('');
+
+  // One row per policy and period; a policy over several months gets a total row as well.
+  const rows = (t: Map<string, Tally>): Array<[string, string, Tally]> =>
+    reported.flatMap((p) => {
+      const own = periods.map((per) => [p, per, t.get(key(p, per))!] as [string, string, Tally]);
+      if (own.length === 1) return own;
+      const sum = own.reduce(
+        (s, [, , x]) => ({ eligible: s.eligible + x.eligible, amount: s.amount + x.amount }),
+        {
+          eligible: 0,
+          amount: 0,
+        },
+      );
+      return [...own, [p, 'total', sum] as [string, string, Tally]];
+    });
+  const out = (l: string): void => io.out(l);
+  out(`draft: ${draftFile} (${policy.id} v${policy.version}) against ${dirLabel(rulesDir)}`);
+  if (b && values.baseline) out(`baseline: ${values.baseline} (${b.policy.id} v${b.policy.version})`);
+  out(
+    `subjects evaluated: ${evaluated} (${policy.subjectKind}s; ${otherKind} of the other kind skipped${bad ? `, ${bad} invalid lines` : ''}) for ${periods.length === 1 ? periods[0] : `${periods[0]}..${periods[periods.length - 1]}`}`,
+  );
+  for (const l of tableLines('draft:', rows(afterTally))) out(l);
+  if (b) {
+    for (const l of tableLines('baseline:', rows(beforeTally))) out(l);
+    out(
+      `changes (${changedLines.length}): one line per subject, policy and period whose outcome or amount changes`,
+    );
+    for (const l of changedLines) changes.push(l);
+    changes.flush();
+    out(
+      `change: ${plural(change.subjects.size, 'subject')}, ${plural(changedLines.length, 'decision')} (newly eligible ${change.newly}, no longer eligible ${change.noLonger}, amount changed ${change.amountChanged}); total amount ${signedFen(change.amount)}`,
+    );
+  }
+  if (bad)
+    throw new CommandFailed(
+      `${bad} of ${lines} input lines were not valid profiles (see above); the others were simulated`,
+    );
+  return 0;
 };

@@ -114,6 +114,8 @@ interface BoundReading {
   missing(fr: Frame, out: string[], uniq: boolean): void;
   /** The fact keys it rests on (explanations and factsUsed only). */
   keys(fr: Frame, full: FullContext): string[];
+  /** Set for a base fact whose absence is unknown: its slot, so a leaf can read it inline. */
+  plainSlot?: number;
 }
 
 /** What the full (explaining) path needs besides the frame. */
@@ -199,6 +201,126 @@ function compilePath(path: string): (v: unknown) => unknown {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Condition trees in one pass
+//
+// Each node evaluates its parts in file order and appends its reasons to `out` as it goes; a node
+// that turns out true, or a part whose reasons the reference would not report (a false part of a
+// named `any`), has its reasons cut off again (`out.length = mark`) as soon as it is decided. So
+// `out` ends up exactly as `reasonsOf` (evaluation.ts) reads the evaluated tree, without building
+// the tree: a subject that fails costs one pass, not an evaluation and then a walk.
+
+type NodeFn = (f: Frame, out: string[]) => TriCode;
+
+/** Compiles a condition tree; `nextLeaf` hands out the bound leaves in file order. */
+function compileNode(node: ConditionNode, nextLeaf: () => BoundLeaf): NodeFn {
+  if (isLeaf(node)) return compileLeaf(nextLeaf());
+  if ('not' in node) {
+    const child = compileNode(node.not, nextLeaf);
+    const name = node.name;
+    return (f, out) => {
+      const mark = out.length;
+      const v = child(f, out);
+      if (v === U) return U; // the reasons of the unknown part stand
+      if (v === T) {
+        pushReason(out, name);
+        return F;
+      }
+      out.length = mark;
+      return T;
+    };
+  }
+  const isAll = 'all' in node;
+  const kids = (isAll ? node.all : node.any).map((c) => compileNode(c, nextLeaf));
+  const m = kids.length;
+  if (isAll) {
+    // No short cut: a false `all` reports every part that is not true.
+    return (f, out) => {
+      let r: TriCode = T;
+      for (let j = 0; j < m; j++) {
+        const v = kids[j]!(f, out);
+        if (v === F) r = F;
+        else if (v === U && r === T) r = U;
+      }
+      return r;
+    };
+  }
+  const name = node.name;
+  if (name === undefined) {
+    return (f, out) => {
+      const mark = out.length;
+      let r: TriCode = F;
+      for (let j = 0; j < m; j++) {
+        const v = kids[j]!(f, out);
+        if (v === T) {
+          out.length = mark;
+          return T;
+        }
+        if (v === U) r = U;
+      }
+      return r;
+    };
+  }
+  // A named `any`: false reports its own name; unknown, the reasons of its unknown parts only.
+  return (f, out) => {
+    const mark = out.length;
+    let r: TriCode = F;
+    for (let j = 0; j < m; j++) {
+      const partMark = out.length;
+      const v = kids[j]!(f, out);
+      if (v === T) {
+        out.length = mark;
+        return T;
+      }
+      if (v === U) r = U;
+      else out.length = partMark;
+    }
+    if (r === F) pushReason(out, name);
+    return r;
+  };
+}
+
+/** A leaf: reads its fact, compares, and reports its name (false) or its missing facts (unknown). */
+function compileLeaf(l: BoundLeaf): NodeFn {
+  const { reading, lhs, test } = l;
+  const name = l.leaf.name;
+  const tm = l.threshold.missing;
+  if (tm !== undefined) {
+    // No parameter value in force: unknown whatever the fact.
+    return (f, out) => {
+      if (reading.get(f) === UNKNOWN) reading.missing(f, out, true);
+      pushReason(out, tm);
+      return U;
+    };
+  }
+  const slot = reading.plainSlot;
+  if (slot !== undefined && l.leaf.path === undefined) {
+    // The common leaf: a base fact compared with a literal or a parameter, read from its slot.
+    const load = l.load;
+    const reason = `missing-fact:${l.leaf.fact}`;
+    return (f, out) => {
+      const r = f.baseGen[slot] === f.gen ? f.baseVal[slot] : load(f, slot);
+      if (isMissing(r)) {
+        pushReason(out, reason);
+        return U;
+      }
+      if (test(r)) return T;
+      pushReason(out, name);
+      return F;
+    };
+  }
+  return (f, out) => {
+    const r = reading.get(f);
+    if (r === UNKNOWN) {
+      reading.missing(f, out, true);
+      return U;
+    }
+    if (test(lhs(r))) return T;
+    pushReason(out, name);
+    return F;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Compiled policies
 
 /** A leaf of a bound policy. */
@@ -209,6 +331,8 @@ interface BoundLeaf {
   /** The compared value after `path`. */
   lhs(v: Read): unknown;
   test(a: unknown): boolean;
+  /** Reads a base slot into the frame (for leaves that read their slot inline). */
+  load(f: Frame, slot: number): Read;
 }
 
 /** A compiled amount bound to a period. */
@@ -230,10 +354,11 @@ interface BoundPolicy {
   period: PeriodInfo;
   inside: boolean;
   leaves: BoundLeaf[];
-  leafGen: Float64Array;
-  leafVal: Uint8Array;
-  tree: (fr: Frame) => TriCode;
-  reasons: (fr: Frame, out: string[]) => void;
+  /**
+   * Evaluates the condition tree in one pass and appends to `out` exactly the reasons the
+   * reference's `reasonsOf` gives (in order, without repeats) when the tree is not true.
+   */
+  tree: (fr: Frame, out: string[]) => TriCode;
   amount: BoundAmount;
   /** Parameters in force that the conditions read (explanations). */
   leafParams: ParamInForce[];
@@ -246,6 +371,8 @@ interface BoundPolicy {
 /** Per-period cache of bindings and of the policies each kind of subject gets. */
 interface PeriodEntry {
   info: PeriodInfo;
+  /** The year of the period as text: the key of per-year facts. */
+  yearKey: string;
   bound: Map<string, BoundPolicy>;
   byKind: Map<string, BoundPolicy[]>;
 }
@@ -378,6 +505,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
         },
         missing: (_f, out, uniq) => push(out, reason, uniq),
         keys: (f) => (isMissing(readBase(f, slot)) ? [] : [key]),
+        plainSlot: slot,
       };
     }
     // A derived fact: its inputs, its params resolved for the period, its bound computation.
@@ -475,6 +603,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
       threshold,
       lhs: path ?? ((v) => v),
       test: bindOperator(leaf.operator, threshold.value),
+      load: readBase,
     };
   }
 
@@ -483,16 +612,12 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     if (existing) return existing;
     const period = entry.info;
     const leafConditions = leavesOfPolicy.get(policy.id)!;
-    const n = leafConditions.length;
     const bp: BoundPolicy = {
       policy,
       period,
       inside: insideWindow(policy, period.text),
       leaves: [],
-      leafGen: new Float64Array(n),
-      leafVal: new Uint8Array(n),
       tree: () => U,
-      reasons: () => {},
       amount: {
         fast: () => [],
         full: () => ({ ok: false, reasons: [], keys: [], text: '' }),
@@ -512,117 +637,8 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
       .filter((t) => byId.has(t))
       .map((t) => bindPolicy(byId.get(t)!, entry));
 
-    const leafValue = (i: number): ((f: Frame) => TriCode) => {
-      const l = bp.leaves[i]!;
-      const { reading, lhs, test } = l;
-      const thresholdMissing = l.threshold.missing !== undefined;
-      const { leafGen, leafVal } = bp;
-      return (f) => {
-        if (leafGen[i] === f.gen) return leafVal[i] as TriCode;
-        let v: TriCode;
-        if (thresholdMissing) v = U;
-        else {
-          const r = reading.get(f);
-          v = r === UNKNOWN ? U : test(lhs(r)) ? T : F;
-        }
-        leafGen[i] = f.gen;
-        leafVal[i] = v;
-        return v;
-      };
-    };
-    const leafMissing = (i: number): ((f: Frame, out: string[]) => void) => {
-      const l = bp.leaves[i]!;
-      const { reading } = l;
-      const tm = l.threshold.missing;
-      return (f, out) => {
-        if (reading.get(f) === UNKNOWN) reading.missing(f, out, true);
-        if (tm !== undefined) pushReason(out, tm);
-      };
-    };
-
     let next = 0;
-    type Compiled = { value: (f: Frame) => TriCode; reasons: (f: Frame, out: string[]) => void };
-    const compileNode = (node: ConditionNode): Compiled => {
-      if (isLeaf(node)) {
-        const i = next++;
-        const value = leafValue(i);
-        const missing = leafMissing(i);
-        const name = node.name;
-        return {
-          value,
-          reasons: (f, out) => {
-            const v = value(f);
-            if (v === T) return;
-            if (v === U) missing(f, out);
-            else pushReason(out, name);
-          },
-        };
-      }
-      if ('not' in node) {
-        const child = compileNode(node.not);
-        const cv = child.value;
-        const value = (f: Frame): TriCode => {
-          const v = cv(f);
-          return v === U ? U : v === T ? F : T;
-        };
-        const name = node.name;
-        return {
-          value,
-          reasons: (f, out) => {
-            const v = value(f);
-            if (v === T) return;
-            if (v === F) pushReason(out, name);
-            else child.reasons(f, out);
-          },
-        };
-      }
-      const isAll = 'all' in node;
-      const kids = (isAll ? node.all : node.any).map(compileNode);
-      const kv = kids.map((k) => k.value);
-      const m = kv.length;
-      // all: false as soon as one part is false; any: true as soon as one part is true.
-      const value = isAll
-        ? (f: Frame): TriCode => {
-            let unknown = false;
-            for (let j = 0; j < m; j++) {
-              const v = kv[j]!(f);
-              if (v === F) return F;
-              if (v === U) unknown = true;
-            }
-            return unknown ? U : T;
-          }
-        : (f: Frame): TriCode => {
-            let unknown = false;
-            for (let j = 0; j < m; j++) {
-              const v = kv[j]!(f);
-              if (v === T) return T;
-              if (v === U) unknown = true;
-            }
-            return unknown ? U : F;
-          };
-      const name = node.name;
-      if (!isAll && name !== undefined) {
-        return {
-          value,
-          reasons: (f, out) => {
-            const v = value(f);
-            if (v === T) return;
-            if (v === F) pushReason(out, name);
-            else for (let j = 0; j < m; j++) if (kv[j]!(f) === U) kids[j]!.reasons(f, out);
-          },
-        };
-      }
-      return {
-        value,
-        reasons: (f, out) => {
-          if (value(f) === T) return;
-          for (let j = 0; j < m; j++) kids[j]!.reasons(f, out);
-        },
-      };
-    };
-    const root = compileNode(policy.conditions);
-    bp.tree = root.value;
-    bp.reasons = root.reasons;
+    bp.tree = compileNode(policy.conditions, () => bp.leaves[next++]!);
     bp.amount = bindAmount(policy.amount, entry);
     return bp;
   }
@@ -803,18 +819,18 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     let amount: number | null = null;
     let reasons: string[];
     if (!bp.inside) reasons = ['outside-effective-period'];
-    else if (bp.tree(f) === T) {
-      const a = bp.amount.fast(f);
-      if (typeof a === 'number') {
-        outcome = 'eligible';
-        amount = a;
-        reasons = [];
-      } else reasons = dedupe(a);
-    } else {
+    else {
       reasons = [];
-      bp.reasons(f, reasons);
-      // Facts only the amount reads are reported missing even when a condition fails.
-      bp.amount.missing(f, reasons, true);
+      if (bp.tree(f, reasons) === T) {
+        const a = bp.amount.fast(f);
+        if (typeof a === 'number') {
+          outcome = 'eligible';
+          amount = a;
+        } else reasons = dedupe(a);
+      } else {
+        // Facts only the amount reads are reported missing even when a condition fails.
+        bp.amount.missing(f, reasons, true);
+      }
     }
     const r: EvaluationResult = {
       subject: currentSubject,
@@ -953,7 +969,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
       const info = parsePeriod(text);
       if (!info) throw new Error(`invalid period '${text}': use YYYY or YYYY-MM`);
       if (periods.size >= PERIOD_CACHE_LIMIT) periods.clear();
-      entry = { info, bound: new Map(), byKind: new Map() };
+      entry = { info, yearKey: String(info.year), bound: new Map(), byKind: new Map() };
       periods.set(text, entry);
     }
     lastPeriodText = text;
@@ -962,7 +978,13 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
   };
 
   /** The policies the reference's `selectPolicies` picks, bound, cached per kind and option. */
+  let lastSel:
+    | { entry: PeriodEntry; kind: string; policy: string | undefined; list: BoundPolicy[] }
+    | undefined;
   const selected = (entry: PeriodEntry, kind: string, policy: string | undefined): BoundPolicy[] => {
+    // Bulk runs ask for the same selection over and over: skip building the key.
+    if (lastSel && lastSel.entry === entry && lastSel.kind === kind && lastSel.policy === policy)
+      return lastSel.list;
     const key = policy === undefined ? kind : `${kind}\u0000${policy}`;
     let list = entry.byKind.get(key);
     if (!list) {
@@ -976,13 +998,14 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
         .map((p) => bindPolicy(p, entry));
       entry.byKind.set(key, list);
     }
+    lastSel = { entry, kind, policy, list };
     return list;
   };
 
   const begin = (input: EvaluationInput, entry: PeriodEntry): void => {
     fr.gen += 1;
     fr.facts = input.facts;
-    fr.yearKey = String(entry.info.year);
+    fr.yearKey = entry.yearKey;
     currentSubject = input.subject;
   };
 

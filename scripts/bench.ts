@@ -1,0 +1,426 @@
+/**
+ * `npm run bench`: the json-rules-engine reference against the compiled evaluator, single-threaded,
+ * on the seven shipped policies and on a synthetic 20-condition policy, over 1,000,000 generated
+ * subjects each, in one run; then `pb evaluate --engine reference` against `--engine compiled` as
+ * whole processes on a generated population file.
+ *
+ * The reference is far too slow for a million subjects, so it runs on the first SAMPLE of them (the
+ * table says so), and the compiled results on that sample are checked to be identical to it. Only
+ * evaluation is timed: subjects are generated (seeded, reproducible) in batches outside the clock.
+ * Every figure printed is measured in this run; nothing is estimated.
+ *
+ * Options (environment): BENCH_SUBJECTS (default 1000000), BENCH_SAMPLE (20000),
+ * BENCH_PROCESS_SUBJECTS (50000; 0 skips the whole-process comparison).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { type CompiledEvaluator, createCompiledEvaluator } from '../src/domain/rules/compiled/index.ts';
+import {
+  createReferenceEvaluator,
+  type EvaluationInput,
+  type Evaluator,
+  loadPolicySet,
+  type PolicySet,
+} from '../src/domain/rules/index.ts';
+import type { EvaluationResult } from '../src/domain/types.ts';
+
+const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 1_000_000);
+const SAMPLE = Math.min(SUBJECTS, Number(process.env.BENCH_SAMPLE ?? 20_000));
+const PROCESS_SUBJECTS = Number(process.env.BENCH_PROCESS_SUBJECTS ?? 50_000);
+const BATCH = 50_000;
+const ROOT = resolve(import.meta.dirname, '..');
+
+// ---------------------------------------------------------------------------------------------
+// Seeded generation (mulberry32): the same population on every run.
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** Generators of subjects: persons and enterprises with the mix of a real population. */
+class Population {
+  private readonly r: () => number;
+  constructor(seed: number) {
+    this.r = rng(seed);
+  }
+  private int(min: number, max: number): number {
+    return min + Math.floor(this.r() * (max - min + 1));
+  }
+  private chance(p: number): boolean {
+    return this.r() < p;
+  }
+  private date(fromYear: number, toYear: number): string {
+    return `${this.int(fromYear, toYear)}-${pad(this.int(1, 12))}-${pad(this.int(1, 28))}`;
+  }
+
+  /** A person: a third very old, some children under four, some with a disability certificate. */
+  person(i: number): EvaluationInput {
+    const u = this.r();
+    const birthDate =
+      u < 0.33 ? this.date(1918, 1946) : u < 0.43 ? this.date(2021, 2025) : this.date(1947, 2020);
+    const facts: Record<string, unknown> = {
+      birthDate,
+      hukouRegion: this.chance(0.7) ? `1101${pad(this.int(1, 20))}` : `3101${pad(this.int(1, 20))}`,
+    };
+    if (this.chance(0.04)) facts.deathDate = this.date(2024, 2025);
+    if (birthDate >= '2021') facts.guardians = this.chance(0.9) ? [`p-${i + 1}`] : [];
+    if (this.chance(0.12)) {
+      facts.disabilityLevel = this.int(1, 4);
+      if (this.chance(0.5)) facts.disabilityCertValidUntil = this.date(2024, 2030);
+    }
+    facts.dibaoEnrolled = this.chance(0.08);
+    return { subject: `p-${i}`, kind: 'person', facts };
+  }
+
+  /** An enterprise with this year's and last year's per-year facts, mostly small. */
+  enterprise(i: number): EvaluationInput {
+    const year = <T>(v: T, last: T) => ({ '2024': last, '2025': v });
+    const hc = this.chance(0.5) ? this.int(1, 30) : this.int(31, 2000);
+    const facts: Record<string, unknown> = {
+      enterpriseType: this.chance(0.8) ? 'company' : 'individual-business',
+      vatTaxpayerType: this.chance(0.6) ? 'small-scale' : 'general',
+      industryRestricted: year(this.chance(0.05), false),
+      taxableIncome: year(this.int(-50_000_000, 400_000_000), this.int(0, 400_000_000)),
+      employeesAvg: year(this.int(1, 400), this.int(1, 400)),
+      totalAssetsAvg: year(this.int(1_000_000, 6_000_000_000), this.int(1_000_000, 6_000_000_000)),
+      localTaxesDue: year(this.int(0, 5_000_000), this.int(0, 5_000_000)),
+      enterpriseSize: { '2025': ['large', 'medium', 'small', 'micro'][this.int(0, 3)] },
+      uiPremiumsPaid: year(this.int(0, 50_000_000), this.int(0, 50_000_000)),
+      uiInsuredHeadcount: year(hc, hc),
+      uiLayoffs: year(this.int(0, Math.ceil(hc * 0.08)), 0),
+      uiArrears: year(this.chance(0.05), false),
+    };
+    if (this.chance(0.05)) delete facts.taxableIncome;
+    return { subject: `e-${i}`, kind: 'enterprise', facts };
+  }
+
+  /** Half persons, half enterprises. */
+  mixed(i: number): EvaluationInput {
+    return i % 2 === 0 ? this.person(i) : this.enterprise(i);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The synthetic 20-condition policy, written as a rule file so it passes `pb rules validate`.
+
+const SYNTHETIC_ID = 'synthetic-20-conditions';
+
+function syntheticRule(): unknown {
+  const c = (name: string, fact: string, operator: string, value: unknown, extra: object = {}) => ({
+    name,
+    fact,
+    operator,
+    value,
+    ...extra,
+  });
+  const conditions = {
+    all: [
+      c('not-company-or-individual', 'enterpriseType', 'in', ['company', 'individual-business']),
+      c('vat-status-unknown', 'vatTaxpayerType', 'in', ['small-scale', 'general']),
+      c('industry-restricted', 'industryRestricted', 'equal', false),
+      c('income-not-positive', 'taxableIncome', 'greaterThan', 0),
+      c('income-above-max', 'taxableIncome', 'lessThanInclusive', {
+        param: 'small-low-profit-cit.max-taxable-income',
+      }),
+      c('no-employees', 'employeesAvg', 'greaterThanInclusive', 1),
+      c('employees-above-max', 'employeesAvg', 'lessThanInclusive', {
+        param: 'small-low-profit-cit.max-employees',
+      }),
+      c('assets-not-positive', 'totalAssetsAvg', 'greaterThan', 0),
+      c('assets-above-max', 'totalAssetsAvg', 'lessThanInclusive', {
+        param: 'small-low-profit-cit.max-total-assets',
+      }),
+      c('local-taxes-negative', 'localTaxesDue', 'greaterThanInclusive', 0),
+      c('local-taxes-implausible', 'localTaxesDue', 'lessThan', 100_000_000_000),
+      c('size-large', 'enterpriseSize', 'notIn', ['large']),
+      c('premiums-not-positive', 'uiPremiumsPaid', 'greaterThan', 0),
+      c('premiums-implausible', 'uiPremiumsPaid', 'lessThanInclusive', 100_000_000_000),
+      c('arrears', 'uiArrears', 'equal', false),
+      c('no-insured', 'uiInsuredHeadcount', 'greaterThan', 0),
+      c('insured-implausible', 'uiInsuredHeadcount', 'lessThanInclusive', 1_000_000),
+      c('layoffs-implausible', 'uiLayoffs', 'lessThanInclusive', 1_000_000),
+      c('layoff-rate-above-limit', 'layoffRateWithinLimit', 'equal', true, {
+        params: {
+          smallHeadcountMax: { param: 'job-stabilization.small-headcount-max' },
+          smallMaxRate: { param: 'job-stabilization.max-layoff-rate.small' },
+          maxRate: { param: 'job-stabilization.max-layoff-rate' },
+        },
+      }),
+      {
+        name: 'not-small-scale-or-individual',
+        any: [
+          c('not-small-scale', 'vatTaxpayerType', 'equal', 'small-scale'),
+          c('not-individual-business', 'enterpriseType', 'equal', 'individual-business'),
+        ],
+      },
+    ],
+  };
+  return {
+    id: SYNTHETIC_ID,
+    version: '1.0.0',
+    title: { 'zh-CN': '基准测试合成政策', en: 'Synthetic 20-condition benchmark policy' },
+    description: 'Benchmark only: 20 comparisons (18 plus an any of 2) over every enterprise fact.',
+    legalReference: { document: 'benchmark', article: 'none', link: 'https://example.org/benchmark' },
+    subjectKind: 'enterprise',
+    periodUnit: 'year',
+    effective: { from: '2023', to: '2027' },
+    conditions,
+    amount: { kind: 'percentOf', fact: 'taxableIncome', numerator: 5, denominator: 100 },
+    notification: { templateIds: ['synthetic.granted'], recipients: 'subject' },
+    reviewSampleRate: 0,
+  };
+}
+
+/** The shipped rules plus the synthetic policy, in a temporary rules directory, loaded and validated. */
+function syntheticSet(dir: string): PolicySet {
+  mkdirSync(join(dir, 'params'), { recursive: true });
+  for (const f of readdirSync(join(ROOT, 'rules', 'params'))) {
+    copyFileSync(join(ROOT, 'rules', 'params', f), join(dir, 'params', f));
+  }
+  writeFileSync(join(dir, `${SYNTHETIC_ID}.json`), JSON.stringify(syntheticRule(), null, 2));
+  return loadPolicySet(dir);
+}
+
+const countLeaves = (n: unknown): number => {
+  const o = n as Record<string, unknown>;
+  if (Array.isArray(o.all)) return o.all.reduce((s: number, c) => s + countLeaves(c), 0);
+  if (Array.isArray(o.any)) return o.any.reduce((s: number, c) => s + countLeaves(c), 0);
+  if (o.not) return countLeaves(o.not);
+  return 1;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Workloads
+
+/** What one subject is evaluated for: its kind's policies, for the periods given. */
+interface Workload {
+  label: string;
+  set: PolicySet;
+  make: (pop: Population, i: number) => EvaluationInput;
+  periods: (input: EvaluationInput) => string[];
+  policy?: string;
+  seed: number;
+}
+
+interface Measured {
+  subjects: number;
+  seconds: number;
+  decisions: number;
+  eligible: number;
+  amount: number;
+}
+
+const rate = (m: Measured): number => m.subjects / m.seconds;
+
+function tally(m: Measured, results: EvaluationResult[]): void {
+  m.decisions += results.length;
+  for (const r of results) {
+    if (r.outcome === 'eligible') {
+      m.eligible += 1;
+      m.amount += r.amount ?? 0;
+    }
+  }
+}
+
+/** Compiled: SUBJECTS subjects generated in batches, only `evaluateSync` timed. */
+function runCompiled(w: Workload, evaluator: CompiledEvaluator): Measured {
+  const pop = new Population(w.seed);
+  const m: Measured = { subjects: 0, seconds: 0, decisions: 0, eligible: 0, amount: 0 };
+  const opts = w.policy === undefined ? undefined : { policy: w.policy };
+  const batch: EvaluationInput[] = [];
+  const periods: string[][] = [];
+  for (let start = 0; start < SUBJECTS; start += BATCH) {
+    batch.length = 0;
+    periods.length = 0;
+    for (let i = start; i < Math.min(SUBJECTS, start + BATCH); i++) {
+      const input = w.make(pop, i);
+      batch.push(input);
+      periods.push(w.periods(input));
+    }
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch.length; i++) {
+      const input = batch[i]!;
+      for (const p of periods[i]!) tally(m, evaluator.evaluateSync(input, p, opts));
+    }
+    m.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+    m.subjects += batch.length;
+  }
+  return m;
+}
+
+/** Reference: the first SAMPLE subjects of the same population; returns results to compare. */
+async function runReference(
+  w: Workload,
+  evaluator: Evaluator,
+): Promise<{ m: Measured; results: EvaluationResult[][] }> {
+  const pop = new Population(w.seed);
+  const opts = w.policy === undefined ? undefined : { policy: w.policy };
+  const inputs = Array.from({ length: SAMPLE }, (_, i) => w.make(pop, i));
+  const m: Measured = { subjects: 0, seconds: 0, decisions: 0, eligible: 0, amount: 0 };
+  const results: EvaluationResult[][] = [];
+  const t0 = process.hrtime.bigint();
+  for (const input of inputs) {
+    for (const p of w.periods(input)) {
+      const rs = (await evaluator.evaluate(input, p, opts)).map((e) => ({
+        subject: e.subject,
+        policy: e.policy,
+        period: e.period,
+        outcome: e.outcome,
+        amount: e.amount,
+        reasons: e.reasons,
+      }));
+      tally(m, rs);
+      results.push(rs);
+    }
+  }
+  m.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  m.subjects = inputs.length;
+  return { m, results };
+}
+
+/** The compiled results on the reference's sample, in the same order. */
+function compiledOnSample(w: Workload, evaluator: CompiledEvaluator): EvaluationResult[][] {
+  const pop = new Population(w.seed);
+  const opts = w.policy === undefined ? undefined : { policy: w.policy };
+  const out: EvaluationResult[][] = [];
+  for (let i = 0; i < SAMPLE; i++) {
+    const input = w.make(pop, i);
+    for (const p of w.periods(input)) out.push(evaluator.evaluateSync(input, p, opts));
+  }
+  return out;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+// ---------------------------------------------------------------------------------------------
+// Whole processes: `pb evaluate --engine reference|compiled`
+
+function wholeProcess(dir: string): void {
+  if (PROCESS_SUBJECTS <= 0) return;
+  const file = join(dir, 'population.jsonl');
+  const pop = new Population(7);
+  const lines: string[] = [];
+  for (let i = 0; i < PROCESS_SUBJECTS; i++) lines.push(JSON.stringify(pop.mixed(i)));
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  console.log('');
+  console.log(
+    `Whole process: pb evaluate on ${fmt(PROCESS_SUBJECTS)} subjects (half persons, half enterprises), one process per run`,
+  );
+  const rows: Array<[string, string, number, string]> = [];
+  const times: Record<string, number> = {};
+  for (const period of ['2025', '2025-03']) {
+    for (const engine of ['reference', 'compiled']) {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(
+        process.execPath,
+        [join(ROOT, 'bin', 'pb.mjs'), 'evaluate', '--profiles', file, '--period', period, '--engine', engine],
+        { cwd: ROOT, maxBuffer: 1 << 30, encoding: 'utf8' },
+      );
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (r.status !== 0) {
+        console.log(
+          `  --engine ${engine} --period ${period}: exit ${r.status}: ${(r.stderr || '').trim().split('\n')[0]}`,
+        );
+        console.log('  whole-process comparison skipped');
+        return;
+      }
+      const hash = createHash('sha256').update(r.stdout).digest('hex').slice(0, 16);
+      times[`${engine} ${period}`] = seconds;
+      rows.push([
+        `--engine ${engine} --period ${period}`,
+        hash,
+        seconds,
+        fmt(r.stdout.split('\n').length - 1),
+      ]);
+    }
+  }
+  console.log(`  ${'run'.padEnd(38)} ${'seconds'.padStart(8)} ${'lines'.padStart(9)}  stdout sha256`);
+  for (const [label, hash, s, n] of rows)
+    console.log(`  ${label.padEnd(38)} ${s.toFixed(2).padStart(8)} ${n.padStart(9)}  ${hash}`);
+  for (const period of ['2025', '2025-03']) {
+    const same = rows.filter((r) => r[0].endsWith(` ${period}`)).map((r) => r[1]);
+    const ratio = times[`reference ${period}`]! / times[`compiled ${period}`]!;
+    console.log(
+      `  --period ${period}: output ${same[0] === same[1] ? 'byte-identical' : 'DIFFERENT'}, compiled ${ratio.toFixed(1)}x faster as a whole process`,
+    );
+  }
+  const total = (e: string) => times[`${e} 2025`]! + times[`${e} 2025-03`]!;
+  console.log(
+    `  both periods: compiled ${(total('reference') / total('compiled')).toFixed(1)}x faster as a whole process`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-bench-'));
+  try {
+    const seven = loadPolicySet(join(ROOT, 'rules'));
+    const synthetic = syntheticSet(join(dir, 'rules'));
+    const syntheticPolicy = synthetic.policies.find((p) => p.id === SYNTHETIC_ID)!;
+    const workloads: Workload[] = [
+      {
+        label: `${seven.policies.length} policies`,
+        set: seven,
+        make: (pop, i) => pop.mixed(i),
+        // Persons: the month policies for 2025-03 and the childcare subsidy for 2025; enterprises: 2025.
+        periods: (input) => (input.kind === 'person' ? ['2025-03', '2025'] : ['2025']),
+        seed: 1,
+      },
+      {
+        label: `synthetic ${countLeaves(syntheticPolicy.conditions)} conditions`,
+        set: synthetic,
+        make: (pop, i) => pop.enterprise(i),
+        periods: () => ['2025'],
+        policy: SYNTHETIC_ID,
+        seed: 2,
+      },
+    ];
+    console.log(
+      `pb bench: node ${process.version}, one thread; compiled over ${fmt(SUBJECTS)} generated subjects, reference over the first ${fmt(SAMPLE)} of them (json-rules-engine is too slow for all)`,
+    );
+    console.log('');
+    const header = `${'workload'.padEnd(24)} ${'engine'.padEnd(10)} ${'subjects'.padStart(10)} ${'decisions'.padStart(10)} ${'seconds'.padStart(8)} ${'subjects/s'.padStart(12)}  ${'eligible'.padStart(9)}`;
+    console.log(header);
+    console.log('-'.repeat(header.length));
+    const summary: string[] = [];
+    for (const w of workloads) {
+      const compiled = createCompiledEvaluator(w.set);
+      const reference = createReferenceEvaluator(w.set);
+      const ref = await runReference(w, reference);
+      const agree = isDeepStrictEqual(compiledOnSample(w, compiled), ref.results);
+      const comp = runCompiled(w, compiled);
+      for (const [engine, m] of [
+        ['reference', ref.m],
+        ['compiled', comp],
+      ] as const) {
+        console.log(
+          `${w.label.padEnd(24)} ${engine.padEnd(10)} ${fmt(m.subjects).padStart(10)} ${fmt(m.decisions).padStart(10)} ${m.seconds.toFixed(3).padStart(8)} ${fmt(rate(m)).padStart(12)}  ${fmt(m.eligible).padStart(9)}`,
+        );
+      }
+      summary.push(
+        `${w.label}: compiled ${fmt(rate(comp))} subjects/s, reference ${fmt(rate(ref.m))} subjects/s (sample), ratio ${(rate(comp) / rate(ref.m)).toFixed(0)}x; compiled results on the reference sample ${agree ? 'identical' : 'DIFFERENT'}`,
+      );
+    }
+    console.log('');
+    for (const s of summary) console.log(s);
+    wholeProcess(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

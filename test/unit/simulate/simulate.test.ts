@@ -1,0 +1,295 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Io } from '../../../src/cli/io.ts';
+import { main } from '../../../src/cli/main.ts';
+
+const RULES = new URL('../../../rules', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'pb-simulate-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs `pb …`; output lines split (the command may write several lines at once). */
+async function run(
+  ...argv: string[]
+): Promise<{ code: number; out: string[]; err: string[]; progress: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const progress: string[] = [];
+  const io: Io = {
+    out: (l) => out.push(...l.split('\n')),
+    err: (l) => err.push(l),
+    progress: (t) => progress.push(t),
+  };
+  const code = await main(argv, io);
+  return { code, out, err, progress };
+}
+
+function file(name: string, text: string): string {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** The parts of a rule file these tests edit. */
+interface RuleJson {
+  version: string;
+  conditions: { all: Array<{ operator: string; value: unknown }> };
+  amount: { tiers: Array<{ min?: unknown; amount: unknown }> };
+}
+
+/** A published rule file with a change applied, as a draft file. */
+function draftOf(policy: string, name: string, change: (rule: RuleJson) => void): string {
+  const rule = JSON.parse(readFileSync(join(RULES, `${policy}.json`), 'utf8')) as RuleJson;
+  change(rule);
+  return file(name, JSON.stringify(rule, null, 2));
+}
+
+const line = (subject: string, kind: string, facts: object): string =>
+  JSON.stringify({ subject, kind, facts });
+
+/** Four persons around the age bands and an enterprise (another kind: skipped). */
+const PROFILES = file(
+  'people.jsonl',
+  [
+    line('p-80', 'person', { birthDate: '1945-03-01', hukouRegion: '110105' }), // 80 on 2025-03-01
+    line('p-89', 'person', { birthDate: '1935-03-02', hukouRegion: '110105' }), // 89
+    line('p-90', 'person', { birthDate: '1935-03-01', hukouRegion: '110105' }), // 90
+    line('p-79', 'person', { birthDate: '1945-03-02', hukouRegion: '110105' }), // 79
+    line('p-out', 'person', { birthDate: '1930-01-01', hukouRegion: '310115' }), // other municipality
+    '',
+    line('e-1', 'enterprise', { localTaxesDue: { '2025': 3 } }),
+  ].join('\n'),
+);
+
+describe('Command: pb simulate', () => {
+  it('shows exactly the subjects whose amount a draft raises, with the totals of the change', async () => {
+    // Prepare: the 80-89 band raised from 10000 to 15000 fen.
+    const draft = draftOf('elderly-allowance', 'elderly-raise.json', (r) => {
+      r.version = '1.1.0';
+      r.amount.tiers[0].amount = { kind: 'fixed', value: 15000 };
+    });
+    // Act
+    const r = await run(
+      'simulate',
+      '--policy',
+      draft,
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025-03',
+      '--baseline',
+      join(RULES, 'elderly-allowance.json'),
+      '--rules',
+      RULES,
+    );
+    // Assess
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    const changes = r.out.filter((l) => l.startsWith('{'));
+    expect(changes.map((l) => JSON.parse(l))).toEqual([
+      {
+        subject: 'p-80',
+        policy: 'elderly-allowance',
+        period: '2025-03',
+        before: { outcome: 'eligible', amount: 10000 },
+        after: { outcome: 'eligible', amount: 15000 },
+      },
+      {
+        subject: 'p-89',
+        policy: 'elderly-allowance',
+        period: '2025-03',
+        before: { outcome: 'eligible', amount: 10000 },
+        after: { outcome: 'eligible', amount: 15000 },
+      },
+    ]);
+    expect(r.out).toContain('subjects evaluated: 5 (persons; 1 of the other kind skipped) for 2025-03');
+    // Draft: 15000 + 15000 + 50000; baseline: 10000 + 10000 + 50000.
+    expect(r.out).toContainEqual(
+      expect.stringMatching(/^ {2}elderly-allowance +2025-03 +3 +80000 +800\.00$/),
+    );
+    expect(r.out).toContainEqual(
+      expect.stringMatching(/^ {2}elderly-allowance +2025-03 +3 +70000 +700\.00$/),
+    );
+    expect(r.out.at(-1)).toBe(
+      'change: 2 subjects, 2 decisions (newly eligible 0, no longer eligible 0, amount changed 2); total amount +10000 fen (+100.00 yuan)',
+    );
+  });
+
+  it('reports subjects who become eligible when a draft lowers the minimum age', async () => {
+    const draft = draftOf('elderly-allowance', 'elderly-79.json', (r) => {
+      r.conditions.all[2].value = 79;
+      r.amount.tiers[0].min = 79;
+    });
+    const r = await run(
+      'simulate',
+      '--policy',
+      draft,
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025-03',
+      '--baseline',
+      join(RULES, 'elderly-allowance.json'),
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))).toEqual([
+      {
+        subject: 'p-79',
+        policy: 'elderly-allowance',
+        period: '2025-03',
+        before: { outcome: 'not-eligible', amount: null },
+        after: { outcome: 'eligible', amount: 10000 },
+      },
+    ]);
+    expect(r.out.at(-1)).toContain('newly eligible 1');
+  });
+
+  it('reports the policies that rest on the draft (eligibleFor) and changes in them', async () => {
+    // Prepare: the small low-profit ceiling lowered, so a general-VAT company loses both preferences
+    // (results in policy-id order).
+    const draft = draftOf('small-low-profit-cit', 'cit.json', (r) => {
+      r.conditions.all[4].value = 99;
+    });
+    const profiles = file(
+      'companies.jsonl',
+      line('e-100', 'enterprise', {
+        enterpriseType: 'company',
+        vatTaxpayerType: 'general',
+        industryRestricted: { '2025': false },
+        taxableIncome: { '2025': 100000000 },
+        employeesAvg: { '2025': 100 },
+        totalAssetsAvg: { '2025': 1000000000 },
+        localTaxesDue: { '2025': 1000000 },
+      }),
+    );
+    const r = await run(
+      'simulate',
+      '--policy',
+      draft,
+      '--profiles',
+      profiles,
+      '--period',
+      '2025',
+      '--baseline',
+      join(RULES, 'small-low-profit-cit.json'),
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))).toEqual([
+      {
+        subject: 'e-100',
+        policy: 'six-taxes-two-fees',
+        period: '2025',
+        before: { outcome: 'eligible', amount: 500000 },
+        after: { outcome: 'not-eligible', amount: null },
+      },
+      {
+        subject: 'e-100',
+        policy: 'small-low-profit-cit',
+        period: '2025',
+        before: { outcome: 'eligible', amount: 20000000 },
+        after: { outcome: 'not-eligible', amount: null },
+      },
+    ]);
+    expect(r.out.at(-1)).toBe(
+      'change: 1 subject, 2 decisions (newly eligible 0, no longer eligible 2, amount changed 0); total amount -20500000 fen (-205,000.00 yuan)',
+    );
+  });
+
+  it('without a baseline prints the eligible count and total by period, a year of months with a total', async () => {
+    const r = await run(
+      'simulate',
+      '--policy',
+      join(RULES, 'elderly-allowance.json'),
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025',
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out.filter((l) => l.startsWith('{'))).toEqual([]);
+    const rows = r.out.filter((l) => l.startsWith('  elderly-allowance'));
+    expect(rows).toHaveLength(13);
+    // January: p-89 and p-90 are 89 (10000 each). March: p-80 turns 80, p-90 is 90 (50000).
+    // April to December: p-79 turns 80 and p-89 90: 10000 + 50000 + 50000 + 10000.
+    expect(rows[0]).toMatch(/^ {2}elderly-allowance +2025-01 +2 +20000 +200\.00$/);
+    expect(rows[2]).toMatch(/^ {2}elderly-allowance +2025-03 +3 +70000 +700\.00$/);
+    expect(rows[3]).toMatch(/^ {2}elderly-allowance +2025-04 +4 +120000 +1,200\.00$/);
+    expect(rows[12]).toMatch(/^ {2}elderly-allowance +total +43 +1190000 +11,900\.00$/);
+    expect(r.progress.at(-1)).toBe('');
+  });
+
+  it('exits 1 with the problem line when the draft does not validate, and simulates nothing', async () => {
+    const draft = draftOf('elderly-allowance', 'elderly-bad.json', (r) => {
+      r.conditions.all[2].operator = 'biggerThan';
+    });
+    const r = await run(
+      'simulate',
+      '--policy',
+      draft,
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025-03',
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual([
+      `${draft}: $.conditions.all[2].operator: unknown operator 'biggerThan' (allowed: equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain, startsWith)`,
+    ]);
+    expect(r.err).toEqual(['pb simulate: 1 problem: nothing was simulated']);
+  });
+
+  it('exits 1 naming the draft when it is not JSON', async () => {
+    const draft = file('broken.json', '{"id": "elderly-allowance",');
+    const r = await run(
+      'simulate',
+      '--policy',
+      draft,
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025-03',
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toHaveLength(1);
+    expect(r.out[0]).toMatch(new RegExp(`^${draft.replace(/[.]/g, '\\.')}: \\$: not valid JSON`));
+  });
+
+  it('exits 2 with one line on bad usage', async () => {
+    const draft = join(RULES, 'elderly-allowance.json');
+    const missing = await run('simulate', '--policy', draft, '--period', '2025-03', '--rules', RULES);
+    expect(missing).toMatchObject({ code: 2, err: ['pb simulate: missing required option --profiles'] });
+    const period = await run('simulate', '--policy', draft, '--profiles', PROFILES, '--period', '2025-3');
+    expect(period.code).toBe(2);
+    expect(period.err).toHaveLength(1);
+    expect(period.err[0]).toContain("invalid --period '2025-3'");
+    const yearly = await run(
+      'simulate',
+      '--policy',
+      join(RULES, 'small-low-profit-cit.json'),
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025-03',
+      '--rules',
+      RULES,
+    );
+    expect(yearly).toMatchObject({
+      code: 2,
+      err: ['pb simulate: policy small-low-profit-cit is decided per year: give --period YYYY'],
+    });
+    const unknown = await run('simulate', '--policy', draft, '--bogus');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toHaveLength(1);
+  });
+});
