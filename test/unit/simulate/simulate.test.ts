@@ -67,7 +67,7 @@ describe('Command: pb simulate', () => {
     // Prepare: the 80-89 band raised from 10000 to 15000 fen.
     const draft = draftOf('elderly-allowance', 'elderly-raise.json', (r) => {
       r.version = '1.1.0';
-      r.amount.tiers[0].amount = { kind: 'fixed', value: 15000 };
+      r.amount.tiers[0]!.amount = { kind: 'fixed', value: 15000 };
     });
     // Act
     const r = await run(
@@ -118,8 +118,8 @@ describe('Command: pb simulate', () => {
 
   it('reports subjects who become eligible when a draft lowers the minimum age', async () => {
     const draft = draftOf('elderly-allowance', 'elderly-79.json', (r) => {
-      r.conditions.all[2].value = 79;
-      r.amount.tiers[0].min = 79;
+      r.conditions.all[2]!.value = 79;
+      r.amount.tiers[0]!.min = 79;
     });
     const r = await run(
       'simulate',
@@ -151,7 +151,7 @@ describe('Command: pb simulate', () => {
     // Prepare: the small low-profit ceiling lowered, so a general-VAT company loses both preferences
     // (results in policy-id order).
     const draft = draftOf('small-low-profit-cit', 'cit.json', (r) => {
-      r.conditions.all[4].value = 99;
+      r.conditions.all[4]!.value = 99;
     });
     const profiles = file(
       'companies.jsonl',
@@ -227,7 +227,7 @@ describe('Command: pb simulate', () => {
 
   it('exits 1 with the problem line when the draft does not validate, and simulates nothing', async () => {
     const draft = draftOf('elderly-allowance', 'elderly-bad.json', (r) => {
-      r.conditions.all[2].operator = 'biggerThan';
+      r.conditions.all[2]!.operator = 'biggerThan';
     });
     const r = await run(
       'simulate',
