@@ -42,8 +42,9 @@ export async function forEachLine(
     carry = parts[last]! + held;
     onChunk?.(stream.bytesRead, total);
   }
-  if (carry.endsWith('\r')) carry = carry.slice(0, -1);
-  if (carry !== '') onLine(carry, ++n);
+  // A final lone `\r` ends a line (even an empty one); otherwise only a non-empty rest is a line.
+  if (carry.endsWith('\r')) onLine(carry.slice(0, -1), ++n);
+  else if (carry !== '') onLine(carry, ++n);
   return n;
 }
 

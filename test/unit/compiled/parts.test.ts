@@ -1,0 +1,192 @@
+/**
+ * The compiled evaluator's replacements for slower shared helpers must agree with them exactly:
+ * calendar dates, base-fact reading (known / absent / malformed), half-up percentages, and the
+ * chunked line reader against `readline`.
+ */
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FACTS, isCalendarDate, readFact } from '../../../src/domain/facts/catalogue.ts';
+import { percentHalfUp } from '../../../src/domain/facts/derived.ts';
+import {
+  compileBaseReader,
+  fastIsCalendarDate,
+  INVALID,
+  UNKNOWN,
+} from '../../../src/domain/rules/compiled/facts.ts';
+import { percentHalfUpFast } from '../../../src/domain/rules/compiled/money.ts';
+import { forEachLine, LineWriter } from '../../../src/domain/rules/compiled/stream.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'pb-compiled-parts-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Date-like texts: real dates, impossible days, years 0000..0099, wrong separators and digits. */
+const dateLike = fc.oneof(
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+    )
+    .map(
+      ([y, m, d]) =>
+        `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
+    ),
+  fc.constantFrom(
+    '2024-02-29',
+    '2023-02-29',
+    '1900-02-29',
+    '2000-02-29',
+    '0099-01-01',
+    '0100-01-01',
+    '２０２４-01-01',
+  ),
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom(20240101, null, undefined, true, ['2024-01-01']),
+);
+
+describe('Function: fastIsCalendarDate', () => {
+  it('agrees with isCalendarDate, including the refusal of years 0000..0099', () => {
+    fc.assert(
+      fc.property(dateLike, (s) => {
+        expect(fastIsCalendarDate(s)).toBe(isCalendarDate(s));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(fastIsCalendarDate('2024-02-29')).toBe(true);
+    expect(fastIsCalendarDate('2023-02-29')).toBe(false);
+    expect(fastIsCalendarDate('0050-03-01')).toBe(false);
+  });
+});
+
+describe('Function: compileBaseReader', () => {
+  const values = fc.oneof(
+    dateLike,
+    fc.integer({ min: -5, max: 400 }),
+    fc.constantFrom(
+      1.5,
+      Number.MAX_SAFE_INTEGER + 2,
+      'company',
+      'micro',
+      'small-scale',
+      '110105',
+      true,
+      false,
+    ),
+    fc.constantFrom(['g-1'], [], [''], {}, null),
+  );
+  const factValue = fc.oneof(
+    values,
+    fc.dictionary(fc.constantFrom('2024', '2025', 'x'), values),
+    fc.constant(undefined),
+  );
+
+  it('reads every catalogue fact exactly as readFact: value, absent (UNKNOWN) or malformed (INVALID)', () => {
+    const readers = new Map(FACTS.map((d) => [d.name, compileBaseReader(d)]));
+    fc.assert(
+      fc.property(fc.constantFrom(...FACTS.map((d) => d.name)), factValue, (name, v) => {
+        const facts: Record<string, unknown> = v === undefined ? {} : { [name]: v };
+        const want = readFact(facts, name, 2025);
+        const got = readers.get(name)!(facts, '2025');
+        if (want.known) expect(got).toBe(want.value);
+        else expect(got).toBe(want.invalid ? INVALID : UNKNOWN);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('does not read inherited properties', () => {
+    const reader = compileBaseReader(FACTS.find((d) => d.name === 'taxableIncome'));
+    const facts = Object.create({ taxableIncome: { '2025': 5 } }) as Record<string, unknown>;
+    expect(reader(facts, '2025')).toBe(UNKNOWN);
+    const byYear = Object.create({ '2025': 5 }) as Record<string, unknown>;
+    expect(reader({ taxableIncome: byYear }, '2025')).toBe(UNKNOWN);
+  });
+});
+
+describe('Function: percentHalfUpFast', () => {
+  it('agrees with the BigInt percentHalfUp, half fen and negatives included', () => {
+    const big = fc.oneof(
+      fc.integer({ min: -1_000, max: 1_000 }),
+      fc.integer(),
+      fc.maxSafeInteger(),
+      fc.constantFrom(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 52, 3, 5, 15, 25),
+    );
+    fc.assert(
+      fc.property(big, fc.integer({ min: -200, max: 200 }), fc.integer({ min: 1, max: 1_000 }), (a, n, d) => {
+        let want: number | string;
+        try {
+          want = percentHalfUp(a, n, d);
+        } catch (e) {
+          want = (e as Error).message;
+        }
+        let got: number | string;
+        try {
+          got = percentHalfUpFast(a, n, d);
+        } catch (e) {
+          got = (e as Error).message;
+        }
+        expect(got).toBe(want);
+      }),
+      { numRuns: 50_000 },
+    );
+    expect(percentHalfUpFast(3, 50, 100)).toBe(2);
+    expect(percentHalfUpFast(-3, 50, 100)).toBe(-1);
+    expect(percentHalfUpFast(1_234_567, 20, 100)).toBe(246_913);
+  });
+});
+
+describe('Function: forEachLine', () => {
+  async function readlineLines(file: string): Promise<string[]> {
+    const out: string[] = [];
+    const rl = createInterface({
+      input: createReadStream(file, 'utf8'),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    for await (const l of rl) out.push(l);
+    return out;
+  }
+
+  it('splits lines exactly as readline, across chunk boundaries and with \\r\\n, \\r and no final line end', async () => {
+    const piece = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('\n', '\r\n', '\r', '\n\n', '\r\r\n', '中文', '{"a":1}'),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (parts, pad) => {
+          // Padding pushes the text across the 1 MiB chunk size now and then.
+          const text = 'x'.repeat(pad === 3 ? (1 << 20) - 3 : 0) + parts.join('');
+          const file = join(work, 'lines.txt');
+          writeFileSync(file, text);
+          const got: Array<[string, number]> = [];
+          const n = await forEachLine(file, (l, i) => got.push([l, i]));
+          const want = await readlineLines(file);
+          expect(got.map(([l]) => l)).toEqual(want);
+          expect(got.map(([, i]) => i)).toEqual(want.map((_, i) => i + 1));
+          expect(n).toBe(want.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('Class: LineWriter', () => {
+  it('writes lines joined by \\n in large chunks, and the rest on flush', () => {
+    const writes: string[] = [];
+    const w = new LineWriter((t) => writes.push(t));
+    const line = 'y'.repeat(1000);
+    for (let i = 0; i < 1500; i++) w.push(line);
+    expect(writes.length).toBe(1);
+    w.flush();
+    w.flush();
+    expect(writes.length).toBe(2);
+    expect(writes.join('\n').split('\n')).toHaveLength(1500);
+  });
+});
