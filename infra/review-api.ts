@@ -8,20 +8,19 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { REVIEW_API_ROUTES } from '../src/api/routes.ts';
 import { logRetention, removalPolicy, type Settings } from './settings.ts';
 
 /** User-pool groups; the review function authorises each route from the token's `cognito:groups`. */
 export const REVIEW_GROUPS = ['reviewer', 'auditor', 'citizen'] as const;
 
-/** Every route of the review API; all go to the one review function, all behind the JWT authoriser. */
-export const REVIEW_ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: string }> = [
-  { method: apigw.HttpMethod.GET, path: '/api/decisions' },
-  { method: apigw.HttpMethod.GET, path: '/api/decisions/{subject}/{key}' },
-  { method: apigw.HttpMethod.POST, path: '/api/decisions/{subject}/{key}/{action}' },
-  { method: apigw.HttpMethod.GET, path: '/api/review-queue' },
-  { method: apigw.HttpMethod.GET, path: '/api/export.csv' },
-  { method: apigw.HttpMethod.POST, path: '/api/citizen/{proxy+}' },
-];
+/**
+ * Every route of the review API, from the handler's own route list (so the two cannot drift); all
+ * go to the one review function, all behind the JWT authoriser.
+ */
+export const REVIEW_ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: string }> = REVIEW_API_ROUTES.map(
+  (r) => ({ method: r.method === 'GET' ? apigw.HttpMethod.GET : apigw.HttpMethod.POST, path: r.path }),
+);
 
 /**
  * The reviewers' HTTP API: a Cognito user pool (admin-created users, MFA required, threat
