@@ -190,6 +190,11 @@ export class DynamoReviewStore implements ReviewStore {
       const version = profile.Item.version as number;
       const head = profile.Item.ledger as ChainHead | undefined;
       const entry = nextEntry(head, { chain: subject, ...change.ledger });
+      // A revoked or declined decision is closed: later facts no longer flag it (see the engine).
+      const closes = change.set.status === 'revoked' || change.set.status === 'declined';
+      const sets = ['#ledger = :head', '#version = :next'];
+      if (change.grantedAmount !== undefined) sets.push('#decided.#key.#granted = :granted');
+      if (closes) sets.push('#decided.#key.#closed = :closed');
       const items: TransactItem[] = [
         this.decisionUpdate(subject, key, current, change),
         {
@@ -203,23 +208,21 @@ export class DynamoReviewStore implements ReviewStore {
           Update: {
             TableName: this.config.table('profiles'),
             Key: { pk: subject },
-            UpdateExpression:
-              change.grantedAmount === undefined
-                ? 'SET #ledger = :head, #version = :next'
-                : 'SET #ledger = :head, #version = :next, #decided.#key.#granted = :granted',
+            UpdateExpression: `SET ${sets.join(', ')}`,
             ConditionExpression: '#version = :v',
             ExpressionAttributeNames: {
               '#ledger': 'ledger',
               '#version': 'version',
-              ...(change.grantedAmount === undefined
-                ? {}
-                : { '#decided': 'decided', '#key': key, '#granted': 'grantedAmount' }),
+              ...(change.grantedAmount !== undefined || closes ? { '#decided': 'decided', '#key': key } : {}),
+              ...(change.grantedAmount === undefined ? {} : { '#granted': 'grantedAmount' }),
+              ...(closes ? { '#closed': 'closed' } : {}),
             },
             ExpressionAttributeValues: {
               ':head': { seq: entry.seq, hash: entry.hash },
               ':next': version + 1,
               ':v': version,
               ...(change.grantedAmount === undefined ? {} : { ':granted': change.grantedAmount }),
+              ...(closes ? { ':closed': true } : {}),
             },
           },
         },

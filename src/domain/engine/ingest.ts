@@ -268,7 +268,7 @@ async function decide(
       observations.push({ type: 'granted', decision });
       continue;
     }
-    if (prior.lastOutcome === ev.outcome && prior.lastAmount === ev.amount) continue;
+    if (prior.closed || (prior.lastOutcome === ev.outcome && prior.lastAmount === ev.amount)) continue;
     // The facts moved under a granted period: never grant twice, never undo silently; flag it.
     const flag = { outcome: ev.outcome, amount: ev.amount, reasons: ev.reasons, at, eventIds };
     change.flags.push({ key, flag });

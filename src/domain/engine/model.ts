@@ -22,6 +22,8 @@ export interface DecidedSummary {
   /** Outcome and amount of the latest evaluation (differs from the grant once flagged). */
   lastOutcome: Outcome;
   lastAmount: Fen | null;
+  /** Revoked or declined: later facts no longer flag the decision. */
+  closed?: boolean;
 }
 
 /** A subject's profile: merged facts with provenance, decided periods and its ledger chain head. */
