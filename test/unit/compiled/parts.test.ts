@@ -90,7 +90,7 @@ describe('Function: compileBaseReader', () => {
       fc.property(fc.constantFrom(...FACTS.map((d) => d.name)), factValue, (name, v) => {
         const facts: Record<string, unknown> = v === undefined ? {} : { [name]: v };
         const want = readFact(facts, name, 2025);
-        const got = readers.get(name)!(facts, '2025');
+        const got = readers.get(name)!(facts, 2025);
         if (want.known) expect(got).toBe(want.value);
         else expect(got).toBe(want.invalid ? INVALID : UNKNOWN);
       }),
@@ -101,9 +101,9 @@ describe('Function: compileBaseReader', () => {
   it('does not read inherited properties', () => {
     const reader = compileBaseReader(FACTS.find((d) => d.name === 'taxableIncome'));
     const facts = Object.create({ taxableIncome: { '2025': 5 } }) as Record<string, unknown>;
-    expect(reader(facts, '2025')).toBe(UNKNOWN);
+    expect(reader(facts, 2025)).toBe(UNKNOWN);
     const byYear = Object.create({ '2025': 5 }) as Record<string, unknown>;
-    expect(reader({ taxableIncome: byYear }, '2025')).toBe(UNKNOWN);
+    expect(reader({ taxableIncome: byYear }, 2025)).toBe(UNKNOWN);
   });
 });
 

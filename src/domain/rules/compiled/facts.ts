@@ -89,8 +89,11 @@ export function compileTypeCheck(type: FactType): TypeCheck {
   }
 }
 
-/** Reads one base fact of one subject for a year (`yearKey` is the year as text): value, UNKNOWN or INVALID. */
-export type BaseReader = (facts: Record<string, unknown>, yearKey: string) => Read;
+/**
+ * Reads one base fact of one subject for a year: value, UNKNOWN or INVALID. The year is a number:
+ * `byYear[2025]` is the same property as `byYear["2025"]`, found without parsing the text.
+ */
+export type BaseReader = (facts: Record<string, unknown>, year: number) => Read;
 
 /**
  * The reader of a catalogue fact. `undefined` is tested before `Object.hasOwn` because it is the
@@ -102,20 +105,22 @@ export function compileBaseReader(def: FactDefinition | undefined): BaseReader {
   const name = def.name;
   const check = compileTypeCheck(def.type);
   if (!def.perYear) {
-    return (facts) => {
+    const readPlain: BaseReader = (facts) => {
       const raw = facts[name];
       if (raw === undefined || raw === null || !Object.hasOwn(facts, name)) return UNKNOWN;
       return check(raw) ? raw : INVALID;
     };
+    return readPlain;
   }
-  return (facts, yearKey) => {
+  const readPerYear: BaseReader = (facts, year) => {
     const byYear = facts[name];
     if (byYear === undefined || byYear === null || !Object.hasOwn(facts, name)) return UNKNOWN;
     if (typeof byYear !== 'object' || Array.isArray(byYear)) return INVALID;
-    const raw = (byYear as Record<string, unknown>)[yearKey];
-    if (raw === undefined || raw === null || !Object.hasOwn(byYear, yearKey)) return UNKNOWN;
+    const raw = (byYear as Record<number, unknown>)[year];
+    if (raw === undefined || raw === null || !Object.hasOwn(byYear, year)) return UNKNOWN;
     return check(raw) ? raw : INVALID;
   };
+  return readPerYear;
 }
 
 /** The key a fact is recorded under in `factsUsed` (`name`, or `name#YYYY` for per-year facts). */

@@ -86,7 +86,7 @@ const MISSING_REASON = /^missing-(fact|parameter):/;
 class Frame {
   gen = 0;
   facts: Record<string, unknown> = {};
-  yearKey = '';
+  year = 0;
   readonly baseGen: Float64Array;
   readonly baseVal: Read[];
   readonly derivedGen: Float64Array;
@@ -217,7 +217,7 @@ function compileNode(node: ConditionNode, nextLeaf: () => BoundLeaf): NodeFn {
   if ('not' in node) {
     const child = compileNode(node.not, nextLeaf);
     const name = node.name;
-    return (f, out) => {
+    const notNode: NodeFn = (f, out) => {
       const mark = out.length;
       const v = child(f, out);
       if (v === U) return U; // the reasons of the unknown part stand
@@ -228,13 +228,14 @@ function compileNode(node: ConditionNode, nextLeaf: () => BoundLeaf): NodeFn {
       out.length = mark;
       return T;
     };
+    return notNode;
   }
   const isAll = 'all' in node;
   const kids = (isAll ? node.all : node.any).map((c) => compileNode(c, nextLeaf));
   const m = kids.length;
   if (isAll) {
     // No short cut: a false `all` reports every part that is not true.
-    return (f, out) => {
+    const allNode: NodeFn = (f, out) => {
       let r: TriCode = T;
       for (let j = 0; j < m; j++) {
         const v = kids[j]!(f, out);
@@ -243,10 +244,11 @@ function compileNode(node: ConditionNode, nextLeaf: () => BoundLeaf): NodeFn {
       }
       return r;
     };
+    return allNode;
   }
   const name = node.name;
   if (name === undefined) {
-    return (f, out) => {
+    const anyNode: NodeFn = (f, out) => {
       const mark = out.length;
       let r: TriCode = F;
       for (let j = 0; j < m; j++) {
@@ -259,9 +261,10 @@ function compileNode(node: ConditionNode, nextLeaf: () => BoundLeaf): NodeFn {
       }
       return r;
     };
+    return anyNode;
   }
   // A named `any`: false reports its own name; unknown, the reasons of its unknown parts only.
-  return (f, out) => {
+  const namedAnyNode: NodeFn = (f, out) => {
     const mark = out.length;
     let r: TriCode = F;
     for (let j = 0; j < m; j++) {
@@ -277,7 +280,25 @@ function compileNode(node: ConditionNode, nextLeaf: () => BoundLeaf): NodeFn {
     if (r === F) pushReason(out, name);
     return r;
   };
+  return namedAnyNode;
 }
+
+const EQ = 1;
+const NE = 2;
+const LT = 3;
+const LE = 4;
+const GT = 5;
+const GE = 6;
+const OTHER = 0;
+/** Operators compared in place when both sides are numbers (json-rules-engine's result for numbers). */
+const NUMERIC_CODES: Partial<Record<Operator, number>> = {
+  equal: EQ,
+  notEqual: NE,
+  lessThan: LT,
+  lessThanInclusive: LE,
+  greaterThan: GT,
+  greaterThanInclusive: GE,
+};
 
 /** A leaf: reads its fact, compares, and reports its name (false) or its missing facts (unknown). */
 function compileLeaf(l: BoundLeaf): NodeFn {
@@ -286,29 +307,65 @@ function compileLeaf(l: BoundLeaf): NodeFn {
   const tm = l.threshold.missing;
   if (tm !== undefined) {
     // No parameter value in force: unknown whatever the fact.
-    return (f, out) => {
+    const missingParamLeaf: NodeFn = (f, out) => {
       if (reading.get(f) === UNKNOWN) reading.missing(f, out, true);
       pushReason(out, tm);
       return U;
     };
+    return missingParamLeaf;
   }
   const slot = reading.plainSlot;
   if (slot !== undefined && l.leaf.path === undefined) {
     // The common leaf: a base fact compared with a literal or a parameter, read from its slot.
+    // One closure shape for every operator (a switch on a constant), so calls from `all` stay
+    // monomorphic and inline; numbers are compared in place, anything else by the operator.
     const load = l.load;
     const reason = `missing-fact:${l.leaf.fact}`;
-    return (f, out) => {
+    const b = l.threshold.value;
+    const nb = typeof b === 'number' ? b : Number.NaN;
+    const code =
+      typeof b === 'number'
+        ? (NUMERIC_CODES[l.leaf.operator] ?? OTHER)
+        : l.leaf.operator === 'equal'
+          ? EQ
+          : OTHER;
+    const plainLeaf: NodeFn = (f, out) => {
       const r = f.baseGen[slot] === f.gen ? f.baseVal[slot] : load(f, slot);
-      if (isMissing(r)) {
+      let ok: boolean;
+      if (typeof r === 'number') {
+        switch (code) {
+          case EQ:
+            ok = r === b;
+            break;
+          case NE:
+            ok = r !== b;
+            break;
+          case LT:
+            ok = r < nb;
+            break;
+          case LE:
+            ok = r <= nb;
+            break;
+          case GT:
+            ok = r > nb;
+            break;
+          case GE:
+            ok = r >= nb;
+            break;
+          default:
+            ok = test(r);
+        }
+      } else if (isMissing(r)) {
         pushReason(out, reason);
         return U;
-      }
-      if (test(r)) return T;
+      } else ok = code === EQ ? r === b : test(r);
+      if (ok) return T;
       pushReason(out, name);
       return F;
     };
+    return plainLeaf;
   }
-  return (f, out) => {
+  const leaf: NodeFn = (f, out) => {
     const r = reading.get(f);
     if (r === UNKNOWN) {
       reading.missing(f, out, true);
@@ -318,6 +375,7 @@ function compileLeaf(l: BoundLeaf): NodeFn {
     pushReason(out, name);
     return F;
   };
+  return leaf;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,8 +429,7 @@ interface BoundPolicy {
 /** Per-period cache of bindings and of the policies each kind of subject gets. */
 interface PeriodEntry {
   info: PeriodInfo;
-  /** The year of the period as text: the key of per-year facts. */
-  yearKey: string;
+
   bound: Map<string, BoundPolicy>;
   byKind: Map<string, BoundPolicy[]>;
 }
@@ -448,7 +505,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
 
   const readBase = (f: Frame, slot: number): Read => {
     if (f.baseGen[slot] === f.gen) return f.baseVal[slot];
-    const v = baseReaders[slot]!(f.facts, f.yearKey);
+    const v = baseReaders[slot]!(f.facts, f.year);
     f.baseGen[slot] = f.gen;
     f.baseVal[slot] = v;
     return v;
@@ -969,7 +1026,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
       const info = parsePeriod(text);
       if (!info) throw new Error(`invalid period '${text}': use YYYY or YYYY-MM`);
       if (periods.size >= PERIOD_CACHE_LIMIT) periods.clear();
-      entry = { info, yearKey: String(info.year), bound: new Map(), byKind: new Map() };
+      entry = { info, bound: new Map(), byKind: new Map() };
       periods.set(text, entry);
     }
     lastPeriodText = text;
@@ -1005,7 +1062,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
   const begin = (input: EvaluationInput, entry: PeriodEntry): void => {
     fr.gen += 1;
     fr.facts = input.facts;
-    fr.yearKey = entry.yearKey;
+    fr.year = entry.info.year;
     currentSubject = input.subject;
   };
 
