@@ -28,6 +28,10 @@ export interface Config {
   notifyContact: string;
   notifyLink: string;
   reviewAmountThreshold: number;
+  /** Local token issuer's secret (`PB_JWT_SECRET`, at least 32 characters); random per start when absent. */
+  jwtSecret?: string;
+  /** Audience the local issuer puts in tokens and requires (`PB_JWT_AUDIENCE`). */
+  jwtAudience?: string;
   table(id: TableId): string;
   queue(id: QueueId): string;
   /** Queue URL from the environment, when given. */
@@ -58,6 +62,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     notifyContact: env.PB_NOTIFY_CONTACT ?? '12345 (政务服务便民热线 / government service hotline)',
     notifyLink: env.PB_NOTIFY_LINK ?? 'https://zwfw.example.gov.cn/objections',
     reviewAmountThreshold: threshold,
+    ...(env.PB_JWT_SECRET ? { jwtSecret: env.PB_JWT_SECRET } : {}),
+    ...(env.PB_JWT_AUDIENCE ? { jwtAudience: env.PB_JWT_AUDIENCE } : {}),
     table: (id) => tableName(prefix, id),
     queue: (id) => queueName(prefix, id),
     queueUrl: (id) => env[`PB_QUEUE_URL_${envKey(id)}`],

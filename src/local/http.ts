@@ -4,6 +4,7 @@
  * issuer (HS256, issuer `pb-local`) as Cognito's JWT authoriser would, and hands the request to
  * the very handler deployed in AWS (functions/review-api.ts) as an HTTP API payload 2.0 event.
  */
+import { runtimeConfig } from '../runtime/engine.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -58,7 +59,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** The issuer's key: explicit, else PB_JWT_SECRET (at least 32 bytes), else random for this start. */
 function issuerKey(secret?: Uint8Array): Uint8Array {
   if (secret) return secret;
-  const fromEnv = process.env.PB_JWT_SECRET;
+  const fromEnv = runtimeConfig().jwtSecret;
   if (fromEnv) {
     const key = new TextEncoder().encode(fromEnv);
     if (key.length < 32) throw new Error('PB_JWT_SECRET must be at least 32 characters long');
@@ -188,7 +189,7 @@ async function serveStatic(res: ServerResponse, dir: string, pathname: string): 
  */
 export async function startReviewServer(opts: ReviewServerOptions): Promise<ReviewServer> {
   const key = issuerKey(opts.secret);
-  const audience = process.env.PB_JWT_AUDIENCE;
+  const audience = runtimeConfig().jwtAudience;
   const consoleDir = opts.consoleDir ? resolve(opts.consoleDir) : CONSOLE_DIR;
   // Imported here, not at the top: the handler reads the environment the local stack has just set.
   const { handler } = await import('../../functions/review-api.ts');
