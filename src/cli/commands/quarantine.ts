@@ -1,11 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { queryAll } from '../../adapters/dynamodb/scan.ts';
-import { open } from '../../domain/sealed.ts';
+import { open, redactIdentifiers } from '../../domain/sealed.ts';
 import { drainQueues, sendLines } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
+import type { LocalQueue } from '../../local/stack.ts';
+import { type QueueId, QUEUES } from '../../resources.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
 import { type Command, CommandFailed, parseOptions, UsageError } from '../io.ts';
 
@@ -37,9 +47,144 @@ async function items(): Promise<QuarantineItem[]> {
   return out.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.sk.localeCompare(b.sk));
 }
 
+/** A dead-lettered message as operators see it: where it was, when, and a redacted preview. */
+export interface DeadLetter {
+  /** Queue id as `pb quarantine redrive --queue` names it (e.g. `agency-events`). */
+  queue: string;
+  messageId: string;
+  sentAt: string;
+  /** The event id (agency-events) or delivery id (notifications), identity numbers pseudonymised. */
+  id: string | null;
+  /** Body preview with every raw identity number replaced by its pseudonym. */
+  preview: string;
+}
+
+/** Queue ids as operators type them (`agency-events`) to the engine's keys (`agencyEvents`). */
+const QUEUE_BY_NAME = new Map(
+  (Object.keys(QUEUES) as QueueId[]).map((k) => [QUEUES[k].id as string, k] as const),
+);
+
+/** What a dead-lettered body may show: an id and a preview, never a raw identity number. */
+function describeBody(body: string, key: Buffer): { id: string | null; preview: string } {
+  let id: string | null = null;
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown; deliveryId?: unknown };
+    const raw = typeof parsed.id === 'string' ? parsed.id : parsed.deliveryId;
+    if (typeof raw === 'string') id = redactIdentifiers(raw, key);
+  } catch {
+    // not JSON: the preview says enough
+  }
+  // Redact before cutting, so a cut cannot split an identity number into an unrecognised prefix.
+  return { id, preview: redactIdentifiers(body.slice(0, 4000), key).slice(0, 300).replace(/\s+/g, ' ') };
+}
+
+async function receiveBatch(sqs: SQSClient, url: string, visibilitySeconds: number): Promise<Message[]> {
+  const r = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      VisibilityTimeout: visibilitySeconds,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['SentTimestamp'],
+    }),
+  );
+  return r.Messages ?? [];
+}
+
 /**
- * `pb quarantine list [--all] [--json]`: rejected events with their reasons (open ones unless --all).
- * Bodies are shown only as previews with identity numbers pseudonymised.
+ * Every message of a dead-letter queue, read without consuming it: each is held invisible while
+ * the queue is read through, then made visible again.
+ */
+export async function peekDeadLetters(
+  sqs: SQSClient,
+  dlqUrl: string,
+  queue: string,
+  key: Buffer,
+): Promise<DeadLetter[]> {
+  const seen = new Map<string, Message>();
+  for (;;) {
+    const batch = await receiveBatch(sqs, dlqUrl, 60);
+    if (batch.length === 0) break;
+    for (const m of batch) seen.set(m.MessageId!, m);
+  }
+  const held = [...seen.values()];
+  for (let i = 0; i < held.length; i += 10) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: dlqUrl,
+        Entries: held
+          .slice(i, i + 10)
+          .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+  return held
+    .map((m) => ({
+      queue,
+      messageId: m.MessageId!,
+      sentAt: new Date(Number(m.Attributes?.SentTimestamp ?? 0)).toISOString(),
+      ...describeBody(m.Body ?? '', key),
+    }))
+    .sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.messageId.localeCompare(b.messageId));
+}
+
+/**
+ * Moves every message of a dead-letter queue back to its source queue, attributes included: sent
+ * first, deleted from the DLQ after, so a failure in between repeats a message (the engine
+ * tolerates duplicates) and never loses one. Returns how many were moved.
+ */
+export async function redriveDeadLetters(sqs: SQSClient, dlqUrl: string, url: string): Promise<number> {
+  let moved = 0;
+  for (;;) {
+    const batch = await receiveBatch(sqs, dlqUrl, 120);
+    if (batch.length === 0) return moved;
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: batch.map((m, j) => ({
+          Id: String(j),
+          MessageBody: m.Body ?? '',
+          ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length > 0
+            ? { MessageAttributes: m.MessageAttributes }
+            : {}),
+        })),
+      }),
+    );
+    const ok = new Set((sent.Successful ?? []).map((e) => Number(e.Id)));
+    const done = batch.filter((_, j) => ok.has(j));
+    if (done.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: done.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+    }
+    moved += done.length;
+    if (done.length < batch.length) {
+      throw new CommandFailed(
+        `${batch.length - done.length} messages could not be sent back: ${sent.Failed?.[0]?.Message ?? 'unknown error'}; run the command again`,
+      );
+    }
+  }
+}
+
+/** Dead-lettered messages of every queue the engine consumes. */
+async function deadLetters(queues: Record<QueueId, LocalQueue>): Promise<DeadLetter[]> {
+  const key = runtimeConfig().pseudonymKey();
+  const out: DeadLetter[] = [];
+  for (const id of Object.keys(QUEUES) as QueueId[]) {
+    const q = queues[id];
+    if (q) out.push(...(await peekDeadLetters(sqsClient(), q.dlqUrl, QUEUES[id].id, key)));
+  }
+  return out;
+}
+
+/**
+ * `pb quarantine list [--all] [--json]`: rejected events with their reasons (open ones unless
+ * --all), then the messages that reached a dead-letter queue (processing kept failing), keyed
+ * `dlq:<queue>:<message id>`. Bodies are shown only as previews with identity numbers pseudonymised.
  */
 export const list: Command = async (args, io) => {
   const { values } = parseOptions(args, { all: { type: 'boolean' }, json: { type: 'boolean' } });
@@ -54,7 +199,48 @@ export const list: Command = async (args, io) => {
           : `${i.sk}\t${i.receivedAt}\t${i.status}\t${i.eventId ?? '-'}\t${i.reason}`,
       );
     }
-    io.out(`${rows.length} rejected event${rows.length === 1 ? '' : 's'}${values.all ? '' : ' open'}`);
+    const dead = await deadLetters(engine.queues);
+    for (const d of dead) {
+      const key = `dlq:${d.queue}:${d.messageId}`;
+      io.out(
+        values.json
+          ? JSON.stringify({ key, status: 'dead-lettered', ...d })
+          : `${key}\t${d.sentAt}\tdead-lettered\t${d.id ?? '-'}\t${d.preview}`,
+      );
+    }
+    const summary = `${rows.length} rejected event${rows.length === 1 ? '' : 's'}${values.all ? '' : ' open'}`;
+    io.out(
+      dead.length === 0
+        ? summary
+        : `${summary}, ${dead.length} dead-lettered message${dead.length === 1 ? '' : 's'} (pb quarantine redrive)`,
+    );
+    return 0;
+  } finally {
+    await engine.stop();
+  }
+};
+
+/**
+ * `pb quarantine redrive [--queue agency-events]`: after the cause of repeated failures is fixed,
+ * moves the queue's dead-lettered messages back to it to be processed again. When this command
+ * started the local stack it also plays Lambda's part; otherwise the running consumer does.
+ */
+export const redrive: Command = async (args, io) => {
+  const { values } = parseOptions(args, { queue: { type: 'string' } });
+  const name = values.queue ?? QUEUES.agencyEvents.id;
+  const id = QUEUE_BY_NAME.get(name);
+  if (!id) {
+    throw new UsageError(
+      `--queue '${name}' is not a queue of the engine: use one of ${[...QUEUE_BY_NAME.keys()].join(', ')}`,
+    );
+  }
+  const engine = await engineFor();
+  try {
+    const q = engine.queues[id];
+    if (!q) throw new CommandFailed(`the running stack has no ${name} queue`);
+    const moved = await redriveDeadLetters(sqsClient(), q.dlqUrl, q.url);
+    if (engine.started && moved > 0) await drainQueues(engine.queues, engine.consumers);
+    io.out(`${moved} dead-lettered message${moved === 1 ? '' : 's'} moved back to ${name}`);
     return 0;
   } finally {
     await engine.stop();

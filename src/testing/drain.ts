@@ -1,0 +1,72 @@
+/**
+ * A drain loop like `drainQueues` (src/local/pipeline.ts) that also keeps Lambda's timing: a
+ * message whose processing failed becomes visible again only after a delay (in AWS, the queue's
+ * visibility timeout, six times the function timeout), not at once.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsPollable } from '../adapters/sqs/pollable.ts';
+import type { Consumers, DrainTotals } from '../local/pipeline.ts';
+import { pollOnce, type PollableQueue, type PollResult } from '../local/poller.ts';
+import type { LocalQueue } from '../local/stack.ts';
+import type { QueueId } from '../resources.ts';
+import { queueDepth } from './harness.ts';
+
+/** Options of {@link drainWithRedelivery}. */
+export interface DrainOptions {
+  sqs: SQSClient;
+  /** Concurrent pollers per queue (default 1). */
+  concurrency?: number;
+  /** Seconds a failed message stays invisible, per queue (default 0: at once, as drainQueues). */
+  retryDelaySeconds?: Partial<Record<QueueId, number>>;
+  /** Gives up (throws) after this long; a stuck drain is a failed test, not a hung one. */
+  timeoutMs?: number;
+}
+
+/** Polls every consumed queue until all are empty, honouring per-queue redelivery delays. */
+export async function drainWithRedelivery(
+  queues: Record<QueueId, LocalQueue>,
+  consumers: Consumers,
+  opts: DrainOptions,
+): Promise<DrainTotals> {
+  const totals: DrainTotals = { polls: 0, perQueue: {} };
+  const pollables = new Map<QueueId, PollableQueue>();
+  for (const id of Object.keys(consumers) as QueueId[]) {
+    if (consumers[id]) pollables.set(id, await sqsPollable(opts.sqs, queues[id].url, queues[id].dlqUrl));
+  }
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const concurrency = opts.concurrency ?? 1;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error('drain did not finish in time: messages keep failing');
+    let received = 0;
+    for (const [id, q] of pollables) {
+      for (;;) {
+        const results: PollResult[] = await Promise.all(
+          Array.from({ length: concurrency }, () =>
+            pollOnce(q, consumers[id]!, {
+              maxReceiveCount: queues[id].maxReceiveCount,
+              functionName: id,
+              retryDelaySeconds: opts.retryDelaySeconds?.[id] ?? 0,
+            }),
+          ),
+        );
+        let got = 0;
+        for (const r of results) {
+          const t = (totals.perQueue[id] ??= { received: 0, succeeded: 0, failed: 0, deadLettered: 0 });
+          t.received += r.received;
+          t.succeeded += r.succeeded;
+          t.failed += r.failed;
+          t.deadLettered += r.deadLettered;
+          got += r.received;
+        }
+        totals.polls += results.length;
+        received += got;
+        if (got === 0) break;
+      }
+    }
+    if (received > 0) continue;
+    let remaining = 0;
+    for (const id of pollables.keys()) remaining += await queueDepth(opts.sqs, queues[id].url);
+    if (remaining === 0) return totals;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
