@@ -51,7 +51,8 @@ export async function drainWithRedelivery(
         );
         let got = 0;
         for (const r of results) {
-          const t = (totals.perQueue[id] ??= { received: 0, succeeded: 0, failed: 0, deadLettered: 0 });
+          totals.perQueue[id] ??= { received: 0, succeeded: 0, failed: 0, deadLettered: 0 };
+          const t = totals.perQueue[id];
           t.received += r.received;
           t.succeeded += r.succeeded;
           t.failed += r.failed;
