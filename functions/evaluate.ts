@@ -17,6 +17,7 @@ const processor = new BatchProcessor(EventType.SQS);
 const request = z.strictObject({ subject: z.string().regex(/^ps_[0-9a-f]{32}$/) });
 /** Evaluations running in this invocation: a subject asked for twice in one batch is evaluated once. */
 let running = new Map<string, Promise<number>>();
+let batchGrants = 0;
 
 const recordHandler = async (record: SQSRecord): Promise<void> => {
   const { subject } = request.parse(JSON.parse(record.body));
@@ -28,12 +29,21 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
     running.set(subject, evaluation);
   }
   const grants = await evaluation;
-  logger.info('subject evaluated', { subject, grants });
+  logger.debug('subject evaluated', { subject, grants });
+  batchGrants += grants;
 };
 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   running = new Map();
-  return processPartialResponse(event, recordHandler, processor, { context });
+  batchGrants = 0;
+  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  logger.info('batch evaluated', {
+    records: event.Records.length,
+    subjects: running.size,
+    grants: batchGrants,
+    failed: response.batchItemFailures.length,
+  });
+  return response;
 };
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

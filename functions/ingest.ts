@@ -29,7 +29,7 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
     return;
   }
   toEvaluate.add(outcome.subject);
-  logger.info('event processed', { ...outcome });
+  logger.debug('event processed', { ...outcome });
 };
 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
@@ -47,6 +47,12 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
       subjects.map((s) => JSON.stringify({ subject: s })),
     );
   }
+  // One line per batch (log ingestion is billed by the byte); per-event lines are debug.
+  logger.info('batch processed', {
+    records: event.Records.length,
+    failed: response.batchItemFailures.length,
+    subjects: subjects.length,
+  });
   return response;
 };
 

@@ -40,7 +40,7 @@ function deliverOnce(): (row: OutboxRow) => Promise<unknown> {
 const recordHandler = async (record: SQSRecord): Promise<void> => {
   const row = JSON.parse(record.body) as OutboxRow;
   await deliverOnce()(row);
-  logger.info('notification delivered', { deliveryId: row.deliveryId, ref: row.ref });
+  logger.debug('notification delivered', { deliveryId: row.deliveryId, ref: row.ref });
 };
 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {

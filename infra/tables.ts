@@ -84,8 +84,10 @@ export class EngineTables extends Construct {
           indexName: index.name,
           partitionKey: attribute(index.partitionKey),
           sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
-          // The reviewer's queries read whole decisions; ALL saves a fetch per row.
-          projectionType: dynamodb.ProjectionType.ALL,
+          // Index writes are billed by what they copy: lists carry a summary (resources.ts).
+          ...(index.include
+            ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }
+            : { projectionType: dynamodb.ProjectionType.ALL }),
         });
       }
       return table;

@@ -15,7 +15,31 @@ export interface IndexDef {
   name: string;
   partitionKey: KeyDef;
   sortKey?: KeyDef;
+  /**
+   * Attributes copied into the index besides the keys (INCLUDE). Index writes are billed by the
+   * size of what they copy, so list indexes carry a decision's summary, not its explanation.
+   */
+  include?: readonly string[];
 }
+
+/** A decision's summary: what lists, the review queue and the CSV export show. */
+export const DECISION_SUMMARY = [
+  'subject',
+  'kind',
+  'policy',
+  'period',
+  'status',
+  'amount',
+  'ref',
+  'ruleVersion',
+  'createdAt',
+  'updatedAt',
+  'reviewReason',
+  'reviewBucket',
+  'flag',
+  'recipients',
+  'eventIds',
+] as const;
 
 export interface TableDef {
   /** Logical id, also the suffix of the physical name. */
@@ -52,11 +76,21 @@ export const TABLES = {
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [
-      { name: 'byPolicyPeriod', partitionKey: S('policyPeriod'), sortKey: S('createdAt') },
-      { name: 'byStatus', partitionKey: S('status'), sortKey: S('createdAt') },
-      { name: 'byPolicy', partitionKey: S('policy'), sortKey: S('createdAt') },
-      { name: 'byRef', partitionKey: S('ref') },
-      { name: 'reviewQueue', partitionKey: S('reviewBucket'), sortKey: S('createdAt') },
+      {
+        name: 'byPolicyPeriod',
+        partitionKey: S('policyPeriod'),
+        sortKey: S('createdAt'),
+        include: DECISION_SUMMARY,
+      },
+      { name: 'byStatus', partitionKey: S('status'), sortKey: S('createdAt'), include: DECISION_SUMMARY },
+      { name: 'byPolicy', partitionKey: S('policy'), sortKey: S('createdAt'), include: DECISION_SUMMARY },
+      { name: 'byRef', partitionKey: S('ref'), include: DECISION_SUMMARY },
+      {
+        name: 'reviewQueue',
+        partitionKey: S('reviewBucket'),
+        sortKey: S('createdAt'),
+        include: DECISION_SUMMARY,
+      },
     ],
   },
   /** Hash-chained ledger: one chain per subject, entries ordered by sequence number. */

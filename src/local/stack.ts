@@ -169,7 +169,9 @@ export function createTableInput(def: TableDef, name: string): CreateTableComman
           GlobalSecondaryIndexes: def.indexes.map((ix) => ({
             IndexName: ix.name,
             KeySchema: keySchema(ix.partitionKey, ix.sortKey),
-            Projection: { ProjectionType: 'ALL' as const },
+            Projection: ix.include
+              ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...ix.include] }
+              : { ProjectionType: 'ALL' as const },
           })),
         }
       : {}),

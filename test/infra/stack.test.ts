@@ -82,7 +82,10 @@ describe('Stack: pb-<stage>', () => {
                         ? [{ AttributeName: ix.sortKey.name, KeyType: 'RANGE' }]
                         : []),
                     ],
-                    Projection: { ProjectionType: 'ALL' },
+                    Projection:
+                      'include' in ix && ix.include
+                        ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ix.include] }
+                        : { ProjectionType: 'ALL' },
                   }),
                 ),
           TimeToLiveSpecification:
