@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { loadConfig } from '../../config.ts';
 import { formatYuan } from '../../domain/notifications/index.ts';
 import { createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
-import { forEachLine, LineWriter } from '../../domain/rules/compiled/stream.ts';
+import { fastProfileParser, forEachLine, LineWriter } from '../../domain/rules/compiled/stream.ts';
 import { dirLabel } from '../../domain/rules/validate.ts';
 import {
   type ConditionNode,
@@ -240,11 +240,12 @@ export const simulate: Command = async (args, io) => {
   const pick = (rs: EvaluationResult[]): EvaluationResult[] => rs.filter((r) => reportedSet.has(r.policy));
   const opts = reported.length === 1 ? { policy: policy.id } : undefined;
 
+  const parse = fastProfileParser(parseProfileLine);
   const lines = await forEachLine(
     profilesFile,
     (text, n) => {
       if (text.trim() === '') return;
-      const p = parseProfileLine(text);
+      const p = parse(text);
       if (!p.ok) {
         bad += 1;
         io.err(`${profilesFile}:${n}: ${p.error}`);

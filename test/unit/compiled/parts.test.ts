@@ -18,7 +18,11 @@ import {
   UNKNOWN,
 } from '../../../src/domain/rules/compiled/facts.ts';
 import { percentHalfUpFast } from '../../../src/domain/rules/compiled/money.ts';
-import { forEachLine, LineWriter } from '../../../src/domain/rules/compiled/stream.ts';
+import { fastProfileParser, forEachLine, LineWriter } from '../../../src/domain/rules/compiled/stream.ts';
+import { evaluationLine, parseProfileLine } from '../../../src/cli/commands/evaluate.ts';
+import { createCompiledEvaluator } from '../../../src/domain/rules/compiled/index.ts';
+import { createReferenceEvaluator, loadPolicySet } from '../../../src/domain/rules/index.ts';
+import { enterpriseCase, personCase, yearPeriod } from './arbitraries.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'pb-compiled-parts-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -188,5 +192,59 @@ describe('Class: LineWriter', () => {
     w.flush();
     expect(writes.length).toBe(2);
     expect(writes.join('\n').split('\n')).toHaveLength(1500);
+  });
+});
+
+describe('Function: fastProfileParser', () => {
+  const fast = fastProfileParser(parseProfileLine);
+  /** Input lines: valid profiles, profiles with bad facts, and lines that are not profiles at all. */
+  const lineArb = fc.oneof(
+    fc
+      .tuple(
+        fc.constantFrom('person', 'enterprise', 'robot', 1),
+        fc.oneof(personCase(yearPeriod), enterpriseCase(yearPeriod)),
+      )
+      .map(([kind, c]) => JSON.stringify({ subject: 's-1', kind, facts: c.facts })),
+    fc
+      .record({ subject: fc.constantFrom('', 's', 7), kind: fc.constant('person'), facts: fc.constant({}) })
+      .map((o) => JSON.stringify(o)),
+    fc.constantFrom(
+      '{"subject":"s","kind":"person","facts":{},"extra":1}',
+      '{"subject":"s","kind":"person","facts":[]}',
+      '{"subject":"s","kind":"person","facts":{"taxableIncome":{"25":1}}}',
+      '{"subject":"s","kind":"enterprise","facts":{"taxableIncome":{"2025":null,"2024":"x"}}}',
+      '{"subject":"s","kind":"person","facts":{"__proto__":{"birthDate":"1945-01-01"}}}',
+      '{"__proto__":{},"subject":"s","kind":"person","facts":{}}',
+      '[1,2]',
+      'null',
+      '{"subject":"s",',
+      '\ufeff{"subject":"s","kind":"person","facts":{}}',
+    ),
+    fc.string({ maxLength: 30 }),
+  );
+
+  it('gives exactly what parseProfileLine gives, errors included', () => {
+    fc.assert(
+      fc.property(lineArb, (text) => {
+        expect(fast(text)).toStrictEqual(parseProfileLine(text));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
+describe('Function: evaluateSync (output lines)', () => {
+  it('results stringify to the pb evaluate line: keys in the order cli.md fixes', async () => {
+    const set = loadPolicySet('rules');
+    const compiled = createCompiledEvaluator(set);
+    const reference = createReferenceEvaluator(set);
+    const input = {
+      subject: 'p-1',
+      kind: 'person' as const,
+      facts: { birthDate: '1945-03-01', hukouRegion: '110105' },
+    };
+    const want = (await reference.evaluate(input, '2025-03')).map((e) => evaluationLine(e));
+    expect(compiled.evaluateSync(input, '2025-03').map((r) => JSON.stringify(r))).toEqual(want);
+    expect(want).toHaveLength(3);
   });
 });

@@ -4,8 +4,10 @@
  * chunks. A population run then spends its time parsing and evaluating, not awaiting.
  */
 import { createReadStream, statSync } from 'node:fs';
+import { FACTS } from '../../facts/catalogue.ts';
 import type { EvaluationResult, FactValues, SubjectKind } from '../../types.ts';
 import type { Evaluation } from '../evaluation.ts';
+import { compileTypeCheck, type TypeCheck } from './facts.ts';
 import type { CompiledEvaluator } from './index.ts';
 
 /** How many bytes are read at once. */
@@ -79,6 +81,74 @@ export class LineWriter {
 export type ParsedProfile =
   | { ok: true; subject: string; kind: SubjectKind; facts: FactValues }
   | { ok: false; error: string };
+
+interface FactCheck {
+  perYear: boolean;
+  check: TypeCheck;
+}
+
+/** Catalogue facts by subject kind, with their compiled type checks. */
+const CHECKS: Record<SubjectKind, Map<string, FactCheck>> = { person: new Map(), enterprise: new Map() };
+for (const d of FACTS)
+  CHECKS[d.subjectKind].set(d.name, { perYear: d.perYear, check: compileTypeCheck(d.type) });
+
+const isYear = (y: string): boolean => {
+  if (y.length !== 4) return false;
+  for (let i = 0; i < 4; i++) {
+    const c = y.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+};
+
+/** True when `checkFactValues(kind, facts)` finds no problem, without building any message. */
+function factsValid(kind: SubjectKind, facts: Record<string, unknown>): boolean {
+  const checks = CHECKS[kind];
+  for (const name of Object.keys(facts)) {
+    const c = checks.get(name);
+    const raw = facts[name];
+    if (c === undefined || raw === null) continue;
+    if (!c.perYear) {
+      if (!c.check(raw)) return false;
+      continue;
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) return false;
+    for (const y of Object.keys(raw as object)) {
+      if (!isYear(y)) return false;
+      const v = (raw as Record<string, unknown>)[y];
+      if (v !== null && !c.check(v)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * A faster `parseProfileLine` with the same results: a line that is a valid profile is accepted
+ * after one `JSON.parse` and the compiled type checks; anything else goes to `slow` (the evaluate
+ * command's own parser), so every error message stays exactly its own.
+ *
+ * @param slow - The exact parser, e.g. `parseProfileLine` of `src/cli/commands/evaluate.ts`.
+ */
+export function fastProfileParser(slow: (text: string) => ParsedProfile): (text: string) => ParsedProfile {
+  return (text) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return slow(text);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return slow(text);
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    for (const k of keys) if (k !== 'subject' && k !== 'kind' && k !== 'facts') return slow(text);
+    const { subject, kind, facts } = o;
+    if (typeof subject !== 'string' || subject === '') return slow(text);
+    if (kind !== 'person' && kind !== 'enterprise') return slow(text);
+    if (facts === null || typeof facts !== 'object' || Array.isArray(facts)) return slow(text);
+    if (!factsValid(kind, facts as Record<string, unknown>)) return slow(text);
+    return { ok: true, subject, kind, facts: facts as FactValues };
+  };
+}
 
 /** What `streamEvaluate` needs from its caller (the CLI keeps the formats and messages). */
 export interface StreamEvaluateOptions {
