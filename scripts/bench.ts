@@ -11,7 +11,7 @@
  * Every figure printed is measured in this run; nothing is estimated.
  *
  * Options (environment): BENCH_SUBJECTS (default 1000000), BENCH_SAMPLE (20000),
- * BENCH_PROCESS_SUBJECTS (50000; 0 skips the whole-process comparison).
+ * BENCH_PROCESS_SUBJECTS (100000; 0 skips the whole-process comparison).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -31,7 +31,7 @@ import type { EvaluationResult } from '../src/domain/types.ts';
 
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 1_000_000);
 const SAMPLE = Math.min(SUBJECTS, Number(process.env.BENCH_SAMPLE ?? 20_000));
-const PROCESS_SUBJECTS = Number(process.env.BENCH_PROCESS_SUBJECTS ?? 50_000);
+const PROCESS_SUBJECTS = Number(process.env.BENCH_PROCESS_SUBJECTS ?? 100_000);
 /**
  * Subjects are generated and then evaluated in batches of this many, as a stream evaluates a
  * subject right after parsing it (pb evaluate) or a scan page right after reading it (backfill):
