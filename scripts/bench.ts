@@ -240,6 +240,8 @@ const cpuRate = (m: Measured): number => m.subjects / m.cpu;
  * the whole process's `cpuUsage` before), since the call. CPU time is what one core spends whatever
  * else the machine runs; V8's helper threads (concurrent GC, compilers) are not in it.
  */
+const hasThreadCpu =
+  typeof (process as unknown as { threadCpuUsage?: unknown }).threadCpuUsage === 'function';
 const threadCpu: (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage =
   (process as unknown as { threadCpuUsage?: (p?: NodeJS.CpuUsage) => NodeJS.CpuUsage }).threadCpuUsage?.bind(
     process,
@@ -423,6 +425,9 @@ async function main(): Promise<void> {
     ];
     console.log(
       `pb bench: node ${process.version}, one thread; compiled over ${fmt(SUBJECTS)} generated subjects (evaluated in batches of ${fmt(BATCH)} right after generation, only evaluation timed), reference over the first ${fmt(SAMPLE)} of them (json-rules-engine is too slow for all)`,
+    );
+    console.log(
+      `CPU seconds are those of ${hasThreadCpu ? 'the evaluating thread (process.threadCpuUsage)' : 'the whole process (process.cpuUsage)'}; wall seconds include time the machine gave to other work.`,
     );
     console.log('');
     const header = `${'workload'.padEnd(24)} ${'engine'.padEnd(10)} ${'subjects'.padStart(10)} ${'decisions'.padStart(10)} ${'wall s'.padStart(8)} ${'subjects/s'.padStart(11)} ${'CPU s'.padStart(8)} ${'subj/CPU-s'.padStart(11)}  ${'eligible'.padStart(9)}`;
