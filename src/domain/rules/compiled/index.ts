@@ -7,8 +7,8 @@
  * - Bind once per (policy, period): parameters resolved to their value in force on the period's
  *   first day, thresholds and operators captured in the leaf closures, derived facts bound to the
  *   period. Bindings are cached.
- * - Per subject: base facts are read once into slots, derived facts are computed lazily once,
- *   leaves are memoised, trees short-circuit; reasons are collected only when not eligible.
+ * - Per subject: base facts are read once into slots, derived facts are computed lazily once, and
+ *   each condition tree is evaluated in one pass that also collects its reasons (see compileNode).
  *
  * Two paths share the same closures: `evaluateSync` gives the `pb evaluate` line (outcome, amount,
  * reasons) for bulk work, `evaluateFullSync`/`evaluate` the whole `Evaluation` (explanation,
@@ -59,7 +59,9 @@ export interface CompiledEvaluator extends Evaluator {
   readonly name: 'compiled';
   /**
    * The `pb evaluate` result of every policy the reference would evaluate (same policies, order,
-   * outcome, amount and reasons), without explanation: the fast path for populations.
+   * outcome, amount and reasons), without explanation: the fast path for populations. Each result
+   * has exactly the keys of a `pb evaluate` output line, in cli.md's order, so `JSON.stringify` of
+   * it is that line. Synchronous and not re-entrant (one evaluator, one subject at a time).
    */
   evaluateSync(input: EvaluationInput, period: Period, opts?: EvaluateOptions): EvaluationResult[];
   /** The whole `Evaluation`s (explanation, factsUsed, notification), synchronously. */
