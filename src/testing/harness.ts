@@ -225,6 +225,17 @@ export function compareStates(expected: EngineState, actual: EngineState): strin
   ];
 }
 
+/**
+ * An independent computation's outcomes (`subject|policy|period` → amount or null, as
+ * `expectedOutcomes` in the integration tests gives them) in the form of {@link EngineState.outcomes}.
+ */
+export function outcomeList(expected: ReadonlyMap<string, number | null>): string[] {
+  return [...expected]
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${v}`)
+    .sort();
+}
+
 /** True when the decisions are the very same (subject, policy, period, status, amount) tuples. */
 export const sameDecisions = (a: EngineState, b: EngineState): boolean =>
   a.decisions.length === b.decisions.length && a.decisions.every((d, i) => d === b.decisions[i]);

@@ -58,12 +58,22 @@ export function sweepFault(mode: SweepMode, k: number): Fault {
 }
 
 /**
- * Function timeout the sweep's handlers believe they have, and the redelivery delay of a failed
- * notification: as in AWS, a message comes back only after the invocation that failed it has
- * timed out, so an idempotency record it left "in progress" has expired (AWS: 30 s and 180 s).
+ * The function timeout the handlers believe they have, and how long a failed notification stays
+ * invisible. Powertools idempotency keeps a record "in progress" until the invocation's deadline;
+ * as in AWS (30 s timeout, 180 s visibility), a message comes back only after that deadline, so a
+ * record a failed invocation left behind has expired by then. Middy also ends an invocation at its
+ * deadline, so the timeout must exceed what a batch can take (SDK backoff included).
  */
-export const SWEEP_FUNCTION_TIMEOUT_MS = 800;
-export const SWEEP_RETRY_DELAY_SECONDS = 1;
+export interface Timing {
+  functionTimeoutMs: number;
+  notifyRedeliverySeconds: number;
+}
+
+/** One record per invocation: a few calls, well under a second. */
+export const SWEEP_TIMING: Timing = { functionTimeoutMs: 800, notifyRedeliverySeconds: 1 };
+
+/** Whole batches with SDK backoff (throttling: up to 1 + 2 + 4 s per call). */
+export const BATCH_TIMING: Timing = { functionTimeoutMs: 10_000, notifyRedeliverySeconds: 10 };
 
 /** Everything a sweep run needs. */
 export interface SweepContext {
@@ -87,7 +97,11 @@ export function installInjector(injector = new FaultInjector()): FaultInjector {
 }
 
 /** The real handlers, one record per invocation, with the sweep's function timeout and crash semantics. */
-export function sweepConsumers(slice: EngineSlice, injector: FaultInjector): Consumers {
+export function sweepConsumers(
+  slice: EngineSlice,
+  injector: FaultInjector,
+  timing = SWEEP_TIMING,
+): Consumers {
   const out: Consumers = {};
   for (const [id, h] of Object.entries(slice.consumers) as Array<[keyof Consumers, SqsHandler | undefined]>) {
     if (!h) continue;
@@ -95,18 +109,29 @@ export function sweepConsumers(slice: EngineSlice, injector: FaultInjector): Con
       injector.phase = id;
       return h(event, context);
     };
-    out[id] = oneAtATime(withTimeout(crashAware(injector, named), SWEEP_FUNCTION_TIMEOUT_MS));
+    out[id] = oneAtATime(withTimeout(crashAware(injector, named), timing.functionTimeoutMs));
   }
   return out;
 }
 
 /**
- * Redelivery delays: the notify function keeps Powertools idempotency records "in progress" until
- * its invocation's deadline, so its messages come back after that deadline, as in AWS. The other
- * consumers keep no such state; their messages come back at once, as with `drainQueues`.
+ * The real handlers as Lambda runs them (whole batches, records in parallel), with the sweep's
+ * function timeout: for runs with many pollers, where call numbers are not repeatable.
  */
-function retryDelays(consumers: Consumers): Partial<Record<keyof Consumers, number>> {
-  return consumers.notifications ? { notifications: SWEEP_RETRY_DELAY_SECONDS } : {};
+export function batchConsumers(slice: EngineSlice, timing = BATCH_TIMING): Consumers {
+  const out: Consumers = {};
+  for (const [id, h] of Object.entries(slice.consumers) as Array<[keyof Consumers, SqsHandler | undefined]>) {
+    if (h) out[id] = withTimeout(h, timing.functionTimeoutMs);
+  }
+  return out;
+}
+
+/**
+ * Redelivery delays: only the notify function keeps in-progress state (see {@link Timing}); the
+ * other consumers' messages come back at once, as with `drainQueues`.
+ */
+function retryDelays(consumers: Consumers, timing: Timing): Partial<Record<keyof Consumers, number>> {
+  return consumers.notifications ? { notifications: timing.notifyRedeliverySeconds } : {};
 }
 
 /** What one run did and left. */
@@ -119,15 +144,38 @@ export interface RunResult {
   ms: number;
 }
 
+/** How a run plays Lambda's part. */
+export interface RunOptions {
+  /** Seed of rate-limited faults. */
+  seed?: number;
+  /** Default: {@link sweepConsumers} (one record per invocation). */
+  consumers?: Consumers;
+  /** Pollers per queue (default 1). */
+  concurrency?: number;
+  /** Default: {@link BATCH_TIMING} with given consumers, else {@link SWEEP_TIMING}. */
+  timing?: Timing;
+}
+
 /** Runs the stream from empty tables and queues with the given faults armed. */
 export async function runWithFaults(
   ctx: SweepContext,
   faults: Fault[],
-  opts: { seed?: number; consumers?: Consumers; concurrency?: number } = {},
+  opts: RunOptions & { keepState?: boolean } = {},
+): Promise<RunResult> {
+  const { slice, clients, cfg } = ctx;
+  if (!opts.keepState) await resetState(slice, clients, cfg);
+  await sendLines(clients.sqs, slice.queues.agencyEvents.url, asLines(ctx.bodies));
+  return drainWithFaults(ctx, faults, opts);
+}
+
+/** Plays Lambda's part over what is queued, with the given faults armed, and reads the state. */
+export async function drainWithFaults(
+  ctx: SweepContext,
+  faults: Fault[],
+  opts: RunOptions = {},
 ): Promise<RunResult> {
   const { slice, clients, cfg, injector } = ctx;
-  await resetState(slice, clients, cfg);
-  await sendLines(clients.sqs, slice.queues.agencyEvents.url, asLines(ctx.bodies));
+  const timing = opts.timing ?? (opts.consumers ? BATCH_TIMING : SWEEP_TIMING);
   const started = Date.now();
   injector.arm(faults, opts.seed ?? 1);
   let totals: DrainTotals;
@@ -136,7 +184,7 @@ export async function runWithFaults(
     totals = await drainWithRedelivery(slice.queues, consumers, {
       sqs: clients.sqs,
       concurrency: opts.concurrency ?? 1,
-      retryDelaySeconds: retryDelays(consumers),
+      retryDelaySeconds: retryDelays(consumers, timing),
     });
   } finally {
     injector.disarm();

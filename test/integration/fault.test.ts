@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeConfig } from '../../src/runtime/engine.ts';
-import { cleanClients } from '../../src/testing/harness.ts';
+import { cleanClients, outcomeList } from '../../src/testing/harness.ts';
 import {
   describeCall,
   installInjector,
@@ -11,6 +11,7 @@ import {
   type SweepContext,
   sweep,
 } from '../../src/testing/sweep.ts';
+import { expectedOutcomes } from './expected.ts';
 import { useTestEngine } from './helpers.ts';
 
 const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
@@ -41,6 +42,7 @@ describe('Fault injection: the k-th call of ingest → grant → notify fails', 
     const names = (r: typeof first) => r.trace.map((c) => describeCall(c, ctx.cfg.prefix));
     expect(names(second)).toEqual(names(first));
     expect(first.state.problems).toEqual([]);
+    expect(first.state.outcomes).toEqual(outcomeList(await expectedOutcomes(demo, NOW, '7'.repeat(64))));
     expect(first.state.receipts).toHaveLength(demo.length);
     expect(first.state.outcomes.length).toBeGreaterThan(3);
     expect(first.state.notifications.length).toBeGreaterThan(3);
