@@ -40,3 +40,27 @@ export function withTimeout(handler: SqsHandler, timeoutMs: number): SqsHandler 
     });
   };
 }
+
+/**
+ * A handler fault for some bodies: records the predicate picks fail every time (a poison message,
+ * e.g. one that trips a bug), the others reach the real handler. `seen` counts each poison
+ * message's deliveries by message id.
+ */
+export function poisoned(
+  handler: SqsHandler,
+  isPoison: (body: string) => boolean,
+  seen: Map<string, number> = new Map(),
+): SqsHandler {
+  return async (event, context) => {
+    const poison = event.Records.filter((r) => isPoison(r.body));
+    for (const r of poison) seen.set(r.messageId, (seen.get(r.messageId) ?? 0) + 1);
+    const rest = event.Records.filter((r) => !isPoison(r.body));
+    const r = rest.length > 0 ? await handler({ Records: rest }, context) : undefined;
+    return {
+      batchItemFailures: [
+        ...poison.map((p) => ({ itemIdentifier: p.messageId })),
+        ...((r ?? undefined)?.batchItemFailures ?? []),
+      ],
+    };
+  };
+}
