@@ -156,7 +156,6 @@ function syntheticRule(): unknown {
       c('premiums-implausible', 'uiPremiumsPaid', 'lessThanInclusive', 100_000_000_000),
       c('arrears', 'uiArrears', 'equal', false),
       c('no-insured', 'uiInsuredHeadcount', 'greaterThan', 0),
-      c('insured-implausible', 'uiInsuredHeadcount', 'lessThanInclusive', 1_000_000),
       c('layoffs-implausible', 'uiLayoffs', 'lessThanInclusive', 1_000_000),
       c('layoff-rate-above-limit', 'layoffRateWithinLimit', 'equal', true, {
         params: {
@@ -178,7 +177,7 @@ function syntheticRule(): unknown {
     id: SYNTHETIC_ID,
     version: '1.0.0',
     title: { 'zh-CN': '基准测试合成政策', en: 'Synthetic 20-condition benchmark policy' },
-    description: 'Benchmark only: 20 comparisons (18 plus an any of 2) over every enterprise fact.',
+    description: 'Benchmark only: 20 comparisons (18, and an any of 2) over every enterprise fact.',
     legalReference: { document: 'benchmark', article: 'none', link: 'https://example.org/benchmark' },
     subjectKind: 'enterprise',
     periodUnit: 'year',
@@ -437,9 +436,10 @@ async function main(): Promise<void> {
     for (const w of workloads) {
       const compiled = createCompiledEvaluator(w.set);
       const reference = createReferenceEvaluator(w.set);
+      // Compiled first, so its timing does not inherit the reference's garbage.
+      const comp = runCompiled(w, compiled);
       const ref = await runReference(w, reference);
       const agree = isDeepStrictEqual(compiledOnSample(w, compiled), ref.results);
-      const comp = runCompiled(w, compiled);
       for (const [engine, m] of [
         ['reference', ref.m],
         ['compiled', comp],
