@@ -394,6 +394,28 @@ function wholeProcess(dir: string): void {
   console.log(
     `  both periods: compiled ${(total('reference') / total('compiled')).toFixed(1)}x faster as a whole process`,
   );
+  // What every run pays before its first line (node, the TypeScript loader, the rules), for context.
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '');
+  const t0 = process.hrtime.bigint();
+  spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'pb.mjs'),
+      'evaluate',
+      '--profiles',
+      empty,
+      '--period',
+      '2025',
+      '--engine',
+      'compiled',
+    ],
+    { cwd: ROOT },
+  );
+  const startup = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(
+    `  start-up alone (empty input, --engine compiled): ${startup.toFixed(2)} s, included in the runs above`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
