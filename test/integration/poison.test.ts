@@ -37,7 +37,13 @@ describe('Poison messages: a message that always fails', () => {
 
   beforeAll(async () => {
     const engine = await useTestEngine('poison', NOW);
-    ctx = { slice: engine, clients: cleanClients(), cfg: runtimeConfig(), injector: installInjector(), bodies: demo };
+    ctx = {
+      slice: engine,
+      clients: cleanClients(),
+      cfg: runtimeConfig(),
+      injector: installInjector(),
+      bodies: demo,
+    };
     baseline = (await runWithFaults(ctx, [], { consumers: batchConsumers(engine), concurrency: 2 })).state;
     expect(baseline.outcomes).toEqual(outcomeList(await expectedOutcomes(demo, NOW, KEY_HEX)));
   });
@@ -79,7 +85,9 @@ describe('Poison messages: a message that always fails', () => {
     expect(dead[0]).toMatchObject({ queue: 'agency-events', id: 'ca-2025-000311' });
     expect(dead[0]!.preview).toContain(child);
     expect(shown.out.at(-1)).toBe('0 rejected events open, 1 dead-lettered message (pb quarantine redrive)');
-    expect(text.out.some((l) => l.startsWith(`dlq:agency-events:`) && l.includes('ca-2025-000311'))).toBe(true);
+    expect(text.out.some((l) => l.startsWith(`dlq:agency-events:`) && l.includes('ca-2025-000311'))).toBe(
+      true,
+    );
     expect(findIdentityNumbers([...shown.out, ...text.out].join('\n'))).toEqual([]);
     // Listing does not consume it.
     expect(run.state.queues['agencyEvents-dlq']).toBe(1);
