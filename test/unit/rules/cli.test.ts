@@ -137,11 +137,22 @@ describe('Command: pb evaluate', () => {
     );
   });
 
-  it('exits 2 for the compiled engine until it exists', async () => {
-    const r = await run(
+  it('gives byte-identical output with the compiled engine', async () => {
+    const file = join(work, 'engines.jsonl');
+    writeFileSync(
+      file,
+      [
+        '{"subject":"e1","kind":"enterprise","facts":{"enterpriseType":"company","taxableIncome":{"2025":300000000},"industryRestricted":{"2025":false},"employeesAvg":{"2025":300},"totalAssetsAvg":{"2025":5000000000},"localTaxesDue":{"2025":3}}}',
+        '{"subject":"p1","kind":"person","facts":{"birthDate":"2024-02-29","hukouRegion":"110105"}}',
+        'not json',
+        '{"subject":"e2","kind":"enterprise","facts":{}}',
+      ].join('\n'),
+    );
+    const reference = await run('evaluate', '--profiles', file, '--period', '2025', '--rules', RULES);
+    const compiled = await run(
       'evaluate',
       '--profiles',
-      'x.jsonl',
+      file,
       '--period',
       '2025',
       '--engine',
@@ -149,8 +160,11 @@ describe('Command: pb evaluate', () => {
       '--rules',
       RULES,
     );
-    expect(r.code).toBe(2);
-    expect(r.err[0]).toMatch(/compiled engine not available yet/);
+    expect(compiled.code).toBe(1);
+    expect(reference.code).toBe(1);
+    expect(compiled.out.join('\n')).toBe(reference.out.join('\n'));
+    expect(compiled.out.join('\n').split('\n').length).toBe(7);
+    expect(compiled.err).toEqual(reference.err);
   });
 
   it('exits 2 without --profiles', async () => {
