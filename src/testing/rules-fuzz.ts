@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { FACTS } from '../domain/facts/catalogue.ts';
 import { DERIVED_FACTS } from '../domain/facts/derived.ts';
+import { createCompiledEvaluator } from '../domain/rules/compiled/index.ts';
+import {
+  createReferenceEvaluator,
+  loadPolicySet,
+  type PolicySet,
+  validateRulesDir,
+} from '../domain/rules/index.ts';
 import { OPERATORS } from '../domain/rules/model.ts';
+import { dirLabel } from '../domain/rules/validate.ts';
+import type { FactValues } from '../domain/types.ts';
 import type { SubjectKind } from '../domain/types.ts';
 
 /** A JSONPath payload that would run code if a path were ever evaluated as JSONPath (CVE-2024-21534). */
@@ -306,7 +315,7 @@ function checkLoad(
   return set;
 }
 
-/** What the fuzzer runs against (the rules module's functions, passed in to keep this file data-only). */
+/** What the fuzzer runs against: the rules module's entry points and evaluators. */
 export interface RulesUnderTest {
   validateRulesDir: (dir: string) => Array<{ text: string }>;
   loadPolicySet: (dir: string) => unknown;
@@ -322,6 +331,19 @@ export interface RulesUnderTest {
     ) => Promise<Array<{ outcome: string; amount: number | null }>>;
   }>;
 }
+
+/** The rules module as the engine and `pb` use it: both evaluators. */
+export const rulesUnderTest: RulesUnderTest = {
+  validateRulesDir,
+  loadPolicySet,
+  dirLabel,
+  evaluators: (set) =>
+    [createReferenceEvaluator(set as PolicySet), createCompiledEvaluator(set as PolicySet)].map((ev) => ({
+      name: ev.name,
+      evaluate: (kind, facts, period, policy) =>
+        ev.evaluate({ subject: 'fuzz', kind, facts: facts as FactValues }, period, { policy }),
+    })),
+};
 
 /**
  * Runs the rule-file fuzzer: `cases` random leaves placed into random policies, then `damaged`

@@ -1,27 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCompiledEvaluator } from '../../src/domain/rules/compiled/index.ts';
-import {
-  createReferenceEvaluator,
-  loadPolicySet,
-  type PolicySet,
-  validateRulesDir,
-} from '../../src/domain/rules/index.ts';
-import { dirLabel } from '../../src/domain/rules/validate.ts';
-import type { FactValues } from '../../src/domain/types.ts';
-import { distinctFindings, type RulesUnderTest, runRulesFuzz } from '../../src/testing/rules-fuzz.ts';
-
-/** The rules module as the fuzzer drives it: both evaluators the engine and `pb evaluate` use. */
-export const rulesUnderTest: RulesUnderTest = {
-  validateRulesDir,
-  loadPolicySet,
-  dirLabel,
-  evaluators: (set) =>
-    [createReferenceEvaluator(set as PolicySet), createCompiledEvaluator(set as PolicySet)].map((ev) => ({
-      name: ev.name,
-      evaluate: (kind, facts, period, policy) =>
-        ev.evaluate({ subject: 'fuzz', kind, facts: facts as FactValues }, period, { policy }),
-    })),
-};
+import { distinctFindings, runRulesFuzz, rulesUnderTest } from '../../src/testing/rules-fuzz.ts';
 
 describe('Rule-file fuzzing: validateRulesDir, loadPolicySet and the evaluators', () => {
   it('never crash, report one line per problem, and never grant when a condition reads a missing fact', async () => {
