@@ -608,6 +608,11 @@ function checkValue(
 ): void {
   const def = baseFact ? factDefinition(baseFact) : undefined;
   if (isObj(v)) {
+    // Parameters hold single values: `in` against a string parameter would match substrings.
+    if ((op === 'in' || op === 'notIn') && isParamRef(v)) {
+      ctx.report(ctx.file, segs, `operator ${op} needs an array of literals, not a parameter`);
+      return;
+    }
     if (!isParamRef(v)) {
       ctx.report(
         ctx.file,

@@ -67,6 +67,16 @@ describe('Function: validateRulesDir', () => {
     expect(problems[0]!.message).toMatch(/^unknown operator 'lessThanOrEqual' \(allowed: equal, notEqual, /);
   });
 
+  it('refuses a parameter as the list of in/notIn (a string parameter would match substrings)', () => {
+    const dir = brokenCopy('elderly-allowance.json', (j) => {
+      conds(j)[0].operator = 'in';
+      conds(j)[0].value = { param: 'municipal.hukou-region-prefix' };
+    });
+    expect(validateRulesDir(dir).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$.conditions.all[0].value: operator in needs an array of literals, not a parameter',
+    ]);
+  });
+
   it('refuses json-rules-engine operator decorators', () => {
     const dir = brokenCopy('small-low-profit-cit.json', (j) => {
       conds(j)[3].operator = 'not:lessThanInclusive';
