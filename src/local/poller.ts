@@ -25,7 +25,10 @@ export interface PollableQueue {
 }
 
 /** A Lambda handler for SQS events, as the functions export it. */
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | void>;
+export type SqsHandler = (
+  event: SQSEvent,
+  context: Context,
+) => Promise<SQSBatchResponse | undefined | undefined>;
 
 export interface PollResult {
   received: number;

@@ -9,7 +9,7 @@ import type { Evaluation, Evaluator, PolicySet } from '../rules/index.ts';
 import { triggerPeriods } from '../rules/index.ts';
 import { redactIdentifiers, seal } from '../sealed.ts';
 import type { StoredFacts, SubjectKind } from '../types.ts';
-import { type Decision, decisionKey, type OutboxRow, type Profile } from './model.ts';
+import { type Decision, decisionKey, type Profile } from './model.ts';
 import type { EventReceipt, OutboxRelay, Quarantine, SubjectCommit, SubjectStore } from './ports.ts';
 
 /** What the engine needs; adapters provide the ports. */
