@@ -59,3 +59,14 @@ export function redactIdentifiers(text: string, key: Buffer): string {
   }
   return out + text.slice(at);
 }
+
+/**
+ * Makes arbitrary text (a rejected body's preview, a rejection reason) safe to store or log: folds
+ * full-width digits and a lower-case check character to the forms identity numbers are written in,
+ * replaces every valid identity number by its pseudonym, then masks any remaining run of 15 or more
+ * digits, so a number with a wrong check character does not slip through either.
+ */
+export function scrubIdentifiers(text: string, key: Buffer): string {
+  const folded = text.normalize('NFKC').replace(/(\d{17})x/g, '$1X');
+  return redactIdentifiers(folded, key).replace(/\d{15,}[0-9X]*/g, '[masked]');
+}

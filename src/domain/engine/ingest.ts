@@ -7,7 +7,7 @@ import { recipientsFor, referenceNumber } from '../notifications/index.ts';
 import { pseudonymiseEvent } from '../pseudonym.ts';
 import type { Evaluation, Evaluator, PolicySet } from '../rules/index.ts';
 import { triggerPeriods } from '../rules/index.ts';
-import { redactIdentifiers, seal } from '../sealed.ts';
+import { redactIdentifiers, scrubIdentifiers, seal } from '../sealed.ts';
 import type { StoredFacts, SubjectKind } from '../types.ts';
 import { type Decision, decisionKey, type Profile } from './model.ts';
 import type { EventReceipt, OutboxRelay, Quarantine, SubjectCommit, SubjectStore } from './ports.ts';
@@ -306,8 +306,8 @@ async function reject(
   reason: string,
 ): Promise<IngestOutcome> {
   // Reasons and previews never carry a raw identity number; the body itself is sealed.
-  const safeReason = redactIdentifiers(reason, deps.pseudonymKey);
-  const safeId = eventId === null ? null : redactIdentifiers(eventId, deps.pseudonymKey);
+  const safeReason = scrubIdentifiers(reason, deps.pseudonymKey);
+  const safeId = eventId === null ? null : scrubIdentifiers(eventId, deps.pseudonymKey);
   await deps.quarantine.keep({
     deliveryKey: meta.deliveryKey,
     eventId: safeId,
@@ -315,7 +315,7 @@ async function reject(
     receivedAt: deps.clock.now().toISOString(),
     ...(meta.line !== undefined ? { line: meta.line } : {}),
     sealedBody: seal(deps.pseudonymKey, raw),
-    preview: redactIdentifiers(raw.slice(0, 2000), deps.pseudonymKey).slice(0, 500),
+    preview: scrubIdentifiers(raw.slice(0, 4000), deps.pseudonymKey).slice(0, 500),
   });
   deps.observe?.({ type: 'rejected', eventId: safeId, reason: safeReason });
   return { status: 'rejected', reason: safeReason, eventId: safeId };

@@ -78,13 +78,44 @@ const REASON_NAME = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** Deepest nesting a rule or parameter file may have: deeper trees are refused before checking. */
+export const MAX_DEPTH = 64;
+
+/** Nesting depth of a JSON value, measured without recursion. */
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > MAX_DEPTH) return max;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/** One problem is one line: control characters are escaped and overlong text is cut. */
+function oneLine(text: string, max = 300): string {
+  let escaped = '';
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    escaped +=
+      code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029
+        ? `\\u${code.toString(16).padStart(4, '0')}`
+        : c;
+  }
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}
+
 /** Reads, parses and checks every file of a rules directory. Never throws for bad content. */
 export function readRulesDir(dir: string): RulesDirContent {
   const label = dirLabel(dir);
   const problems: Problem[] = [];
   const report = (file: string, segs: readonly Seg[] | string, message: string): void => {
-    const path = typeof segs === 'string' ? segs : jsonPath(segs);
-    problems.push({ file, path, message, text: `${label}/${file}: ${path}: ${message}` });
+    const path = oneLine(typeof segs === 'string' ? segs : jsonPath(segs), 200);
+    const line = oneLine(message);
+    problems.push({ file, path, message: line, text: `${label}/${file}: ${path}: ${line}` });
   };
   const out: RulesDirContent = {
     problems,
@@ -102,6 +133,10 @@ export function readRulesDir(dir: string): RulesDirContent {
   const readJson = (file: string): { ok: true; json: unknown } | { ok: false } => {
     try {
       const json: unknown = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      if (depthOf(json) > MAX_DEPTH) {
+        report(file, '$', `nested more than ${MAX_DEPTH} levels deep`);
+        return { ok: false };
+      }
       return { ok: true, json };
     } catch (e) {
       report(file, '$', `not valid JSON: ${(e as Error).message.split('\n')[0]}`);

@@ -77,6 +77,32 @@ describe('Function: validateRulesDir', () => {
     ]);
   });
 
+  it('keeps each problem on one line, whatever the file holds', () => {
+    const dir = brokenCopy('elderly-allowance.json', (j) => {
+      conds(j)[2].fact = 'x\nrules/forged.json: $: forged problem';
+    });
+    const problems = validateRulesDir(dir);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.text).not.toMatch(/\n/);
+    expect(problems[0]!.text).toContain('x\\u000arules/forged.json');
+  });
+
+  it('refuses a condition tree nested too deeply instead of overflowing the stack', () => {
+    const dir = brokenCopy('elderly-allowance.json', (j) => {
+      let node: Record<string, unknown> = {
+        fact: 'hukouRegion',
+        operator: 'equal',
+        value: '110101',
+        name: 'x',
+      };
+      for (let i = 0; i < 1000; i++) node = { all: [node] };
+      (j as Record<string, unknown>).conditions = node;
+    });
+    expect(validateRulesDir(dir).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$: nested more than 64 levels deep',
+    ]);
+  });
+
   it('refuses json-rules-engine operator decorators', () => {
     const dir = brokenCopy('small-low-profit-cit.json', (j) => {
       conds(j)[3].operator = 'not:lessThanInclusive';
