@@ -251,18 +251,47 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     fauxqs = await startFauxqs({ port: opts.sqsPort ?? 0, logger: false });
     const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
     const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
-    const creds = { accessKeyId: 'local', secretAccessKey: 'local' };
-    const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'cn-north-1', credentials: creds });
-    const sqs = new SQSClient({
-      endpoint: sqsEndpoint,
-      region: 'cn-north-1',
-      credentials: creds,
-      useQueueUrlAsEndpoint: false,
-    });
+    const { dynamo, sqs } = localClients(dynamoEndpoint, sqsEndpoint);
     await waitForDynamo(dynamo, child);
-    const queues = await createResources(dynamo, sqs, prefix);
     dynamo.destroy();
     sqs.destroy();
+    const { queues, env } = await provision(dynamoEndpoint, sqsEndpoint, prefix);
+    return { prefix, dynamoEndpoint, sqsEndpoint, queues, env, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** Clients of a local stack's endpoints (local credentials; queue URLs' hosts are not used). */
+function localClients(
+  dynamoEndpoint: string,
+  sqsEndpoint: string,
+): { dynamo: DynamoDBClient; sqs: SQSClient } {
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  return {
+    dynamo: new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'cn-north-1', credentials }),
+    sqs: new SQSClient({
+      endpoint: sqsEndpoint,
+      region: 'cn-north-1',
+      credentials,
+      useQueueUrlAsEndpoint: false,
+    }),
+  };
+}
+
+/**
+ * Creates the engine's tables and queues under a prefix on running endpoints and returns the
+ * environment that points the engine at them (endpoints, region, local credentials, names, URLs).
+ */
+export async function provision(
+  dynamoEndpoint: string,
+  sqsEndpoint: string,
+  prefix: string,
+): Promise<{ queues: Record<QueueId, LocalQueue>; env: Record<string, string> }> {
+  const { dynamo, sqs } = localClients(dynamoEndpoint, sqsEndpoint);
+  try {
+    const queues = await createResources(dynamo, sqs, prefix);
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_SQS: sqsEndpoint,
@@ -275,10 +304,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       env[`PB_QUEUE_URL_${envKey(id)}`] = queues[id].url;
       env[`PB_DLQ_URL_${envKey(id)}`] = queues[id].dlqUrl;
     }
-    return { prefix, dynamoEndpoint, sqsEndpoint, queues, env, stop: stopAll };
-  } catch (e) {
-    await stopAll();
-    throw e;
+    return { queues, env };
+  } finally {
+    dynamo.destroy();
+    sqs.destroy();
   }
 }
 

@@ -1,13 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { resetClients } from '../../src/adapters/aws.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { type Consumers, functionHandlers } from '../../src/local/pipeline.ts';
-import { applyEnv, createResources, type LocalQueue } from '../../src/local/stack.ts';
+import { applyEnv, type LocalQueue, provision } from '../../src/local/stack.ts';
 import type { QueueId } from '../../src/resources.ts';
 import { resetRuntime, setClock } from '../../src/runtime/engine.ts';
 import { resetNotifyRuntime } from '../../src/runtime/notify.ts';
@@ -21,7 +19,7 @@ export interface TestEngine {
   notifyFile: string;
 }
 
-const envKey = (id: string): string => id.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+const _envKey = (id: string): string => id.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 let counter = 0;
 
 /**
@@ -32,34 +30,15 @@ export async function useTestEngine(name: string, now?: string): Promise<TestEng
   const dynamoEndpoint = inject('dynamoEndpoint');
   const sqsEndpoint = inject('sqsEndpoint');
   const prefix = `it-${name}-${process.pid}-${++counter}`.slice(0, 40);
-  const creds = { accessKeyId: 'local', secretAccessKey: 'local' };
-  const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'cn-north-1', credentials: creds });
-  const sqs = new SQSClient({
-    endpoint: sqsEndpoint,
-    region: 'cn-north-1',
-    credentials: creds,
-    useQueueUrlAsEndpoint: false,
-  });
-  const queues = await createResources(dynamo, sqs, prefix);
-  dynamo.destroy();
-  sqs.destroy();
+  const { queues, env: stackEnv } = await provision(dynamoEndpoint, sqsEndpoint, prefix);
   const dataDir = mkdtempSync(join(tmpdir(), `pb-${name}-`));
   const notifyFile = join(dataDir, 'notifications.jsonl');
   const env: Record<string, string> = {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: sqsEndpoint,
-    AWS_REGION: 'cn-north-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    PB_PREFIX: prefix,
+    ...stackEnv,
     PB_DATA_DIR: dataDir,
     PB_NOTIFY_FILE: notifyFile,
     PB_PSEUDONYM_KEY: '7'.repeat(64),
   };
-  for (const id of Object.keys(queues) as QueueId[]) {
-    env[`PB_QUEUE_URL_${envKey(id)}`] = queues[id].url;
-    env[`PB_DLQ_URL_${envKey(id)}`] = queues[id].dlqUrl;
-  }
   applyEnv(env);
   resetClients();
   resetRuntime();

@@ -1,24 +1,37 @@
 import { join, resolve } from 'node:path';
 import { docClient } from '../../adapters/aws.ts';
-import { DynamoLedgerReader, digestStore, writeDigest } from '../../adapters/ledger-store.ts';
+import {
+  type DigestStore,
+  DynamoLedgerReader,
+  digestStore,
+  writeDigest,
+} from '../../adapters/ledger-store.ts';
+import type { Config } from '../../config.ts';
 import { verifyLedgerFrom } from '../../domain/ledger/index.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
 import { type Command, parseOptions } from '../io.ts';
 
-/**
- * `pb audit verify`: checks every chain of the decision ledger against its entries' hashes, the
- * heads recorded with the profiles and the digests; exits 1 naming the first entry that fails.
- * Uses the running stack the environment points at, else the local file-backed one of `npm start`.
- */
-export const verify: Command = async (args, io) => {
-  parseOptions(args, {});
+/** Runs with the ledger of the stack the environment points at, else the local one of `npm start`. */
+async function withLedger(fn: (cfg: Config, store: DigestStore) => Promise<number>): Promise<number> {
   const engine = await openLocalEngine({
     persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
   });
   try {
     const cfg = runtimeConfig();
-    const store = digestStore(cfg);
+    return await fn(cfg, digestStore(cfg));
+  } finally {
+    await engine.stop();
+  }
+}
+
+/**
+ * `pb audit verify`: checks every chain of the decision ledger against its entries' hashes, the
+ * heads recorded with the profiles and the digests; exits 1 naming the first entry that fails.
+ */
+export const verify: Command = async (args, io) => {
+  parseOptions(args, {});
+  return withLedger(async (cfg, store) => {
     const result = await verifyLedgerFrom(new DynamoLedgerReader(docClient(), cfg, store));
     io.out(`${result.checked} ledger entries checked in ${result.chains} chains (digests: ${store.where})`);
     if (!result.ok) {
@@ -28,9 +41,7 @@ export const verify: Command = async (args, io) => {
     }
     io.out('ledger verifies');
     return 0;
-  } finally {
-    await engine.stop();
-  }
+  });
 };
 
 /**
@@ -39,16 +50,9 @@ export const verify: Command = async (args, io) => {
  */
 export const digest: Command = async (args, io) => {
   parseOptions(args, {});
-  const engine = await openLocalEngine({
-    persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
-  });
-  try {
-    const cfg = runtimeConfig();
-    const store = digestStore(cfg);
+  return withLedger(async (cfg, store) => {
     const d = await writeDigest(docClient(), cfg, store, runtimeClock().now());
     io.out(`digest ${d.digestHash} of ${d.heads.length} chains written to ${store.where}`);
     return 0;
-  } finally {
-    await engine.stop();
-  }
+  });
 };
