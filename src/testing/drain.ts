@@ -22,16 +22,21 @@ export interface DrainOptions {
   timeoutMs?: number;
 }
 
-/** Polls every consumed queue until all are empty, honouring per-queue redelivery delays. */
+/**
+ * Polls every consumed queue until all are empty, honouring per-queue redelivery delays. Given a
+ * list of consumers (execution environments, see `executionEnvironments`), poller i invokes the
+ * i-th, so no environment runs two invocations at once.
+ */
 export async function drainWithRedelivery(
   queues: Record<QueueId, LocalQueue>,
-  consumers: Consumers,
-  opts: DrainOptions,
+  consumers: Consumers | Consumers[],
+  opts: DrainOptions & { onProgress?: (t: DrainTotals) => void },
 ): Promise<DrainTotals> {
+  const envs = Array.isArray(consumers) ? consumers : [consumers];
   const totals: DrainTotals = { polls: 0, perQueue: {} };
   const pollables = new Map<QueueId, PollableQueue>();
-  for (const id of Object.keys(consumers) as QueueId[]) {
-    if (consumers[id]) pollables.set(id, await sqsPollable(opts.sqs, queues[id].url, queues[id].dlqUrl));
+  for (const id of Object.keys(envs[0] ?? {}) as QueueId[]) {
+    if (envs[0]![id]) pollables.set(id, await sqsPollable(opts.sqs, queues[id].url, queues[id].dlqUrl));
   }
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   const concurrency = opts.concurrency ?? 1;
@@ -41,8 +46,8 @@ export async function drainWithRedelivery(
     for (const [id, q] of pollables) {
       for (;;) {
         const results: PollResult[] = await Promise.all(
-          Array.from({ length: concurrency }, () =>
-            pollOnce(q, consumers[id]!, {
+          Array.from({ length: concurrency }, (_, i) =>
+            pollOnce(q, envs[i % envs.length]![id]!, {
               maxReceiveCount: queues[id].maxReceiveCount,
               functionName: id,
               retryDelaySeconds: opts.retryDelaySeconds?.[id] ?? 0,
@@ -61,6 +66,7 @@ export async function drainWithRedelivery(
         }
         totals.polls += results.length;
         received += got;
+        if (got > 0) opts.onProgress?.(totals);
         if (got === 0) break;
       }
     }

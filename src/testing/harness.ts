@@ -15,7 +15,12 @@ import canonicalize from 'canonicalize';
 import { scanAll } from '../adapters/dynamodb/scan.ts';
 import { DynamoLedgerReader } from '../adapters/ledger-store.ts';
 import type { Config } from '../config.ts';
+import { parseAgencyEvent } from '../domain/events/parse.ts';
+import { factUpdates, mergeFacts } from '../domain/facts/merge.ts';
 import { verifyLedgerFrom } from '../domain/ledger/index.ts';
+import { pseudonymiseEvent } from '../domain/pseudonym.ts';
+import { redactIdentifiers } from '../domain/sealed.ts';
+import type { StoredFacts } from '../domain/types.ts';
 import { type Consumers, drainQueues, sendLines, type DrainTotals } from '../local/pipeline.ts';
 import type { LocalQueue } from '../local/stack.ts';
 import { type QueueId, QUEUES, TABLES, type TableId } from '../resources.ts';
@@ -234,6 +239,30 @@ export function outcomeList(expected: ReadonlyMap<string, number | null>): strin
     .filter(([, v]) => v !== null)
     .map(([k, v]) => `${k}=${v}`)
     .sort();
+}
+
+/**
+ * What {@link EngineState.profiles} should be, folded without the pipeline: every accepted event's
+ * facts merged per subject, as the engine stores them. Also the ids of the accepted events.
+ */
+export function expectedProfiles(
+  bodies: Iterable<string>,
+  key: Buffer,
+): { profiles: string[]; receipts: string[] } {
+  const facts = new Map<string, StoredFacts>();
+  const receipts = new Set<string>();
+  for (const body of bodies) {
+    const parsed = parseAgencyEvent(body, key);
+    if (!parsed.ok) continue;
+    const p = pseudonymiseEvent(key, parsed.event);
+    const event = { ...p, id: redactIdentifiers(p.id, key) };
+    receipts.add(event.id);
+    facts.set(event.subject.id, mergeFacts(facts.get(event.subject.id) ?? {}, factUpdates(event)).facts);
+  }
+  return {
+    profiles: [...facts].map(([s, f]) => `${s}|${sha(canonicalize(f) ?? '')}`).sort(),
+    receipts: [...receipts].sort(),
+  };
 }
 
 /** True when the decisions are the very same (subject, policy, period, status, amount) tuples. */

@@ -9,6 +9,7 @@ import type { Consumers, DrainTotals } from '../local/pipeline.ts';
 import type { SqsHandler } from '../local/poller.ts';
 import { oneAtATime, withTimeout } from './consumers.ts';
 import { drainWithRedelivery } from './drain.ts';
+import { executionEnvironments } from './environments.ts';
 import {
   type CallInfo,
   crashAware,
@@ -115,23 +116,38 @@ export function sweepConsumers(
 }
 
 /**
- * The real handlers as Lambda runs them (whole batches, records in parallel), with the sweep's
- * function timeout: for runs with many pollers, where call numbers are not repeatable.
+ * The real handlers as Lambda runs them (whole batches, records in parallel), in `n` execution
+ * environments (one per poller, see `executionEnvironments`), with the given function timeout.
  */
-export function batchConsumers(slice: EngineSlice, timing = BATCH_TIMING): Consumers {
-  const out: Consumers = {};
-  for (const [id, h] of Object.entries(slice.consumers) as Array<[keyof Consumers, SqsHandler | undefined]>) {
-    if (h) out[id] = withTimeout(h, timing.functionTimeoutMs);
-  }
-  return out;
+export async function batchEnvironments(n: number, timing = BATCH_TIMING): Promise<Consumers[]> {
+  return (await executionEnvironments(n)).map((env) => {
+    const out: Consumers = {};
+    for (const [id, h] of Object.entries(env) as Array<[keyof Consumers, SqsHandler | undefined]>) {
+      if (h) out[id] = withTimeout(h, timing.functionTimeoutMs);
+    }
+    return out;
+  });
+}
+
+/** Wraps one consumer of every environment (to count, poison or time its records). */
+export function wrapConsumer(
+  envs: readonly Consumers[],
+  id: keyof Consumers,
+  wrap: (h: SqsHandler) => SqsHandler,
+): Consumers[] {
+  return envs.map((env) => (env[id] ? { ...env, [id]: wrap(env[id]) } : env));
 }
 
 /**
  * Redelivery delays: only the notify function keeps in-progress state (see {@link Timing}); the
  * other consumers' messages come back at once, as with `drainQueues`.
  */
-function retryDelays(consumers: Consumers, timing: Timing): Partial<Record<keyof Consumers, number>> {
-  return consumers.notifications ? { notifications: timing.notifyRedeliverySeconds } : {};
+function retryDelays(
+  consumers: Consumers | Consumers[],
+  timing: Timing,
+): Partial<Record<keyof Consumers, number>> {
+  const first = Array.isArray(consumers) ? consumers[0] : consumers;
+  return first?.notifications ? { notifications: timing.notifyRedeliverySeconds } : {};
 }
 
 /** What one run did and left. */
@@ -148,8 +164,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Seed of rate-limited faults. */
   seed?: number;
-  /** Default: {@link sweepConsumers} (one record per invocation). */
-  consumers?: Consumers;
+  /** Default: {@link sweepConsumers} (one record per invocation); a list: one per poller. */
+  consumers?: Consumers | Consumers[];
   /** Pollers per queue (default 1). */
   concurrency?: number;
   /** Default: {@link BATCH_TIMING} with given consumers, else {@link SWEEP_TIMING}. */

@@ -8,11 +8,12 @@ import { runtimeConfig, setClock } from '../../src/runtime/engine.ts';
 import type { CallInfo, Fault } from '../../src/testing/faults.ts';
 import { cleanClients, compareStates, type EngineState, outcomeList } from '../../src/testing/harness.ts';
 import {
-  batchConsumers,
+  batchEnvironments,
   drainWithFaults,
   installInjector,
   runWithFaults,
   type SweepContext,
+  wrapConsumer,
 } from '../../src/testing/sweep.ts';
 import { expectedOutcomes } from './expected.ts';
 import { useTestEngine } from './helpers.ts';
@@ -42,7 +43,8 @@ describe('Throttling: ThrottlingException and ProvisionedThroughputExceededExcep
       injector: installInjector(),
       bodies: demo,
     };
-    baseline = (await runWithFaults(ctx, [], { consumers: batchConsumers(engine), concurrency: 2 })).state;
+    baseline = (await runWithFaults(ctx, [], { consumers: await batchEnvironments(2), concurrency: 2 }))
+      .state;
     expect(baseline.problems).toEqual([]);
     // The reference is itself right: what an independent fold of the stream gives.
     expect(baseline.outcomes).toEqual(outcomeList(await expectedOutcomes(demo, NOW, '7'.repeat(64))));
@@ -65,7 +67,7 @@ describe('Throttling: ThrottlingException and ProvisionedThroughputExceededExcep
     ];
     // Act: real batches, two pollers per queue.
     const run = await runWithFaults(ctx, faults, {
-      consumers: batchConsumers(ctx.slice),
+      consumers: await batchEnvironments(2),
       concurrency: 2,
       seed: 7,
     });
@@ -88,13 +90,15 @@ describe('Throttling: ThrottlingException and ProvisionedThroughputExceededExcep
     const events = demo.filter((b) => b.includes(raw)).length;
     expect(events).toBe(3);
     const receives = new Map<string, number>();
-    const counting = batchConsumers(ctx.slice);
-    const ingest = counting.agencyEvents!;
-    counting.agencyEvents = async (event, context) => {
-      for (const r of event.Records)
-        if (r.body.includes(raw)) receives.set(r.messageId, (receives.get(r.messageId) ?? 0) + 1);
-      return ingest(event, context);
-    };
+    const counting = wrapConsumer(
+      await batchEnvironments(2),
+      'agencyEvents',
+      (ingest) => async (event, context) => {
+        for (const r of event.Records)
+          if (r.body.includes(raw)) receives.set(r.messageId, (receives.get(r.messageId) ?? 0) + 1);
+        return ingest(event, context);
+      },
+    );
     // Act
     const run = await runWithFaults(
       ctx,
@@ -125,7 +129,7 @@ describe('Throttling: ThrottlingException and ProvisionedThroughputExceededExcep
     // The command re-read the environment: the engine's clients and clock are set up again.
     setClock(fixedClock(NOW));
     installInjector(ctx.injector);
-    const after = await drainWithFaults(ctx, [], { consumers: batchConsumers(ctx.slice), concurrency: 2 });
+    const after = await drainWithFaults(ctx, [], { consumers: await batchEnvironments(2), concurrency: 2 });
     // Assess: the same state as without the fault.
     expect(compareStates(baseline, after.state)).toEqual([]);
   });

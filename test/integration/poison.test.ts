@@ -10,11 +10,12 @@ import { runtimeConfig, setClock } from '../../src/runtime/engine.ts';
 import { poisoned } from '../../src/testing/consumers.ts';
 import { cleanClients, compareStates, type EngineState, outcomeList } from '../../src/testing/harness.ts';
 import {
-  batchConsumers,
+  batchEnvironments,
   drainWithFaults,
   installInjector,
   runWithFaults,
   type SweepContext,
+  wrapConsumer,
 } from '../../src/testing/sweep.ts';
 import { expectedOutcomes } from './expected.ts';
 import { useTestEngine } from './helpers.ts';
@@ -44,7 +45,8 @@ describe('Poison messages: a message that always fails', () => {
       injector: installInjector(),
       bodies: demo,
     };
-    baseline = (await runWithFaults(ctx, [], { consumers: batchConsumers(engine), concurrency: 2 })).state;
+    baseline = (await runWithFaults(ctx, [], { consumers: await batchEnvironments(2), concurrency: 2 }))
+      .state;
     expect(baseline.outcomes).toEqual(outcomeList(await expectedOutcomes(demo, NOW, KEY_HEX)));
   });
   afterAll(() => ctx?.clients.destroy());
@@ -56,8 +58,9 @@ describe('Poison messages: a message that always fails', () => {
     const raw = findIdentityNumbers(body).map((f) => f.value);
     expect(raw.length).toBeGreaterThanOrEqual(3);
     const seen = new Map<string, number>();
-    const consumers = batchConsumers(ctx.slice);
-    consumers.agencyEvents = poisoned(consumers.agencyEvents!, (b) => b === body, seen);
+    const consumers = wrapConsumer(await batchEnvironments(2), 'agencyEvents', (h) =>
+      poisoned(h, (b) => b === body, seen),
+    );
 
     // Act
     const run = await runWithFaults(ctx, [], { consumers, concurrency: 2 });
@@ -99,7 +102,7 @@ describe('Poison messages: a message that always fails', () => {
     // The commands re-read the environment: set the engine's clock and clients up again.
     setClock(fixedClock(NOW));
     installInjector(ctx.injector);
-    const after = await drainWithFaults(ctx, [], { consumers: batchConsumers(ctx.slice), concurrency: 2 });
+    const after = await drainWithFaults(ctx, [], { consumers: await batchEnvironments(2), concurrency: 2 });
 
     // Assess: processed, and the state is the one the stream gives without the fault.
     expect(compareStates(baseline, after.state)).toEqual([]);

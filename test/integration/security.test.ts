@@ -8,11 +8,13 @@ import { replay } from '../../src/cli/commands/replay.ts';
 import type { Io } from '../../src/cli/io.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { generateEvents } from '../../src/domain/events/generate.ts';
-import { drainQueues, sendLines } from '../../src/local/pipeline.ts';
+import { sendLines } from '../../src/local/pipeline.ts';
 import { runtimeConfig, setClock } from '../../src/runtime/engine.ts';
 import { poisoned } from '../../src/testing/consumers.ts';
+import { drainWithRedelivery } from '../../src/testing/drain.ts';
 import { asLines, cleanClients, type CleanClients, queueDepth } from '../../src/testing/harness.ts';
 import { captureOutput, hostileEvents, IdentityScan, rawIdentityNumbers } from '../../src/testing/scan.ts';
+import { BATCH_TIMING, batchEnvironments, wrapConsumer } from '../../src/testing/sweep.ts';
 import { useTestEngine } from './helpers.ts';
 
 // Before any import creates the logger: every log line at DEBUG. (Setting the level later does not
@@ -61,11 +63,14 @@ describe('Security: no raw identity number is written anywhere', () => {
       clients = cleanClients();
       // Act: the stream through the real handlers, two pollers per queue, one poison message.
       await sendLines(clients.sqs, engine.queues.agencyEvents.url, asLines(stream));
-      await drainQueues(
-        engine.queues,
-        { ...engine.consumers, agencyEvents: poisoned(engine.consumers.agencyEvents!, (b) => b === poison) },
-        { concurrency: 2, sqs: clients.sqs },
+      const environments = wrapConsumer(await batchEnvironments(2), 'agencyEvents', (h) =>
+        poisoned(h, (b) => b === poison),
       );
+      await drainWithRedelivery(engine.queues, environments, {
+        concurrency: 2,
+        sqs: clients.sqs,
+        retryDelaySeconds: { notifications: BATCH_TIMING.notifyRedeliverySeconds },
+      });
       expect(await queueDepth(clients.sqs, engine.queues.agencyEvents.dlqUrl)).toBe(1);
       // The operator's commands: pb replay over the same stream, pb quarantine list.
       const dir = mkdtempSync(join(tmpdir(), 'pb-security-'));

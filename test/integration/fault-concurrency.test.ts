@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import type { SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { pseudonymise } from '../../src/domain/pseudonym.ts';
+import { localContext } from '../../src/local/poller.ts';
+import { installInjector } from '../../src/testing/sweep.ts';
+import { useTestEngine } from './helpers.ts';
+
+const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
+  .split('\n')
+  .filter((l) => l.trim());
+
+const record = (body: string, id: string): SQSRecord => ({
+  messageId: id,
+  receiptHandle: id,
+  body,
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: '0',
+    SenderId: 'local',
+    ApproximateFirstReceiveTimestamp: '0',
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:cn-north-1:000000000000:agency-events',
+  awsRegion: 'cn-north-1',
+});
+
+describe('Local runtime: two invocations of one handler module at once (npm start, pb replay, drainQueues with concurrency > 1)', () => {
+  it('reports each failed record in its own invocation, so the poller neither deletes it nor redelivers others', async () => {
+    // Prepare: one enterprise's requests fail (a network error before sending), so invocation A's
+    // first record fails at once; invocation B starts a moment later, as a second poller does.
+    const engine = await useTestEngine('concurrent', '2026-03-15T10:00:00+08:00');
+    const injector = installInjector();
+    const failing = pseudonymise(Buffer.from('7'.repeat(64), 'hex'), '91110105000056GKMD');
+    injector.arm([
+      {
+        layer: 'call',
+        point: 'before',
+        error: 'network',
+        when: (c) => JSON.stringify(c.input).includes(failing),
+      },
+    ]);
+    const handler = engine.consumers.agencyEvents!;
+    const a = [demo[14]!, ...demo.slice(0, 4)].map((b, i) => record(b, `a${i}`));
+    const b = demo.slice(4, 9).map((body, i) => record(body, `b${i}`));
+    // Act
+    const [ra, rb] = await Promise.all([
+      handler({ Records: a }, localContext('ingest')),
+      new Promise((r) => setTimeout(r, 5)).then(() => handler({ Records: b }, localContext('ingest'))),
+    ]);
+    injector.disarm();
+    // Assess: the failed record is A's to report (else the poller deletes it: the event is lost),
+    // and B reports none of A's.
+    expect(injector.stats.fired).toBe(1);
+    expect(ra).toEqual({ batchItemFailures: [{ itemIdentifier: 'a0' }] });
+    expect(rb).toEqual({ batchItemFailures: [] });
+  });
+});
