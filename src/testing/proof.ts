@@ -24,7 +24,6 @@ import {
   asLines,
   cleanClients,
   compareStates,
-  type EngineState,
   outcomeList,
   queueDepth,
 } from './harness.ts';
