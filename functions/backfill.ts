@@ -10,7 +10,6 @@ import { DynamoProfileScanner } from '../src/adapters/dynamodb/profile-scanner.t
 import { logger, metrics } from '../src/adapters/observability.ts';
 import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
 import { type BackfillJob, runBackfill } from '../src/domain/engine/backfill.ts';
-import { primeSecrets } from '../src/runtime/secrets.ts';
 import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
 
 /**
@@ -18,8 +17,6 @@ import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
  * opening or a newly published policy). Resumable: when time runs short it queues the rest of its
  * segment and returns; re-running a segment is harmless because grants are exactly-once.
  */
-const processor = new BatchProcessor(EventType.SQS);
-let context: Context | undefined;
 
 const jobSchema = z.strictObject({
   job: z.enum(['period-open', 'publish']),
@@ -31,11 +28,11 @@ const jobSchema = z.strictObject({
   done: z.number().int().nonnegative().optional(),
 });
 
-const recordHandler = async (record: SQSRecord): Promise<void> => {
+const handleRecord = async (record: SQSRecord, context: Context): Promise<void> => {
   const job = jobSchema.parse(JSON.parse(record.body)) as BackfillJob;
   const cfg = runtimeConfig();
   const result = await runBackfill(engineDeps(), new DynamoProfileScanner(docClient(), cfg), job, {
-    timeLeft: () => context?.getRemainingTimeInMillis() ?? 60_000,
+    timeLeft: () => context.getRemainingTimeInMillis(),
     onProgress: (done) =>
       logger.info('backfill progress', {
         job: job.job,
@@ -61,9 +58,15 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
 };
 
 const lambdaHandler = async (event: SQSEvent, ctx: Context) => {
-  context = ctx;
-  await primeSecrets();
-  return processPartialResponse(event, recordHandler, processor, { context: ctx });
+  // Per-invocation state: the local poller may run several invocations of this module at once.
+  return processPartialResponse(
+    event,
+    (r: SQSRecord) => handleRecord(r, ctx),
+    new BatchProcessor(EventType.SQS),
+    {
+      context: ctx,
+    },
+  );
 };
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

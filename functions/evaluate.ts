@@ -13,34 +13,32 @@ import { engineDeps } from '../src/runtime/engine.ts';
  * transaction) or eligibility-changed flags, then relays the notifications. Repeated requests for a
  * subject are harmless: a grant is made at most once.
  */
-const processor = new BatchProcessor(EventType.SQS);
 const request = z.strictObject({ subject: z.string().regex(/^ps_[0-9a-f]{32}$/) });
-/** Evaluations running in this invocation: a subject asked for twice in one batch is evaluated once. */
-let running = new Map<string, Promise<number>>();
-let batchGrants = 0;
-
-const recordHandler = async (record: SQSRecord): Promise<void> => {
-  const { subject } = request.parse(JSON.parse(record.body));
-  // A redelivered request may follow a run that committed but did not relay its notifications.
-  const relayPending = Number(record.attributes.ApproximateReceiveCount ?? '1') > 1;
-  let evaluation = running.get(subject);
-  if (!evaluation) {
-    evaluation = reevaluateSubject(engineDeps(), subject, undefined, { relayPending });
-    running.set(subject, evaluation);
-  }
-  const grants = await evaluation;
-  logger.debug('subject evaluated', { subject, grants });
-  batchGrants += grants;
-};
 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
-  running = new Map();
-  batchGrants = 0;
+  // Per-invocation state lives here, not at module level: the local poller may run several
+  // invocations of this module at once, which Lambda never does in one environment.
+  const processor = new BatchProcessor(EventType.SQS);
+  // A subject asked for twice in one batch is evaluated once.
+  const running = new Map<string, Promise<number>>();
+  const recordHandler = async (record: SQSRecord): Promise<void> => {
+    const { subject } = request.parse(JSON.parse(record.body));
+    // A redelivered request may follow a run that committed but did not relay its notifications.
+    const relayPending = Number(record.attributes.ApproximateReceiveCount ?? '1') > 1;
+    let evaluation = running.get(subject);
+    if (!evaluation) {
+      evaluation = reevaluateSubject(engineDeps(), subject, undefined, { relayPending });
+      running.set(subject, evaluation);
+    }
+    logger.debug('subject evaluated', { subject, grants: await evaluation });
+  };
   const response = await processPartialResponse(event, recordHandler, processor, { context });
+  let grants = 0;
+  for (const [, e] of running) grants += await e.catch(() => 0);
   logger.info('batch evaluated', {
     records: event.Records.length,
     subjects: running.size,
-    grants: batchGrants,
+    grants,
     failed: response.batchItemFailures.length,
   });
   return response;

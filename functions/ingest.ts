@@ -15,10 +15,8 @@ import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
  * failures, so SQS redelivers just those. Subjects whose facts were committed (or were already,
  * for a redelivered event) are sent to the evaluations queue once per batch.
  */
-const processor = new BatchProcessor(EventType.SQS);
-let toEvaluate = new Set<string>();
-
-const recordHandler = async (record: SQSRecord): Promise<void> => {
+/** Handles one record, adding the subject to the invocation's set of subjects to evaluate. */
+const handleRecord = async (record: SQSRecord, toEvaluate: Set<string>): Promise<void> => {
   const line = record.messageAttributes?.line?.stringValue;
   const outcome = await ingestRaw(engineDeps(), record.body, {
     deliveryKey: record.messageId,
@@ -34,8 +32,18 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   await primeSecrets();
-  toEvaluate = new Set();
-  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  // Per-invocation state lives here, not at module level: the local poller may run several
+  // invocations of this module at once, which Lambda never does in one environment.
+  const processor = new BatchProcessor(EventType.SQS);
+  const toEvaluate = new Set<string>();
+  const response = await processPartialResponse(
+    event,
+    (r: SQSRecord) => handleRecord(r, toEvaluate),
+    processor,
+    {
+      context,
+    },
+  );
   // If this send fails the whole batch fails and is redelivered: the events are then duplicates,
   // whose subjects are sent again, so no evaluation is lost.
   const subjects = [...toEvaluate];

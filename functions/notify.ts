@@ -16,7 +16,6 @@ import { deliverDeps } from '../src/runtime/notify.ts';
  * channel. Idempotent per delivery id (Powertools idempotency records), so a redelivered message
  * notifies once.
  */
-const processor = new BatchProcessor(EventType.SQS);
 let idempotent: { table: string; client: unknown; fn: (row: OutboxRow) => Promise<unknown> } | undefined;
 const idempotencyConfig = new IdempotencyConfig({
   eventKeyJmesPath: 'deliveryId',
@@ -45,7 +44,8 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   idempotencyConfig.registerLambdaContext(context);
-  return processPartialResponse(event, recordHandler, processor, { context });
+  // A processor per invocation: the local poller may run several invocations of this module at once.
+  return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context });
 };
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));
