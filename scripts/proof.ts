@@ -3,10 +3,11 @@
  * its own local stack and prints ONE table of figures, each with its goal and whether it was met;
  * exits 1 when any goal is missed. The fast half runs in `npm test`.
  *
- *   npm run proof [-- --only faults,throttle,poison,security,rules,api,load] [--events 100000]
+ *   npm run proof [-- --only faults,channel,throttle,poison,security,rules,api,load] [--events 100000]
  *                    [--fuzz-cases 3000] [--security-persons 2000]
  *
- * Parts: faults (every k of the fault-free run × before/after/after-retried/crash), throttle,
+ * Parts: faults (every k of the fault-free run × before/after/after-retried/crash), channel (the
+ * notify path's faults again, with SNS, which does not deduplicate, as the channel), throttle,
  * poison, security (tables, every log line at DEBUG, notifications, pb replay and pb quarantine
  * list output), rules (rule-file fuzzing), api (the review API's authorisation matrix tests),
  * load (scripts/load.ts: 100,000 events delivered 1–3 times).
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LoadReport } from './load.ts';
 import {
+  channelPart,
   faultsPart,
   poisonPart,
   type ProofRow,
@@ -28,7 +30,7 @@ import {
 } from '../src/testing/proof.ts';
 import { IdentityScan } from '../src/testing/scan.ts';
 
-const PARTS = ['faults', 'throttle', 'poison', 'security', 'rules', 'api', 'load'] as const;
+const PARTS = ['faults', 'channel', 'throttle', 'poison', 'security', 'rules', 'api', 'load'] as const;
 type Part = (typeof PARTS)[number];
 const RESULT = 'PROOF-RESULT ';
 const API_TESTS = 'test/unit/api/authorization.test.ts';
@@ -101,6 +103,8 @@ async function inChild(part: Part): Promise<ProofRow[]> {
   switch (part) {
     case 'faults':
       return faultsPart(log);
+    case 'channel':
+      return channelPart(log);
     case 'throttle':
       return throttlePart(log);
     case 'poison':

@@ -7,6 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { list, redrive } from '../cli/commands/quarantine.ts';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { replay } from '../cli/commands/replay.ts';
 import type { Io } from '../cli/io.ts';
 import { fixedClock } from '../clock.ts';
@@ -16,17 +23,12 @@ import { sendLines } from '../local/pipeline.ts';
 import { type LocalEngine, openLocalEngine } from '../local/session.ts';
 import { QUEUES } from '../resources.ts';
 import { runtimeConfig, setClock } from '../runtime/engine.ts';
+import { resetNotifyRuntime } from '../runtime/notify.ts';
 import { expectedOutcomes } from '../../test/integration/expected.ts';
 import { poisoned } from './consumers.ts';
 import { drainWithRedelivery } from './drain.ts';
 import type { CallInfo, Fault } from './faults.ts';
-import {
-  asLines,
-  cleanClients,
-  compareStates,
-  outcomeList,
-  queueDepth,
-} from './harness.ts';
+import { asLines, cleanClients, compareStates, outcomeList, queueDepth } from './harness.ts';
 import { distinctFindings, runRulesFuzz, rulesUnderTest } from './rules-fuzz.ts';
 import { hostileEvents, IdentityScan } from './scan.ts';
 import {
@@ -34,11 +36,13 @@ import {
   batchEnvironments,
   drainWithFaults,
   installInjector,
+  QUICK_TIMING,
   runWithFaults,
   SWEEP_MODES,
   type SweepContext,
   type SweepOutcome,
   sweep,
+  sweepFault,
   wrapConsumer,
 } from './sweep.ts';
 
@@ -52,6 +56,12 @@ export interface ProofRow {
 }
 
 export const NOW = '2026-03-15T10:00:00+08:00';
+
+/** A persistent fault on one subject: its few messages may come back after a second. */
+const PERSISTENT_TIMING = {
+  ...BATCH_TIMING,
+  redeliverySeconds: { agencyEvents: 1, evaluations: 1, notifications: 10 },
+};
 export const KEY_HEX = '7'.repeat(64);
 
 const demo = () =>
@@ -256,7 +266,8 @@ export async function throttlePart(log: (s: string) => void): Promise<ProofRow[]
           when: about,
         },
       ],
-      { consumers: counting, concurrency: 2 },
+      // One subject's few messages: the SDK's retry quota lasts, so receives may come quickly.
+      { consumers: counting, concurrency: 2, timing: PERSISTENT_TIMING },
     );
     const moved = captureIo();
     await redrive(['--queue', 'agency-events'], moved.io);
@@ -320,7 +331,7 @@ export async function poisonPart(): Promise<ProofRow[]> {
     const consumers = wrapConsumer(await batchEnvironments(2), 'agencyEvents', (h) =>
       poisoned(h, (b) => b === body, seen),
     );
-    const run = await runWithFaults(ctx, [], { consumers, concurrency: 2 });
+    const run = await runWithFaults(ctx, [], { consumers, concurrency: 2, timing: QUICK_TIMING });
     const shown = captureIo();
     await list(['--json'], shown.io);
     const listed = shown.out.some(
@@ -382,7 +393,7 @@ export async function securityPart(persons: number, enterprises: number): Promis
     await drainWithRedelivery(engine.queues, envs, {
       concurrency: 2,
       sqs: ctx.clients.sqs,
-      retryDelaySeconds: { notifications: BATCH_TIMING.notifyRedeliverySeconds },
+      retryDelaySeconds: QUICK_TIMING.redeliverySeconds,
       timeoutMs: 1_800_000,
     });
     const inDlq = await queueDepth(ctx.clients.sqs, engine.queues.agencyEvents.dlqUrl);
@@ -506,4 +517,94 @@ export async function rulesPart(cases: number): Promise<ProofRow[]> {
       by('granted-on-missing-fact') === 0,
     ),
   ];
+}
+
+/**
+ * The notify path with the AWS channel (SNS, which does not deduplicate) instead of the local file
+ * channel (which skips delivery ids it wrote): every k of the notify function, every mode, counting
+ * what a subscriber receives per delivery id.
+ */
+export async function channelPart(log: (s: string) => void): Promise<ProofRow[]> {
+  const { ctx, close } = await openPart('channel');
+  process.env.AWS_ENDPOINT_URL_SNS = process.env.AWS_ENDPOINT_URL_SQS;
+  const sns = new SNSClient({ region: process.env.AWS_REGION ?? 'cn-north-1' });
+  const sqs = new SQSClient({ region: process.env.AWS_REGION ?? 'cn-north-1', useQueueUrlAsEndpoint: false });
+  try {
+    const topic = (await sns.send(new CreateTopicCommand({ Name: 'proof-notices' }))).TopicArn!;
+    process.env.PB_NOTIFY_TOPIC_ARN = topic;
+    resetNotifyRuntime();
+    let sinks = 0;
+    const subscriber = async () => {
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: `proof-subscriber-${++sinks}` })))
+        .QueueUrl!;
+      const arn = (
+        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))
+      ).Attributes!.QueueArn!;
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: topic,
+          Protocol: 'sqs',
+          Endpoint: arn,
+          Attributes: { RawMessageDelivery: 'true' },
+        }),
+      );
+      return url;
+    };
+    const received = async (url: string) => {
+      const ids: string[] = [];
+      for (;;) {
+        const r = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 600 }),
+        );
+        if (!r.Messages?.length) return ids;
+        for (const m of r.Messages)
+          ids.push((JSON.parse(m.Body ?? '{}') as { deliveryId: string }).deliveryId);
+      }
+    };
+    let url = await subscriber();
+    const base = await runWithFaults(ctx, []);
+    const due = new Set(await received(url));
+    const ks = base.trace.filter((c) => c.phase === 'notifications').map((c) => c.n);
+    let runs = 0;
+    let doubledRuns = 0;
+    let missingRuns = 0;
+    const where = new Set<string>();
+    for (const k of ks) {
+      for (const mode of SWEEP_MODES) {
+        url = await subscriber();
+        await runWithFaults(ctx, [sweepFault(mode, k)]);
+        const ids = await received(url);
+        runs++;
+        if (ids.length > new Set(ids).size) {
+          doubledRuns++;
+          const c = base.trace[k - 1]!;
+          where.add(
+            `${mode} ${c.operation} ${c.targets.map((t) => t.replace(`${ctx.cfg.prefix}-`, '')).join(',')}`,
+          );
+        }
+        if ([...due].some((d) => !ids.includes(d))) missingRuns++;
+      }
+      log(`channel: k=${k} done`);
+    }
+    return [
+      row(
+        'Channel',
+        `SNS (no dedupe): notify-phase fault runs (k over ${ks.length} calls × ${SWEEP_MODES.length} modes) missing a notification`,
+        missingRuns,
+        '0',
+        missingRuns === 0,
+      ),
+      row(
+        'Channel',
+        'SNS (no dedupe): runs where a subscriber got a notification twice',
+        `${doubledRuns}/${runs}${where.size ? ` (${[...where].slice(0, 3).join('; ')}${where.size > 3 ? '; …' : ''})` : ''}`,
+        '0',
+        doubledRuns === 0,
+      ),
+    ];
+  } finally {
+    sns.destroy();
+    sqs.destroy();
+    await close();
+  }
 }

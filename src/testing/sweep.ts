@@ -5,6 +5,7 @@
  */
 import { dynamoClient, setClients, sqsClient } from '../adapters/aws.ts';
 import type { Config } from '../config.ts';
+import type { QueueId } from '../resources.ts';
 import type { Consumers, DrainTotals } from '../local/pipeline.ts';
 import type { SqsHandler } from '../local/poller.ts';
 import { oneAtATime, withTimeout } from './consumers.ts';
@@ -59,22 +60,37 @@ export function sweepFault(mode: SweepMode, k: number): Fault {
 }
 
 /**
- * The function timeout the handlers believe they have, and how long a failed notification stays
- * invisible. Powertools idempotency keeps a record "in progress" until the invocation's deadline;
- * as in AWS (30 s timeout, 180 s visibility), a message comes back only after that deadline, so a
- * record a failed invocation left behind has expired by then. Middy also ends an invocation at its
- * deadline, so the timeout must exceed what a batch can take (SDK backoff included).
+ * The function timeout the handlers believe they have, and how long a failed message stays
+ * invisible before SQS delivers it again (in AWS: 30 s and the 180 s visibility timeout).
+ *
+ * - Powertools idempotency keeps a notification's record "in progress" until the invocation's
+ *   deadline: a redelivered notification must come after that deadline, or it fails again.
+ * - Under throttling the SDK's retry quota (500 tokens, 5 per throttled retry) runs dry; a message
+ *   redelivered at once then fails each of its receives within a second and is dead-lettered, where
+ *   AWS would have spaced the receives by the visibility timeout and the quota would have refilled.
+ * - Middy ends an invocation at its deadline, so the timeout must exceed what a batch can take
+ *   (SDK backoff included).
  */
 export interface Timing {
   functionTimeoutMs: number;
-  notifyRedeliverySeconds: number;
+  /** Seconds a failed message stays invisible, per queue (absent: 0, as with `drainQueues`). */
+  redeliverySeconds: Partial<Record<QueueId, number>>;
 }
 
-/** One record per invocation: a few calls, well under a second. */
-export const SWEEP_TIMING: Timing = { functionTimeoutMs: 800, notifyRedeliverySeconds: 1 };
+/**
+ * One record per invocation, one fault per run: a few calls, well under a second. Only the notify
+ * function keeps in-progress state, so only its messages wait.
+ */
+export const SWEEP_TIMING: Timing = { functionTimeoutMs: 800, redeliverySeconds: { notifications: 1 } };
 
-/** Whole batches with SDK backoff (throttling: up to 1 + 2 + 4 s per call). */
-export const BATCH_TIMING: Timing = { functionTimeoutMs: 10_000, notifyRedeliverySeconds: 10 };
+/** Whole batches without throttling (a handler fault, a poison message): only notifications wait. */
+export const QUICK_TIMING: Timing = { functionTimeoutMs: 10_000, redeliverySeconds: { notifications: 10 } };
+
+/** Whole batches under throttling (backoff up to 1 + 2 + 4 s per call): every queue waits. */
+export const BATCH_TIMING: Timing = {
+  functionTimeoutMs: 10_000,
+  redeliverySeconds: { agencyEvents: 5, evaluations: 5, notifications: 10, backfill: 5 },
+};
 
 /** Everything a sweep run needs. */
 export interface SweepContext {
@@ -138,18 +154,6 @@ export function wrapConsumer(
   return envs.map((env) => (env[id] ? { ...env, [id]: wrap(env[id]) } : env));
 }
 
-/**
- * Redelivery delays: only the notify function keeps in-progress state (see {@link Timing}); the
- * other consumers' messages come back at once, as with `drainQueues`.
- */
-function retryDelays(
-  consumers: Consumers | Consumers[],
-  timing: Timing,
-): Partial<Record<keyof Consumers, number>> {
-  const first = Array.isArray(consumers) ? consumers[0] : consumers;
-  return first?.notifications ? { notifications: timing.notifyRedeliverySeconds } : {};
-}
-
 /** What one run did and left. */
 export interface RunResult {
   state: EngineState;
@@ -200,7 +204,7 @@ export async function drainWithFaults(
     totals = await drainWithRedelivery(slice.queues, consumers, {
       sqs: clients.sqs,
       concurrency: opts.concurrency ?? 1,
-      retryDelaySeconds: retryDelays(consumers, timing),
+      retryDelaySeconds: timing.redeliverySeconds,
     });
   } finally {
     injector.disarm();

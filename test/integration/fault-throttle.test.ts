@@ -8,6 +8,7 @@ import { runtimeConfig, setClock } from '../../src/runtime/engine.ts';
 import type { CallInfo, Fault } from '../../src/testing/faults.ts';
 import { cleanClients, compareStates, type EngineState, outcomeList } from '../../src/testing/harness.ts';
 import {
+  BATCH_TIMING,
   batchEnvironments,
   drainWithFaults,
   installInjector,
@@ -111,7 +112,12 @@ describe('Throttling: ThrottlingException and ProvisionedThroughputExceededExcep
           when: about,
         },
       ],
-      { consumers: counting, concurrency: 2 },
+      // One subject's few messages: the SDK's retry quota lasts, so receives may come quickly.
+      {
+        consumers: counting,
+        concurrency: 2,
+        timing: { ...BATCH_TIMING, redeliverySeconds: { agencyEvents: 1, notifications: 10 } },
+      },
     );
     // Assess: the subject's events are in the DLQ, each after exactly maxReceiveCount receives;
     // everyone else's grants went through.

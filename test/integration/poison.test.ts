@@ -13,6 +13,7 @@ import {
   batchEnvironments,
   drainWithFaults,
   installInjector,
+  QUICK_TIMING,
   runWithFaults,
   type SweepContext,
   wrapConsumer,
@@ -63,7 +64,7 @@ describe('Poison messages: a message that always fails', () => {
     );
 
     // Act
-    const run = await runWithFaults(ctx, [], { consumers, concurrency: 2 });
+    const run = await runWithFaults(ctx, [], { consumers, concurrency: 2, timing: QUICK_TIMING });
 
     // Assess: delivered exactly maxReceiveCount times, then dead-lettered; the rest went through.
     expect([...seen.values()]).toEqual([QUEUES.agencyEvents.maxReceiveCount]);

@@ -14,7 +14,7 @@ import { poisoned } from '../../src/testing/consumers.ts';
 import { drainWithRedelivery } from '../../src/testing/drain.ts';
 import { asLines, cleanClients, type CleanClients, queueDepth } from '../../src/testing/harness.ts';
 import { captureOutput, hostileEvents, IdentityScan, rawIdentityNumbers } from '../../src/testing/scan.ts';
-import { BATCH_TIMING, batchEnvironments, wrapConsumer } from '../../src/testing/sweep.ts';
+import { batchEnvironments, QUICK_TIMING, wrapConsumer } from '../../src/testing/sweep.ts';
 import { useTestEngine } from './helpers.ts';
 
 // Before any import creates the logger: every log line at DEBUG. (Setting the level later does not
@@ -69,7 +69,7 @@ describe('Security: no raw identity number is written anywhere', () => {
       await drainWithRedelivery(engine.queues, environments, {
         concurrency: 2,
         sqs: clients.sqs,
-        retryDelaySeconds: { notifications: BATCH_TIMING.notifyRedeliverySeconds },
+        retryDelaySeconds: QUICK_TIMING.redeliverySeconds,
       });
       expect(await queueDepth(clients.sqs, engine.queues.agencyEvents.dlqUrl)).toBe(1);
       // The operator's commands: pb replay over the same stream, pb quarantine list.
