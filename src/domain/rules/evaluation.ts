@@ -525,21 +525,57 @@ export function assembleEvaluation(
   tree: NodeResult,
 ): Evaluation {
   const amount = tree.value === true ? computeAmount(policy.amount, ctx) : undefined;
-  const eligible = tree.value === true && amount?.ok === true;
   // Facts only the amount reads are needed like any other: reported missing even when a condition fails.
   const amountReasons = amount ? (amount.ok ? [] : amount.reasons) : amountMissing(policy.amount, ctx);
-  const reasons = eligible ? [] : [...new Set([...reasonsOf(tree), ...amountReasons])];
+  const g = ctx.base('guardians');
+  return buildEvaluation({
+    policy,
+    input,
+    period: ctx.period,
+    tree,
+    amount,
+    amountReasons,
+    paramsRead: ctx.paramsRead,
+    eligibleFor: ctx.eligibleFor,
+    guardians: g.known ? (g.value as string[]) : [],
+  });
+}
+
+/** What an Evaluation is built from, whichever evaluator worked it out. */
+export interface EvaluationParts {
+  policy: Policy;
+  input: EvaluationInput;
+  period: PeriodInfo;
+  tree: NodeResult;
+  /** The computed amount; undefined when the tree is not true. */
+  amount: AmountResult | undefined;
+  /** Why the amount could not be computed (or which of its facts are missing). */
+  amountReasons: string[];
+  paramsRead: ReadonlyMap<string, ParamInForce>;
+  eligibleFor: ReadonlyMap<string, Evaluation>;
+  /** The subject's guardians (notified for a child), empty when unknown. */
+  guardians: readonly string[];
+}
+
+/**
+ * The one assembly of an Evaluation (outcome, amount, reasons, facts used, notification plan and
+ * explanation): the reference and the compiled evaluator both build their results here.
+ */
+export function buildEvaluation(p: EvaluationParts): Evaluation {
+  const { policy, input, period, tree, amount } = p;
+  const eligible = tree.value === true && amount?.ok === true;
+  const reasons = eligible ? [] : [...new Set([...reasonsOf(tree), ...p.amountReasons])];
   const outcome: Outcome = eligible ? 'eligible' : 'not-eligible';
   const value = eligible && amount?.ok ? amount.value : null;
   const factsUsed = [...new Set([...factsUsedOf(tree), ...(amount?.keys ?? [])])];
   const conditions = leavesOf(tree).map(explainLeaf);
-  const parameters = [...ctx.paramsRead.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-  const dependsOn = [...ctx.eligibleFor.values()].map((e) => e.explanation);
+  const parameters = [...p.paramsRead.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const dependsOn = [...p.eligibleFor.values()].map((e) => e.explanation);
   const lines = [
-    `${policy.id} v${policy.version} for ${ctx.period.text} (from ${ctx.period.start}): ${outcome}${value !== null ? `, ${value} fen` : ''}`,
+    `${policy.id} v${policy.version} for ${period.text} (from ${period.start}): ${outcome}${value !== null ? `, ${value} fen` : ''}`,
     ...conditions.map((c) => `  ${c.text}`),
     ...(amount ? [`  amount: ${amount.text}`] : []),
-    ...parameters.map((p) => `  parameter ${p.name} = ${showParamValue(p.value)} (from ${p.from})`),
+    ...parameters.map((x) => `  parameter ${x.name} = ${showParamValue(x.value)} (from ${x.from})`),
     ...(reasons.length ? [`  reasons: ${reasons.join(', ')}`] : []),
   ];
   let notification: NotificationPlan | null = null;
@@ -548,8 +584,7 @@ export function assembleEvaluation(
     if (policy.notification.recipients === 'subject')
       notification = { templateIds, recipients: [input.subject] };
     else {
-      const g = ctx.base('guardians');
-      const ids = g.known ? (g.value as string[]) : [];
+      const ids = p.guardians;
       notification = ids.length
         ? { templateIds, recipients: [...ids] }
         : { templateIds, recipients: [], note: 'no guardians on record: nobody is notified' };
@@ -559,7 +594,7 @@ export function assembleEvaluation(
   return {
     subject: input.subject,
     policy: policy.id,
-    period: ctx.period.text,
+    period: period.text,
     outcome,
     amount: value,
     reasons,
@@ -570,8 +605,8 @@ export function assembleEvaluation(
       policy: policy.id,
       ruleVersion: policy.version,
       ruleHash: policy.contentHash,
-      period: ctx.period.text,
-      periodStart: ctx.period.start,
+      period: period.text,
+      periodStart: period.start,
       outcome,
       reasons,
       effective: { ...policy.effective, inside: true },

@@ -20,22 +20,18 @@ import { derivedFact, ELIGIBLE_FOR_PREFIX, type PeriodInfo, parsePeriod } from '
 import type { EvaluationResult, Period } from '../../types.ts';
 import {
   type AmountResult,
+  buildEvaluation,
   combineTree,
   type EvaluateOptions,
   type Evaluation,
   type EvaluationInput,
   type Evaluator,
   eligibleForTargets,
-  explainLeaf,
-  factsUsedOf,
   insideWindow,
   isLeaf,
   type LeafResult,
-  leavesOf,
   type NodeResult,
-  type NotificationPlan,
   outsideWindow,
-  reasonsOf,
   sensitivityOf,
 } from '../evaluation.ts';
 import type { AmountSpec, ConditionNode, LeafCondition, NumberOrParam, Operator, Policy } from '../model.ts';
@@ -942,7 +938,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     return { value: l.test(factValue), missing: [], keys, factValue, threshold };
   }
 
-  /** The Evaluation from an evaluated tree: the same assembly as evaluation.ts's reference one. */
+  /** The Evaluation from an evaluated tree, through the reference's own assembly. */
   function assemble(
     bp: BoundPolicy,
     input: EvaluationInput,
@@ -952,66 +948,21 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     eligibleFor: Map<string, Evaluation>,
     f: Frame,
   ): Evaluation {
-    const policy = bp.policy;
-    const period = bp.period;
-    const eligible = tree.value === true && amount?.ok === true;
     let amountReasons: string[] = [];
     if (amount) amountReasons = amount.ok ? [] : amount.reasons;
     else bp.amount.missing(f, amountReasons, false);
-    const reasons = eligible ? [] : [...new Set([...reasonsOf(tree), ...amountReasons])];
-    const outcome = eligible ? 'eligible' : 'not-eligible';
-    const value = eligible && amount?.ok ? amount.value : null;
-    const factsUsed = [...new Set([...factsUsedOf(tree), ...(amount?.keys ?? [])])];
-    const conditions = leavesOf(tree).map(explainLeaf);
-    const parameters = [...paramsRead.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    const dependsOn = [...eligibleFor.values()].map((e) => e.explanation);
-    const lines = [
-      `${policy.id} v${policy.version} for ${period.text} (from ${period.start}): ${outcome}${value !== null ? `, ${value} fen` : ''}`,
-      ...conditions.map((c) => `  ${c.text}`),
-      ...(amount ? [`  amount: ${amount.text}`] : []),
-      ...parameters.map((p) => `  parameter ${p.name} = ${showParamValue(p.value)} (from ${p.from})`),
-      ...(reasons.length ? [`  reasons: ${reasons.join(', ')}`] : []),
-    ];
-    let notification: NotificationPlan | null = null;
-    if (eligible) {
-      const templateIds = policy.notification.templateIds;
-      if (policy.notification.recipients === 'subject')
-        notification = { templateIds, recipients: [input.subject] };
-      else {
-        const g = readBase(f, guardiansSlot);
-        const ids = isMissing(g) ? [] : (g as string[]);
-        notification = ids.length
-          ? { templateIds, recipients: [...ids] }
-          : { templateIds, recipients: [], note: 'no guardians on record: nobody is notified' };
-        if (!ids.length) lines.push('  notification: no guardians on record, nobody is notified');
-      }
-    }
-    return {
-      subject: input.subject,
-      policy: policy.id,
-      period: period.text,
-      outcome,
-      amount: value,
-      reasons,
-      ruleVersion: policy.version,
-      factsUsed,
-      notification,
-      explanation: {
-        policy: policy.id,
-        ruleVersion: policy.version,
-        ruleHash: policy.contentHash,
-        period: period.text,
-        periodStart: period.start,
-        outcome,
-        reasons,
-        effective: { ...policy.effective, inside: true },
-        conditions,
-        amount: amount ? { text: amount.text, value } : null,
-        parameters,
-        dependsOn,
-        lines,
-      },
-    };
+    const g = readBase(f, guardiansSlot);
+    return buildEvaluation({
+      policy: bp.policy,
+      input,
+      period: bp.period,
+      tree,
+      amount,
+      amountReasons,
+      paramsRead,
+      eligibleFor,
+      guardians: isMissing(g) ? [] : (g as string[]),
+    });
   }
 
   // ------------------------------------------------------------------------------------------
