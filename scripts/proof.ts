@@ -250,6 +250,19 @@ async function load(): Promise<ProofRow[]> {
       null,
     ),
     row(
+      'DynamoDB requests per event by operation (of which conditional writes that lost)',
+      Object.entries(d.byOperation)
+        .map(([op, u]) => {
+          const lost = Object.entries(d.errors)
+            .filter(([k]) => k.startsWith(`${op}:`))
+            .reduce((n, [, c]) => n + c, 0);
+          return `${op} ${(u.requests / rep.events).toFixed(2)}${lost ? ` (${(lost / rep.events).toFixed(2)})` : ''}`;
+        })
+        .join(', '),
+      'report',
+      null,
+    ),
+    row(
       `grants vs independent computation on the final facts (${rep.expectedGrants} expected)`,
       `${rep.grants} granted, ${rep.grantMismatches} differ`,
       '0 differ',
