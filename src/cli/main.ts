@@ -42,6 +42,11 @@ const COMMANDS: Array<[string[], () => Promise<Command>, string]> = [
     'replay rejected events',
   ],
   [
+    ['quarantine', 'redrive'],
+    async () => (await import('./commands/quarantine.ts')).redrive,
+    'move dead-lettered messages back',
+  ],
+  [
     ['events', 'generate'],
     async () => (await import('./commands/events.ts')).generate,
     'write a synthetic event stream',
