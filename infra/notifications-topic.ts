@@ -6,7 +6,10 @@ import type { Settings } from './settings.ts';
 
 /**
  * The real delivery channel in AWS: the notify function publishes each rendered notification here
- * (`PB_NOTIFY_TOPIC_ARN`); the messaging gateway that reaches app inboxes, SMS or letters subscribes.
+ * (`PB_NOTIFY_TOPIC_ARN`); the messaging gateway that reaches app inboxes, SMS or letters subscribes
+ * with an SQS FIFO queue. A FIFO topic (`<prefix>-notifications.fifo`), deduplicating on the
+ * delivery id the notify function passes as `MessageDeduplicationId` (not on content), so a notify
+ * retry that publishes again within SNS's five-minute window reaches no subscriber twice.
  * KMS-encrypted with the messaging key, TLS only.
  */
 export class NotificationsTopic extends Construct {
@@ -17,7 +20,9 @@ export class NotificationsTopic extends Construct {
     super(scope, id);
     this.key = props.key;
     this.topic = new sns.Topic(this, 'Topic', {
-      topicName: `${props.settings.prefix}-notifications`,
+      topicName: `${props.settings.prefix}-notifications.fifo`,
+      fifo: true,
+      contentBasedDeduplication: false,
       masterKey: props.key,
       enforceSSL: true,
     });

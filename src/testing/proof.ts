@@ -10,6 +10,7 @@ import { list, redrive } from '../cli/commands/quarantine.ts';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
@@ -535,23 +536,48 @@ export async function rulesPart(cases: number): Promise<ProofRow[]> {
 }
 
 /**
- * The notify path with the AWS channel (SNS, which does not deduplicate) instead of the local file
- * channel (which skips delivery ids it wrote): every k of the notify function, every mode, counting
- * what a subscriber receives per delivery id.
+ * The notify path with the AWS channel instead of the local file channel (which skips delivery ids
+ * it wrote): an SNS FIFO topic, published to with the delivery id as `MessageDeduplicationId`, and
+ * SQS FIFO subscriber queues, as in AWS. Every k of the notify function, every mode, counting what
+ * a subscriber receives per delivery id.
+ *
+ * Each run gets its own topic (`proof-notices-<n>.fifo`) and subscriber queue: SNS deduplicates
+ * per topic for five minutes, and every run publishes the same delivery ids, so a shared topic
+ * would (in AWS) swallow every run after the first. (fauxqs applies the deduplication id at each
+ * FIFO subscriber queue, with the same five-minute window: what a subscriber receives is the same.)
  */
 export async function channelPart(log: (s: string) => void): Promise<ProofRow[]> {
   const { ctx, close } = await openPart('channel');
+  const savedEnv = {
+    AWS_ENDPOINT_URL_SNS: process.env.AWS_ENDPOINT_URL_SNS,
+    PB_NOTIFY_TOPIC_ARN: process.env.PB_NOTIFY_TOPIC_ARN,
+  };
   process.env.AWS_ENDPOINT_URL_SNS = process.env.AWS_ENDPOINT_URL_SQS;
   const sns = new SNSClient({ region: process.env.AWS_REGION ?? 'cn-north-1' });
   const sqs = new SQSClient({ region: process.env.AWS_REGION ?? 'cn-north-1', useQueueUrlAsEndpoint: false });
   try {
-    const topic = (await sns.send(new CreateTopicCommand({ Name: 'proof-notices' }))).TopicArn!;
-    process.env.PB_NOTIFY_TOPIC_ARN = topic;
-    resetNotifyRuntime();
     let sinks = 0;
+    /** A new FIFO topic for the notify function (it is read when the run resets the channel) and a FIFO queue subscribed to it. */
     const subscriber = async () => {
-      const url = (await sqs.send(new CreateQueueCommand({ QueueName: `proof-subscriber-${++sinks}` })))
-        .QueueUrl!;
+      const n = ++sinks;
+      const topic = (
+        await sns.send(
+          new CreateTopicCommand({
+            Name: `proof-notices-${n}.fifo`,
+            Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'false' },
+          }),
+        )
+      ).TopicArn!;
+      process.env.PB_NOTIFY_TOPIC_ARN = topic;
+      resetNotifyRuntime();
+      const url = (
+        await sqs.send(
+          new CreateQueueCommand({
+            QueueName: `proof-subscriber-${n}.fifo`,
+            Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' },
+          }),
+        )
+      ).QueueUrl!;
       const arn = (
         await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))
       ).Attributes!.QueueArn!;
@@ -565,6 +591,7 @@ export async function channelPart(log: (s: string) => void): Promise<ProofRow[]>
       );
       return url;
     };
+    /** Every delivery id the subscriber got, in order (deleting as it reads: a FIFO queue holds back the rest of a message group while one is in flight). */
     const received = async (url: string) => {
       const ids: string[] = [];
       for (;;) {
@@ -574,6 +601,12 @@ export async function channelPart(log: (s: string) => void): Promise<ProofRow[]>
         if (!r.Messages?.length) return ids;
         for (const m of r.Messages)
           ids.push((JSON.parse(m.Body ?? '{}') as { deliveryId: string }).deliveryId);
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: r.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
       }
     };
     let url = await subscriber();
@@ -604,20 +637,25 @@ export async function channelPart(log: (s: string) => void): Promise<ProofRow[]>
     return [
       row(
         'Channel',
-        `SNS (no dedupe): notify-phase fault runs (k over ${ks.length} calls × ${SWEEP_MODES.length} modes) missing a notification`,
+        `SNS FIFO (dedupe by delivery id): notify-phase fault runs (k over ${ks.length} calls × ${SWEEP_MODES.length} modes) missing a notification (${due.size} due per run)`,
         missingRuns,
         '0',
-        missingRuns === 0,
+        missingRuns === 0 && due.size > 0,
       ),
       row(
         'Channel',
-        'SNS (no dedupe): runs where a subscriber got a notification twice',
+        'SNS FIFO (dedupe by delivery id): runs where a subscriber got a notification twice',
         `${doubledRuns}/${runs}${where.size ? ` (${[...where].slice(0, 3).join('; ')}${where.size > 3 ? '; …' : ''})` : ''}`,
         '0',
         doubledRuns === 0,
       ),
     ];
   } finally {
+    for (const [name, value] of Object.entries(savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    resetNotifyRuntime();
     sns.destroy();
     sqs.destroy();
     await close();

@@ -476,6 +476,22 @@ describe('Stack: pb-<stage>', () => {
         expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
       }
     });
+
+    it('the notifications topic is FIFO, deduplicating on the id notify gives (not on content); notify publishes to it', () => {
+      const id = idBy('AWS::SNS::Topic', 'TopicName', `${PREFIX}-notifications.fifo`);
+      const props = resource('AWS::SNS::Topic', id).Properties;
+      expect(props.FifoTopic).toBe(true);
+      expect(props.ContentBasedDeduplication).toBe(false);
+      expect(refOf(props.KmsMasterKeyId)).toBeDefined();
+      const notifyEnv = resource('AWS::Lambda::Function', fnId('notify')).Properties.Environment.Variables;
+      expect(refOf(notifyEnv.PB_NOTIFY_TOPIC_ARN)).toBe(id);
+      expect(actionsOn(template, fnId('notify'), id)).toEqual(['sns:Publish']);
+    });
+
+    it('the alarm topic stays a standard topic', () => {
+      const id = idBy('AWS::SNS::Topic', 'TopicName', `${PREFIX}-alarms`);
+      expect(resource('AWS::SNS::Topic', id).Properties.FifoTopic).toBeUndefined();
+    });
   });
 
   describe('Alarms', () => {
