@@ -2,7 +2,14 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } fr
 import { sqsClient } from '../adapters/aws.ts';
 import { sqsPollable } from '../adapters/sqs/pollable.ts';
 import type { QueueId } from '../resources.ts';
-import { pollOnce, type PollableQueue, type PollResult, type SqsHandler } from './poller.ts';
+import {
+  type PollableQueue,
+  type PollResult,
+  pollOnce,
+  type RetryDelay,
+  retryBackoff,
+  type SqsHandler,
+} from './poller.ts';
 import type { LocalQueue } from './stack.ts';
 
 /** Which handler consumes which queue, as the event-source mappings declare it in AWS. */
@@ -31,34 +38,108 @@ export interface DrainTotals {
   perQueue: Partial<Record<QueueId, PollResult>>;
 }
 
+/** Options of {@link drainQueues}. */
+export interface DrainOptions {
+  /** Pollers per queue, each looping on its own (default 2). */
+  concurrency?: number;
+  /**
+   * Seconds a failed message stays invisible before redelivery: one delay for every queue, or one
+   * per queue (a queue absent from the record: 0, at once). Default {@link retryBackoff}: 1, 2, 4, 8,
+   * 10 s by receive count. Pass 0 for redelivery at once.
+   */
+  retryDelaySeconds?: RetryDelay | Partial<Record<QueueId, RetryDelay>>;
+  /** Gives up with an error after this long (default: never). */
+  timeoutMs?: number;
+  /** Called after every poll that received messages. */
+  onProgress?: (t: DrainTotals) => void;
+  sqs?: SQSClient;
+  /** Pause between depth checks while messages are in flight or waiting out a delay (default 50). */
+  idleMs?: number;
+}
+
+/** Visible + in flight + delayed messages of a queue. */
 async function depth(sqs: SQSClient, url: string): Promise<number> {
   const r = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
+  const a = r.Attributes ?? {};
   return (
-    Number(r.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
   );
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function retryDelayOf(opt: DrainOptions['retryDelaySeconds'], id: QueueId): RetryDelay {
+  if (opt === undefined) return retryBackoff;
+  if (typeof opt === 'number' || typeof opt === 'function') return opt;
+  return opt[id] ?? 0;
+}
+
+/** What {@link drainPollables} needs of a queue besides its poller interface. */
+export interface DrainQueue {
+  pollable: PollableQueue;
+  maxReceiveCount: number;
+  /** Visible + in flight + delayed messages. */
+  depth(): Promise<number>;
+}
+
 /**
- * Plays Lambda's part locally: polls every consumed queue with `concurrency` pollers each, invoking
- * the handlers, until every queue is empty (nothing visible, nothing in flight).
+ * Plays Lambda's part locally: polls every consumed queue until every queue is empty (nothing
+ * visible, nothing in flight, nothing delayed), invoking the handlers.
+ *
+ * - Stages: the queues are drained one after the other in the consumers' order (agency events,
+ *   evaluations, notifications, backfill), each until it is empty, failed messages waiting out their
+ *   retry delay included; then again from the first, until all are empty. So a burst of events is
+ *   ingested before its evaluations run, and grants follow the final facts.
+ * - Within a stage, `concurrency` pollers loop independently (poll, repeat) until the queue comes
+ *   back empty: a slow invocation holds up only its own poller.
+ * - Given a list of consumers (execution environments), poller i invokes environment i % n, so no
+ *   environment runs two invocations at once (when n >= concurrency).
  */
 export async function drainQueues(
   queues: Record<QueueId, LocalQueue>,
-  consumers: Consumers,
-  opts: { concurrency?: number; onProgress?: (t: DrainTotals) => void; sqs?: SQSClient } = {},
+  consumers: Consumers | Consumers[],
+  opts: DrainOptions = {},
 ): Promise<DrainTotals> {
   const sqs = opts.sqs ?? sqsClient();
-  const totals: DrainTotals = { polls: 0, perQueue: {} };
-  const pollables = new Map<QueueId, PollableQueue>();
-  for (const id of Object.keys(consumers) as QueueId[]) {
-    pollables.set(id, await sqsPollable(sqs, queues[id].url, queues[id].dlqUrl));
+  const envs = Array.isArray(consumers) ? consumers : [consumers];
+  const drained = new Map<QueueId, DrainQueue>();
+  for (const id of Object.keys(envs[0] ?? {}) as QueueId[]) {
+    if (!envs[0]![id]) continue;
+    const q = queues[id];
+    drained.set(id, {
+      pollable: await sqsPollable(sqs, q.url, q.dlqUrl),
+      maxReceiveCount: q.maxReceiveCount,
+      depth: () => depth(sqs, q.url),
+    });
   }
+  return drainPollables(drained, envs, opts);
+}
+
+/** {@link drainQueues} over any pollable queues (in-memory ones in the unit tests). */
+export async function drainPollables(
+  queues: Map<QueueId, DrainQueue>,
+  consumers: Consumers | Consumers[],
+  opts: Omit<DrainOptions, 'sqs'> = {},
+): Promise<DrainTotals> {
+  const envs = Array.isArray(consumers) ? consumers : [consumers];
+  if (envs.length === 0) throw new Error('drain: no consumers');
+  const concurrency = Math.max(1, opts.concurrency ?? 2);
+  const idleMs = opts.idleMs ?? 50;
+  const deadline = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.timeoutMs;
+  const halt = { now: false };
+  const halted = () => halt.now || Date.now() > deadline;
+  const totals: DrainTotals = { polls: 0, perQueue: {} };
   const add = (id: QueueId, r: PollResult) => {
     totals.perQueue[id] ??= { received: 0, succeeded: 0, failed: 0, deadLettered: 0 };
     const t = totals.perQueue[id];
@@ -66,34 +147,91 @@ export async function drainQueues(
     t.succeeded += r.succeeded;
     t.failed += r.failed;
     t.deadLettered += r.deadLettered;
+    totals.polls++;
+    if (r.received > 0) opts.onProgress?.(totals);
   };
-  const concurrency = opts.concurrency ?? 2;
-  for (;;) {
-    let receivedThisRound = 0;
-    for (const [id, q] of pollables) {
-      // Drain one queue with several concurrent pollers before moving to the next.
-      for (;;) {
-        const results = await Promise.all(
-          Array.from({ length: concurrency }, () =>
-            pollOnce(q, consumers[id]!, { maxReceiveCount: queues[id].maxReceiveCount, functionName: id }),
-          ),
-        );
-        let got = 0;
-        for (const r of results) {
-          add(id, r);
-          got += r.received;
-        }
-        totals.polls += results.length;
-        receivedThisRound += got;
-        if (got > 0) opts.onProgress?.(totals);
-        if (got === 0) break;
+  const timedOut = async (): Promise<Error> => {
+    const left: string[] = [];
+    for (const [id, q] of queues) {
+      const n = await q.depth().catch(() => Number.NaN);
+      if (n !== 0) left.push(`${id} ${n}`);
+    }
+    return new Error(
+      `drain did not finish within ${opts.timeoutMs} ms; messages left: ${left.join(', ') || 'none'}`,
+    );
+  };
+
+  /** One poller: polls its queue until a receive comes back empty (or the drain must stop). */
+  const poller = async (id: QueueId, q: DrainQueue, env: Consumers, stop: { now: boolean }) => {
+    const handler = env[id];
+    if (!handler) throw new Error(`drain: an execution environment has no handler for ${id}`);
+    const pollOpts = {
+      maxReceiveCount: q.maxReceiveCount,
+      functionName: id,
+      retryDelaySeconds: retryDelayOf(opts.retryDelaySeconds, id),
+    };
+    let received = 0;
+    while (!stop.now && !halted()) {
+      const r = await pollOnce(q.pollable, handler, pollOpts);
+      add(id, r);
+      received += r.received;
+      if (r.received === 0) break;
+    }
+    return received;
+  };
+
+  /** One stage: the queue's pollers, again after each pause, until the queue is empty. */
+  const stage = async (id: QueueId, q: DrainQueue): Promise<number> => {
+    let received = 0;
+    for (;;) {
+      const stop = { now: false };
+      const results = await Promise.allSettled(
+        Array.from({ length: concurrency }, (_, i) =>
+          poller(id, q, envs[i % envs.length]!, stop).catch((e: unknown) => {
+            stop.now = true; // the others end after their current poll
+            throw e;
+          }),
+        ),
+      );
+      for (const r of results) {
+        if (r.status === 'rejected') throw r.reason;
+        received += r.value;
+      }
+      if (halted()) throw await timedOut();
+      if ((await q.depth()) === 0) return received;
+      // Failed messages waiting out their delay, or messages in flight elsewhere.
+      await sleep(idleMs);
+    }
+  };
+
+  const run = async (): Promise<DrainTotals> => {
+    for (;;) {
+      let received = 0;
+      for (const [id, q] of queues) received += await stage(id, q);
+      if (received === 0) {
+        // Every stage found its queue empty at once: done, unless a later stage fed an earlier one.
+        let remaining = 0;
+        for (const q of queues.values()) remaining += await q.depth();
+        if (remaining === 0) return totals;
+        if (halted()) throw await timedOut();
+        await sleep(idleMs);
       }
     }
-    if (receivedThisRound > 0) continue;
-    let remaining = 0;
-    for (const id of pollables.keys()) remaining += await depth(sqs, queues[id].url);
-    if (remaining === 0) return totals;
-    await new Promise((r) => setTimeout(r, 50));
+  };
+  if (opts.timeoutMs === undefined) return run();
+  // The time limit holds even while an invocation hangs: the drain gives up, its pollers stop
+  // after their current poll.
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      halt.now = true;
+      void timedOut().then(reject, reject);
+    }, opts.timeoutMs);
+  });
+  try {
+    return await Promise.race([run(), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

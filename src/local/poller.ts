@@ -37,11 +37,37 @@ export interface PollResult {
   deadLettered: number;
 }
 
+/**
+ * Seconds a failed message stays invisible before redelivery: a fixed number, or a function of the
+ * receive that failed (1 for the first), e.g. {@link retryBackoff}.
+ */
+export type RetryDelay = number | ((receiveCount: number) => number);
+
+/**
+ * The local default: 1, 2, 4, 8 s … capped at 10 s. Spaces the receives of a failing message the way
+ * Lambda's visibility timeout does (there: minutes), so a burst of throttling does not exhaust
+ * maxReceiveCount within a second and dead-letter messages that a later receive would process.
+ */
+export function retryBackoff(receiveCount: number): number {
+  return Math.min(10, 2 ** Math.max(0, receiveCount - 1));
+}
+
+/** The delay for a message whose `receiveCount`-th receive failed. */
+export function retryDelayFor(delay: RetryDelay | undefined, receiveCount: number): number {
+  const s = typeof delay === 'function' ? delay(receiveCount) : (delay ?? 0);
+  // SQS accepts whole seconds from 0 to 12 hours.
+  return Math.min(43_200, Math.max(0, Math.ceil(s)));
+}
+
 export interface PollOptions {
   maxReceiveCount: number;
   batchSize?: number;
-  /** Seconds a failed message stays invisible before redelivery (Lambda: the visibility timeout). */
-  retryDelaySeconds?: number;
+  /**
+   * Seconds a failed message stays invisible before redelivery (Lambda: the visibility timeout);
+   * default 0: at once. A message whose last allowed receive failed is released at once whatever
+   * the delay: its next receive only moves it to the dead-letter queue.
+   */
+  retryDelaySeconds?: RetryDelay;
   region?: string;
   functionName?: string;
 }
@@ -127,8 +153,10 @@ export async function pollOnce(
   const failed = live.filter((m) => failedIds.has(m.messageId));
   if (done.length > 0) await queue.delete(done.map((m) => m.receiptHandle));
   for (const m of failed) {
-    // The last allowed receive failed: Lambda leaves it and SQS redrives it on the next receive.
-    await queue.release(m.receiptHandle, opts.retryDelaySeconds ?? 0);
+    // The last allowed receive failed: Lambda leaves it and SQS redrives it on the next receive,
+    // which need not wait.
+    const last = m.receiveCount >= opts.maxReceiveCount;
+    await queue.release(m.receiptHandle, last ? 0 : retryDelayFor(opts.retryDelaySeconds, m.receiveCount));
   }
   result.succeeded = done.length;
   result.failed = failed.length;

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sqsClient } from '../adapters/aws.ts';
-import { drainQueues, sendLines } from './pipeline.ts';
+import { type DrainOptions, drainQueues, sendLines } from './pipeline.ts';
+import { retryBackoff } from './poller.ts';
 import { openLocalEngine } from './session.ts';
 import { observe, runtimeConfig } from '../runtime/engine.ts';
 import { observeNotifications } from '../runtime/notify.ts';
@@ -72,7 +73,10 @@ async function main(): Promise<void> {
       `Local stack up (data in ${dataDir}); publishing ${lines.length} sample events from events/samples/`,
     );
     await sendLines(sqsClient(), engine.queues.agencyEvents.url, lines);
-    await drainQueues(engine.queues, engine.consumers);
+    // A failed message waits 1, 2, 4 … s before its next receive, as Lambda's visibility timeout
+    // spaces them: a spell of throttling does not use up maxReceiveCount and dead-letter it.
+    const drain: DrainOptions = { retryDelaySeconds: retryBackoff };
+    await drainQueues(engine.queues, engine.consumers, drain);
     server = await startReviewServer({ port });
     console.log(`Review console: http://localhost:${new URL(server.url).port}`);
     console.log(`Reviewer token: ${server.reviewerToken}`);
@@ -82,7 +86,7 @@ async function main(): Promise<void> {
     console.log('Press Ctrl-C to stop.');
     // Keep playing Lambda's part for events published while we run.
     while (!stopping) {
-      await drainQueues(engine.queues, engine.consumers).catch((e: Error) =>
+      await drainQueues(engine.queues, engine.consumers, drain).catch((e: Error) =>
         console.error(`poller: ${e.message}`),
       );
       await new Promise((r) => setTimeout(r, 1000));

@@ -5,6 +5,7 @@ import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { queryAll, scanAll } from '../../adapters/dynamodb/scan.ts';
 import { fromDecisionItem } from '../../adapters/dynamodb/subject-store.ts';
 import { drainQueues, sendLines } from '../../local/pipeline.ts';
+import { retryBackoff } from '../../local/poller.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
 import { type Command, CommandFailed, parseOptions, required, UsageError } from '../io.ts';
@@ -67,6 +68,9 @@ export const replay: Command = async (args, io) => {
     );
     await drainQueues(engine.queues, engine.consumers, {
       concurrency,
+      // A failed message waits 1, 2, 4 … s before its next receive, as Lambda's visibility timeout
+      // spaces them: a spell of throttling does not use up maxReceiveCount and dead-letter it.
+      retryDelaySeconds: retryBackoff,
       onProgress: (t) =>
         io.progress(`processed ${t.perQueue.agencyEvents?.succeeded ?? 0}/${lines.length} events`),
     });

@@ -1,6 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { type PollableQueue, type PolledMessage, pollOnce } from '../../../src/local/poller.ts';
+import { type PollableQueue, type PolledMessage, pollOnce, retryBackoff } from '../../../src/local/poller.ts';
 
 /** An in-memory queue with SQS's receive counting and visibility, plus a DLQ. */
 function memoryQueue(bodies: string[]) {
@@ -126,5 +126,39 @@ describe('Function: pollOnce', () => {
     expect(invocationsWithPoison).toBe(3);
     expect(dlq).toEqual(['poison']);
     expect(messages.every((m) => m.deleted)).toBe(true);
+  });
+
+  it('releases a failed message for the retry delay of its receive count, at once after the last allowed receive', async () => {
+    const { queue } = memoryQueue(['bad']);
+    const released: number[] = [];
+    const spy: PollableQueue = {
+      ...queue,
+      async release(h, seconds) {
+        released.push(seconds);
+        await queue.release(h, seconds);
+      },
+    };
+    const fail = async (event: SQSEvent) => ({
+      batchItemFailures: event.Records.map((x) => ({ itemIdentifier: x.messageId })),
+    });
+    for (let i = 0; i < 4; i++)
+      await pollOnce(spy, fail, { maxReceiveCount: 4, retryDelaySeconds: (n) => n * 1.5 });
+    // 1.5, 3, 4.5 s rounded up to whole seconds (SQS's unit); the 4th receive was the last allowed.
+    expect(released).toEqual([2, 3, 5, 0]);
+    released.length = 0;
+    const other = memoryQueue(['bad']);
+    const record: PollableQueue['release'] = async (h, seconds) => {
+      released.push(seconds);
+      await other.queue.release(h, seconds);
+    };
+    await pollOnce({ ...other.queue, release: record }, fail, {
+      maxReceiveCount: 4,
+      retryDelaySeconds: 7,
+    });
+    expect(released).toEqual([7]);
+  });
+
+  it('backs off 1, 2, 4, 8 s by receive count, capped at 10 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 20].map(retryBackoff)).toEqual([1, 2, 4, 8, 10, 10, 10]);
   });
 });
