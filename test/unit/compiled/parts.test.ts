@@ -109,6 +109,37 @@ describe('Function: compileBaseReader', () => {
     const byYear = Object.create({ '2025': 5 }) as Record<string, unknown>;
     expect(reader({ taxableIncome: byYear }, 2025)).toBe(UNKNOWN);
   });
+
+  it('reads a per-year value as readFact whatever the prototype of the per-year object', () => {
+    const reader = compileBaseReader(FACTS.find((d) => d.name === 'taxableIncome'));
+    const same = (facts: Record<string, unknown>): void => {
+      const want = readFact(facts, 'taxableIncome', 2025);
+      expect(reader(facts, 2025)).toBe(want.known ? want.value : want.invalid ? INVALID : UNKNOWN);
+    };
+    // No prototype: the value found is its own.
+    const bare = Object.create(null) as Record<string, unknown>;
+    bare['2025'] = 7;
+    same({ taxableIncome: bare });
+    expect(reader({ taxableIncome: bare }, 2025)).toBe(7);
+    // A prototype of its own with the year, shadowed or not.
+    const proto = { '2025': 5 };
+    const shadowed = Object.create(proto) as Record<string, unknown>;
+    shadowed['2025'] = 9;
+    same({ taxableIncome: shadowed });
+    expect(reader({ taxableIncome: shadowed }, 2025)).toBe(9);
+    // Object.prototype itself holding the year: inherited, so unknown; an own value still counts.
+    const op = Object.prototype as Record<string, unknown>;
+    op['2025'] = 11;
+    try {
+      same({ taxableIncome: {} });
+      expect(reader({ taxableIncome: {} }, 2025)).toBe(UNKNOWN);
+      same({ taxableIncome: { '2025': 3 } });
+      expect(reader({ taxableIncome: { '2025': 3 } }, 2025)).toBe(3);
+    } finally {
+      delete op['2025'];
+    }
+    expect(reader({ taxableIncome: {} }, 2025)).toBe(UNKNOWN);
+  });
 });
 
 describe('Function: percentHalfUpFast', () => {

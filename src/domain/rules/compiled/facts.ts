@@ -64,6 +64,15 @@ const isSixDigits = (v: unknown): boolean => {
   return true;
 };
 
+/** `values.includes(s)` for a string, as a loop the compiler inlines. */
+const oneOf = (values: readonly string[], s: string): boolean => {
+  for (let i = 0; i < values.length; i++) if (values[i] === s) return true;
+  return false;
+};
+
+const isPersonIds = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0);
+
 /** The type check of a catalogue type, as one closure. */
 export function compileTypeCheck(type: FactType): TypeCheck {
   switch (type.kind) {
@@ -72,7 +81,7 @@ export function compileTypeCheck(type: FactType): TypeCheck {
     case 'region':
       return isSixDigits;
     case 'person-ids':
-      return (v) => Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0);
+      return isPersonIds;
     case 'integer': {
       const min = type.min ?? Number.NEGATIVE_INFINITY;
       const max = type.max ?? Number.POSITIVE_INFINITY;
@@ -95,32 +104,146 @@ export function compileTypeCheck(type: FactType): TypeCheck {
  */
 export type BaseReader = (facts: Record<string, unknown>, year: number) => Read;
 
+const NO_FACT = 0;
+const DATE = 1;
+const REGION = 2;
+const PERSON_IDS = 3;
+/** `integer` and `fen` (a safe integer within [min, max]; a fen has no bounds). */
+const INTEGER = 4;
+const BOOLEAN = 5;
+const ENUM = 6;
+
+const OBJECT_PROTOTYPE: object = Object.prototype;
+const { getPrototypeOf, hasOwn } = Object;
+
 /**
- * The reader of a catalogue fact. `undefined` is tested before `Object.hasOwn` because it is the
- * common case of an absent fact and no catalogue name lives on `Object.prototype`; a defined value
- * is still checked to be an own property, as `readFact` does.
+ * True when `Object.prototype` holds the year as a property of its own (nobody does that, but an
+ * input can be read in a process that did). Checked once per evaluation call: while it is false, a
+ * per-year object whose prototype is `Object.prototype` (or none) can only have found `byYear[year]`
+ * among its own properties, and the second dictionary lookup of `Object.hasOwn` is saved.
  */
-export function compileBaseReader(def: FactDefinition | undefined): BaseReader {
-  if (!def) return () => UNKNOWN;
-  const name = def.name;
-  const check = compileTypeCheck(def.type);
-  if (!def.perYear) {
-    const readPlain: BaseReader = (facts) => {
-      const raw = facts[name];
-      if (raw === undefined || raw === null || !Object.hasOwn(facts, name)) return UNKNOWN;
-      return check(raw) ? raw : INVALID;
-    };
-    return readPlain;
+export const yearInherited = (year: number): boolean => hasOwn(OBJECT_PROTOTYPE, year);
+
+/**
+ * The base facts a compiled policy set reads, one slot each, and the one reader of all of them: a
+ * single function with a switch on the fact's type instead of a closure per fact, so every read
+ * goes through the same monomorphic call (and type checks are inlined, not called through a
+ * polymorphic site). `read` is exactly `readFact` of the catalogue: own property, per-year object,
+ * `null` or a value of the wrong type = unknown.
+ */
+export class FactTable {
+  private readonly names: string[] = [];
+  private readonly perYear: boolean[] = [];
+  private readonly kinds: number[] = [];
+  private readonly mins: number[] = [];
+  private readonly maxs: number[] = [];
+  private readonly enums: (readonly string[])[] = [];
+
+  /** The number of slots. */
+  get size(): number {
+    return this.names.length;
   }
-  const readPerYear: BaseReader = (facts, year) => {
-    const byYear = facts[name];
-    if (byYear === undefined || byYear === null || !Object.hasOwn(facts, name)) return UNKNOWN;
-    if (typeof byYear !== 'object' || Array.isArray(byYear)) return INVALID;
-    const raw = (byYear as Record<number, unknown>)[year];
-    if (raw === undefined || raw === null || !Object.hasOwn(byYear, year)) return UNKNOWN;
-    return check(raw) ? raw : INVALID;
-  };
-  return readPerYear;
+
+  /** Adds a fact (or an unknown name, always UNKNOWN) and returns its slot. */
+  add(name: string, def: FactDefinition | undefined): number {
+    const slot = this.names.length;
+    this.names.push(name);
+    this.perYear.push(def?.perYear ?? false);
+    let kind = NO_FACT;
+    let min = Number.NEGATIVE_INFINITY;
+    let max = Number.POSITIVE_INFINITY;
+    let values: readonly string[] = [];
+    if (def) {
+      const t = def.type;
+      switch (t.kind) {
+        case 'date':
+          kind = DATE;
+          break;
+        case 'region':
+          kind = REGION;
+          break;
+        case 'person-ids':
+          kind = PERSON_IDS;
+          break;
+        case 'integer':
+          kind = INTEGER;
+          min = t.min ?? min;
+          max = t.max ?? max;
+          break;
+        case 'fen':
+          kind = INTEGER;
+          break;
+        case 'boolean':
+          kind = BOOLEAN;
+          break;
+        case 'enum':
+          kind = ENUM;
+          values = t.values;
+          break;
+      }
+    }
+    this.kinds.push(kind);
+    this.mins.push(min);
+    this.maxs.push(max);
+    this.enums.push(values);
+    return slot;
+  }
+
+  /**
+   * Reads the fact of `slot`. `inherited` is `yearInherited(year)`, computed by the caller once per
+   * evaluation. `undefined` is tested before `Object.hasOwn` because it is the common case of an
+   * absent fact and no catalogue name lives on `Object.prototype`; a defined value is still checked
+   * to be an own property, as `readFact` does.
+   */
+  read(facts: Record<string, unknown>, slot: number, year: number, inherited: boolean): Read {
+    if (this.kinds[slot] === NO_FACT) return UNKNOWN;
+    const name = this.names[slot]!;
+    const raw = facts[name];
+    if (raw === undefined || raw === null || !hasOwn(facts, name)) return UNKNOWN;
+    return this.value(raw, slot, year, inherited);
+  }
+
+  /** `read`, given the value of the fact's own property (`undefined` when it has none). */
+  value(own: unknown, slot: number, year: number, inherited: boolean): Read {
+    const kind = this.kinds[slot]!;
+    let raw = own;
+    if (kind === NO_FACT || raw === undefined || raw === null) return UNKNOWN;
+    if (this.perYear[slot]) {
+      if (typeof raw !== 'object' || Array.isArray(raw)) return INVALID;
+      const byYear = raw as Record<number, unknown>;
+      raw = byYear[year];
+      if (raw === undefined || raw === null) return UNKNOWN;
+      const proto = getPrototypeOf(byYear);
+      if (!(proto === null || (proto === OBJECT_PROTOTYPE && !inherited)) && !hasOwn(byYear, year))
+        return UNKNOWN;
+    }
+    switch (kind) {
+      case INTEGER:
+        return typeof raw === 'number' &&
+          Number.isSafeInteger(raw) &&
+          raw >= this.mins[slot]! &&
+          raw <= this.maxs[slot]!
+          ? raw
+          : INVALID;
+      case BOOLEAN:
+        return typeof raw === 'boolean' ? raw : INVALID;
+      case ENUM:
+        return typeof raw === 'string' && oneOf(this.enums[slot]!, raw) ? raw : INVALID;
+      case DATE:
+        return fastIsCalendarDate(raw) ? raw : INVALID;
+      case REGION:
+        return isSixDigits(raw) ? raw : INVALID;
+      default:
+        return isPersonIds(raw) ? raw : INVALID;
+    }
+  }
+}
+
+/** The reader of one catalogue fact (the fact table's read, for one fact). */
+export function compileBaseReader(def: FactDefinition | undefined): BaseReader {
+  const table = new FactTable();
+  const slot = table.add(def?.name ?? '', def);
+  return (facts, year) => table.read(facts, slot, year, yearInherited(year));
 }
 
 /** The key a fact is recorded under in `factsUsed` (`name`, or `name#YYYY` for per-year facts). */

@@ -39,15 +39,7 @@ import { type ParamInForce, showParamValue, valueInForce } from '../params.ts';
 import type { PolicySet } from '../policy-set.ts';
 import { FORBIDDEN_SEGMENTS, SAFE_PATH } from '../validate.ts';
 import { bindDerived, type DerivedFn } from './derived.ts';
-import {
-  type BaseReader,
-  compileBaseReader,
-  INVALID,
-  isMissing,
-  keyOf,
-  type Read,
-  UNKNOWN,
-} from './facts.ts';
+import { FactTable, INVALID, isMissing, keyOf, type Read, UNKNOWN, yearInherited } from './facts.ts';
 import { percentHalfUpFast } from './money.ts';
 
 /** The compiled evaluator: the `Evaluator` port plus synchronous paths for bulk work. */
@@ -85,16 +77,30 @@ class Frame {
   gen = 0;
   facts: Record<string, unknown> = {};
   year = 0;
+  /** `yearInherited(year)`, once per call. */
+  inherited = false;
   readonly baseGen: Float64Array;
   readonly baseVal: Read[];
   readonly derivedGen: Float64Array;
   readonly derivedVal: Read[];
 
-  constructor(baseSlots: number, derivedSlots: number) {
-    this.baseGen = new Float64Array(baseSlots);
-    this.baseVal = new Array<Read>(baseSlots).fill(UNKNOWN);
+  constructor(
+    readonly table: FactTable,
+    derivedSlots: number,
+  ) {
+    this.baseGen = new Float64Array(table.size);
+    this.baseVal = new Array<Read>(table.size).fill(UNKNOWN);
     this.derivedGen = new Float64Array(derivedSlots);
     this.derivedVal = new Array<Read>(derivedSlots).fill(UNKNOWN);
+  }
+
+  /** The base fact of `slot` for this call: read on first use, then from the slot. */
+  base(slot: number): Read {
+    if (this.baseGen[slot] === this.gen) return this.baseVal[slot];
+    const v = this.table.read(this.facts, slot, this.year, this.inherited);
+    this.baseGen[slot] = this.gen;
+    this.baseVal[slot] = v;
+    return v;
   }
 }
 
@@ -131,7 +137,18 @@ interface Resolved {
 
 /** Pushes a reason unless already present: `[...new Set(list)]` without building the set. */
 const pushReason = (out: string[], r: string): void => {
-  if (!out.includes(r)) out.push(r);
+  // A loop the compiler inlines, rather than a call to `includes`, for these short lists.
+  for (let i = 0; i < out.length; i++) if (out[i] === r) return;
+  out.push(r);
+};
+/** `out.length = mark`, without the call it costs when nothing is cut. */
+const cut = (out: string[], mark: number): void => {
+  if (out.length !== mark) out.length = mark;
+};
+/** `list.indexOf(a) > -1` (strict equality), as a loop the compiler inlines. */
+const listHas = (list: readonly unknown[], a: unknown): boolean => {
+  for (let i = 0; i < list.length; i++) if (list[i] === a) return true;
+  return false;
 };
 const push = (out: string[], r: string, uniq: boolean): void => {
   if (!uniq || !out.includes(r)) out.push(r);
@@ -209,6 +226,18 @@ function compilePath(path: string): (v: unknown) => unknown {
 
 type NodeFn = (f: Frame, out: string[]) => TriCode;
 
+/**
+ * The parts of an `all` or `any`: a part that is a plain leaf (see PlainLeaf) is evaluated inline by
+ * the node's own loop, through one monomorphic function, instead of through a call to its closure
+ * (a polymorphic call site that V8 cannot inline); any other part is called.
+ */
+interface Parts {
+  n: number;
+  kids: NodeFn[];
+  /** The plain leaf of each part, or undefined. */
+  plain: (PlainLeaf | undefined)[];
+}
+
 /** Compiles a condition tree; `nextLeaf` hands out the bound leaves in file order. */
 function compileNode(node: ConditionNode, nextLeaf: () => BoundLeaf): NodeFn {
   if (isLeaf(node)) return compileLeaf(nextLeaf());
@@ -223,62 +252,78 @@ function compileNode(node: ConditionNode, nextLeaf: () => BoundLeaf): NodeFn {
         pushReason(out, name);
         return F;
       }
-      out.length = mark;
+      cut(out, mark);
       return T;
     };
     return notNode;
   }
   const isAll = 'all' in node;
-  const kids = (isAll ? node.all : node.any).map((c) => compileNode(c, nextLeaf));
-  const m = kids.length;
-  if (isAll) {
-    // No short cut: a false `all` reports every part that is not true.
-    const allNode: NodeFn = (f, out) => {
-      let r: TriCode = T;
-      for (let j = 0; j < m; j++) {
-        const v = kids[j]!(f, out);
-        if (v === F) r = F;
-        else if (v === U && r === T) r = U;
-      }
-      return r;
-    };
-    return allNode;
-  }
-  const name = node.name;
-  if (name === undefined) {
-    const anyNode: NodeFn = (f, out) => {
-      const mark = out.length;
-      let r: TriCode = F;
-      for (let j = 0; j < m; j++) {
-        const v = kids[j]!(f, out);
-        if (v === T) {
-          out.length = mark;
-          return T;
-        }
-        if (v === U) r = U;
-      }
-      return r;
-    };
-    return anyNode;
-  }
-  // A named `any`: false reports its own name; unknown, the reasons of its unknown parts only.
-  const namedAnyNode: NodeFn = (f, out) => {
-    const mark = out.length;
-    let r: TriCode = F;
-    for (let j = 0; j < m; j++) {
-      const partMark = out.length;
-      const v = kids[j]!(f, out);
-      if (v === T) {
-        out.length = mark;
-        return T;
-      }
-      if (v === U) r = U;
-      else out.length = partMark;
+  const parts: Parts = { n: 0, kids: [], plain: [] };
+  for (const c of isAll ? node.all : node.any) {
+    if (isLeaf(c)) {
+      const l = nextLeaf();
+      parts.kids.push(compileLeaf(l));
+      parts.plain.push(plainLeafOf(l));
+    } else {
+      parts.kids.push(compileNode(c, nextLeaf));
+      parts.plain.push(undefined);
     }
-    if (r === F) pushReason(out, name);
-    return r;
-  };
-  return namedAnyNode;
+  }
+  parts.n = parts.kids.length;
+  if (isAll) return (f, out) => allOf(parts, f, out);
+  const name = node.name;
+  if (name === undefined) return (f, out) => anyOf(parts, f, out);
+  return (f, out) => namedAnyOf(parts, name, f, out);
+}
+
+/** Evaluates part `j`. */
+const part = (p: Parts, j: number, f: Frame, out: string[]): TriCode => {
+  const leaf = p.plain[j];
+  return leaf !== undefined ? evalPlain(leaf, f, out) : p.kids[j]!(f, out);
+};
+
+/** `all`. No short cut: a false `all` reports every part that is not true. */
+function allOf(p: Parts, f: Frame, out: string[]): TriCode {
+  let r: TriCode = T;
+  for (let j = 0; j < p.n; j++) {
+    const v = part(p, j, f, out);
+    if (v === F) r = F;
+    else if (v === U && r === T) r = U;
+  }
+  return r;
+}
+
+/** An unnamed `any`: its reasons are those of its parts, dropped when a part is true. */
+function anyOf(p: Parts, f: Frame, out: string[]): TriCode {
+  const mark = out.length;
+  let r: TriCode = F;
+  for (let j = 0; j < p.n; j++) {
+    const v = part(p, j, f, out);
+    if (v === T) {
+      cut(out, mark);
+      return T;
+    }
+    if (v === U) r = U;
+  }
+  return r;
+}
+
+/** A named `any`: false reports its own name; unknown, the reasons of its unknown parts only. */
+function namedAnyOf(p: Parts, name: string, f: Frame, out: string[]): TriCode {
+  const mark = out.length;
+  let r: TriCode = F;
+  for (let j = 0; j < p.n; j++) {
+    const partMark = out.length;
+    const v = part(p, j, f, out);
+    if (v === T) {
+      cut(out, mark);
+      return T;
+    }
+    if (v === U) r = U;
+    else cut(out, partMark);
+  }
+  if (r === F) pushReason(out, name);
+  return r;
 }
 
 const EQ = 1;
@@ -287,6 +332,8 @@ const LT = 3;
 const LE = 4;
 const GT = 5;
 const GE = 6;
+const IN = 7;
+const NOT_IN = 8;
 const OTHER = 0;
 /** Operators compared in place when both sides are numbers (json-rules-engine's result for numbers). */
 const NUMERIC_CODES: Partial<Record<Operator, number>> = {
@@ -297,6 +344,99 @@ const NUMERIC_CODES: Partial<Record<Operator, number>> = {
   greaterThan: GT,
   greaterThanInclusive: GE,
 };
+
+/**
+ * The common leaf: a base fact whose absence is unknown, without `path`, compared with a literal or
+ * a parameter in force, read from its frame slot. One class for every operator (a switch on a
+ * constant code), so the code that evaluates it stays monomorphic and inlines.
+ */
+class PlainLeaf {
+  constructor(
+    readonly slot: number,
+    readonly code: number,
+    /** The threshold. */
+    readonly b: unknown,
+    /** The threshold when it is a number, NaN otherwise. */
+    readonly nb: number,
+    /** The threshold when it is an array (`in`, `notIn`), empty otherwise. */
+    readonly list: readonly unknown[],
+    readonly test: (a: unknown) => boolean,
+    readonly name: string,
+    /** `missing-fact:<fact>`. */
+    readonly reason: string,
+  ) {}
+}
+
+/** The plain leaf of a bound leaf, or undefined when it is not one. */
+function plainLeafOf(l: BoundLeaf): PlainLeaf | undefined {
+  const slot = l.reading.plainSlot;
+  if (slot === undefined || l.leaf.path !== undefined || l.threshold.missing !== undefined) return undefined;
+  const b = l.threshold.value;
+  const op = l.leaf.operator;
+  let code = OTHER;
+  if (typeof b === 'number') code = NUMERIC_CODES[op] ?? OTHER;
+  else if (op === 'equal') code = EQ;
+  if (Array.isArray(b) && (op === 'in' || op === 'notIn')) code = op === 'in' ? IN : NOT_IN;
+  return new PlainLeaf(
+    slot,
+    code,
+    b,
+    typeof b === 'number' ? b : Number.NaN,
+    Array.isArray(b) ? b : [],
+    l.test,
+    l.leaf.name,
+    `missing-fact:${l.leaf.fact}`,
+  );
+}
+
+/**
+ * A plain leaf: numbers are compared in place, `in`/`notIn` a list searched in place (what the
+ * operator does), anything else goes to the operator; false reports the leaf's name, an unknown
+ * fact its `missing-fact` reason.
+ */
+function evalPlain(l: PlainLeaf, f: Frame, out: string[]): TriCode {
+  const r = f.base(l.slot);
+  let ok: boolean;
+  if (typeof r === 'number') {
+    switch (l.code) {
+      case EQ:
+        ok = r === l.b;
+        break;
+      case NE:
+        ok = r !== l.b;
+        break;
+      case LT:
+        ok = r < l.nb;
+        break;
+      case LE:
+        ok = r <= l.nb;
+        break;
+      case GT:
+        ok = r > l.nb;
+        break;
+      case GE:
+        ok = r >= l.nb;
+        break;
+      case IN:
+        ok = listHas(l.list, r);
+        break;
+      case NOT_IN:
+        ok = !listHas(l.list, r);
+        break;
+      default:
+        ok = l.test(r);
+    }
+  } else if (isMissing(r)) {
+    pushReason(out, l.reason);
+    return U;
+  } else if (l.code === EQ) ok = r === l.b;
+  else if (l.code === IN) ok = listHas(l.list, r);
+  else if (l.code === NOT_IN) ok = !listHas(l.list, r);
+  else ok = l.test(r);
+  if (ok) return T;
+  pushReason(out, l.name);
+  return F;
+}
 
 /** A leaf: reads its fact, compares, and reports its name (false) or its missing facts (unknown). */
 function compileLeaf(l: BoundLeaf): NodeFn {
@@ -312,57 +452,8 @@ function compileLeaf(l: BoundLeaf): NodeFn {
     };
     return missingParamLeaf;
   }
-  const slot = reading.plainSlot;
-  if (slot !== undefined && l.leaf.path === undefined) {
-    // The common leaf: a base fact compared with a literal or a parameter, read from its slot.
-    // One closure shape for every operator (a switch on a constant), so calls from `all` stay
-    // monomorphic and inline; numbers are compared in place, anything else by the operator.
-    const load = l.load;
-    const reason = `missing-fact:${l.leaf.fact}`;
-    const b = l.threshold.value;
-    const nb = typeof b === 'number' ? b : Number.NaN;
-    const code =
-      typeof b === 'number'
-        ? (NUMERIC_CODES[l.leaf.operator] ?? OTHER)
-        : l.leaf.operator === 'equal'
-          ? EQ
-          : OTHER;
-    const plainLeaf: NodeFn = (f, out) => {
-      const r = f.baseGen[slot] === f.gen ? f.baseVal[slot] : load(f, slot);
-      let ok: boolean;
-      if (typeof r === 'number') {
-        switch (code) {
-          case EQ:
-            ok = r === b;
-            break;
-          case NE:
-            ok = r !== b;
-            break;
-          case LT:
-            ok = r < nb;
-            break;
-          case LE:
-            ok = r <= nb;
-            break;
-          case GT:
-            ok = r > nb;
-            break;
-          case GE:
-            ok = r >= nb;
-            break;
-          default:
-            ok = test(r);
-        }
-      } else if (isMissing(r)) {
-        pushReason(out, reason);
-        return U;
-      } else ok = code === EQ ? r === b : test(r);
-      if (ok) return T;
-      pushReason(out, name);
-      return F;
-    };
-    return plainLeaf;
-  }
+  const plain = plainLeafOf(l);
+  if (plain !== undefined) return (f, out) => evalPlain(plain, f, out);
   const leaf: NodeFn = (f, out) => {
     const r = reading.get(f);
     if (r === UNKNOWN) {
@@ -387,8 +478,6 @@ interface BoundLeaf {
   /** The compared value after `path`. */
   lhs(v: Read): unknown;
   test(a: unknown): boolean;
-  /** Reads a base slot into the frame (for leaves that read their slot inline). */
-  load(f: Frame, slot: number): Read;
 }
 
 /** A compiled amount bound to a period. */
@@ -445,12 +534,11 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
 
   // Base fact slots, shared by every policy: a fact is read at most once per evaluation call.
   const baseSlotOf = new Map<string, number>();
-  const baseReaders: BaseReader[] = [];
+  const table = new FactTable();
   const baseSlot = (name: string): number => {
     let s = baseSlotOf.get(name);
     if (s === undefined) {
-      s = baseReaders.length;
-      baseReaders.push(compileBaseReader(factDefinition(name)));
+      s = table.add(name, factDefinition(name));
       baseSlotOf.set(name, s);
     }
     return s;
@@ -499,15 +587,9 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     leavesOfPolicy.set(p.id, leaves);
   }
   const guardiansSlot = baseSlot('guardians');
-  const fr = new Frame(baseReaders.length, derivedSlotOf.size);
+  const fr = new Frame(table, derivedSlotOf.size);
 
-  const readBase = (f: Frame, slot: number): Read => {
-    if (f.baseGen[slot] === f.gen) return f.baseVal[slot];
-    const v = baseReaders[slot]!(f.facts, f.year);
-    f.baseGen[slot] = f.gen;
-    f.baseVal[slot] = v;
-    return v;
-  };
+  const readBase = (f: Frame, slot: number): Read => f.base(slot);
 
   // ------------------------------------------------------------------------------------------
   // Binding to a period
@@ -658,7 +740,6 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
       threshold,
       lhs: path ?? ((v) => v),
       test: bindOperator(leaf.operator, threshold.value),
-      load: readBase,
     };
   }
 
@@ -1016,6 +1097,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     fr.gen += 1;
     fr.facts = input.facts;
     fr.year = entry.info.year;
+    fr.inherited = yearInherited(fr.year);
     currentSubject = input.subject;
   };
 
