@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../src/adapters/observability.ts';
-import { reevaluateSubject } from '../src/domain/engine/ingest.ts';
+import { reevaluateSubjects } from '../src/domain/engine/ingest.ts';
 import { engineDeps } from '../src/runtime/engine.ts';
 
 /**
@@ -18,26 +18,45 @@ const request = z.strictObject({ subject: z.string().regex(/^ps_[0-9a-f]{32}$/) 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   // Per-invocation state lives here, not at module level: the local poller may run several
   // invocations of this module at once, which Lambda never does in one environment.
-  const processor = new BatchProcessor(EventType.SQS);
-  // A subject asked for twice in one batch is evaluated once.
-  const running = new Map<string, Promise<number>>();
-  const recordHandler = async (record: SQSRecord): Promise<void> => {
-    const { subject } = request.parse(JSON.parse(record.body));
-    // A redelivered request may follow a run that committed but did not relay its notifications.
-    const relayPending = Number(record.attributes.ApproximateReceiveCount ?? '1') > 1;
-    let evaluation = running.get(subject);
-    if (!evaluation) {
-      evaluation = reevaluateSubject(engineDeps(), subject, undefined, { relayPending });
-      running.set(subject, evaluation);
+  // A subject asked for twice in one batch is evaluated once; all of the batch's profiles are read
+  // with one request. A redelivered request may follow a run that committed but did not relay its
+  // notifications: such subjects relay pending outbox rows first.
+  const subjects = new Map<string, boolean>();
+  const invalid = new Map<string, Error>();
+  for (const r of event.Records) {
+    try {
+      const { subject } = request.parse(JSON.parse(r.body));
+      const redelivered = Number(r.attributes.ApproximateReceiveCount ?? '1') > 1;
+      subjects.set(subject, (subjects.get(subject) ?? false) || redelivered);
+    } catch (e) {
+      invalid.set(r.messageId, e instanceof Error ? e : new Error(String(e)));
     }
-    logger.debug('subject evaluated', { subject, grants: await evaluation });
-  };
-  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  }
+  const order = [...subjects.keys()];
+  const results = await reevaluateSubjects(
+    engineDeps(),
+    order.map((subject) => ({ subject, relayPending: subjects.get(subject)! })),
+  );
+  const bySubject = new Map(order.map((s, i) => [s, results[i]!]));
+  const processor = new BatchProcessor(EventType.SQS);
+  const response = await processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      const bad = invalid.get(record.messageId);
+      if (bad) throw bad;
+      const { subject } = request.parse(JSON.parse(record.body));
+      const result = bySubject.get(subject)!;
+      if (result instanceof Error) throw result;
+      logger.debug('subject evaluated', { subject, grants: result });
+    },
+    processor,
+    { context },
+  );
   let grants = 0;
-  for (const [, e] of running) grants += await e.catch(() => 0);
+  for (const r of results) if (typeof r === 'number') grants += r;
   logger.info('batch evaluated', {
     records: event.Records.length,
-    subjects: running.size,
+    subjects: subjects.size,
     grants,
     failed: response.batchItemFailures.length,
   });

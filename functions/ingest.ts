@@ -5,7 +5,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsClient } from '../src/adapters/aws.ts';
 import { logger } from '../src/adapters/observability.ts';
 import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
-import { ingestRaw } from '../src/domain/engine/ingest.ts';
+import { ingestBatch } from '../src/domain/engine/ingest.ts';
 import { primeSecrets } from '../src/runtime/secrets.ts';
 import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
 
@@ -15,34 +15,36 @@ import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
  * failures, so SQS redelivers just those. Subjects whose facts were committed (or were already,
  * for a redelivered event) are sent to the evaluations queue once per batch.
  */
-/** Handles one record, adding the subject to the invocation's set of subjects to evaluate. */
-const handleRecord = async (record: SQSRecord, toEvaluate: Set<string>): Promise<void> => {
-  const line = record.messageAttributes?.line?.stringValue;
-  const outcome = await ingestRaw(engineDeps(), record.body, {
-    deliveryKey: record.messageId,
-    ...(line ? { line: Number(line) } : {}),
-  });
-  if (outcome.status === 'rejected') {
-    logger.warn('event rejected', { eventId: outcome.eventId, reason: outcome.reason });
-    return;
-  }
-  toEvaluate.add(outcome.subject);
-  logger.debug('event processed', { ...outcome });
-};
-
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   await primeSecrets();
   // Per-invocation state lives here, not at module level: the local poller may run several
   // invocations of this module at once, which Lambda never does in one environment.
-  const processor = new BatchProcessor(EventType.SQS);
+  // The whole batch is ingested together (one read of its profiles and receipts); the batch
+  // processor then reports each record's own outcome, so only failed records are redelivered.
+  const outcomes = await ingestBatch(
+    engineDeps(),
+    event.Records.map((r) => {
+      const line = r.messageAttributes?.line?.stringValue;
+      return { raw: r.body, meta: { deliveryKey: r.messageId, ...(line ? { line: Number(line) } : {}) } };
+    }),
+  );
+  const byMessage = new Map(event.Records.map((r, i) => [r.messageId, outcomes[i]!]));
   const toEvaluate = new Set<string>();
+  const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(
     event,
-    (r: SQSRecord) => handleRecord(r, toEvaluate),
-    processor,
-    {
-      context,
+    async (record: SQSRecord) => {
+      const outcome = byMessage.get(record.messageId)!;
+      if (outcome instanceof Error) throw outcome;
+      if (outcome.status === 'rejected') {
+        logger.warn('event rejected', { eventId: outcome.eventId, reason: outcome.reason });
+        return;
+      }
+      toEvaluate.add(outcome.subject);
+      logger.debug('event processed', { ...outcome });
     },
+    processor,
+    { context },
   );
   // If this send fails the whole batch fails and is redelivered: the events are then duplicates,
   // whose subjects are sent again, so no evaluation is lost.

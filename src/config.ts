@@ -18,6 +18,8 @@ import { type QueueId, queueName, type TableId, tableName, TABLES, QUEUES } from
  * - `PB_DATA_DIR`: local state (default `.data`).
  * - `PB_NOTIFY_CONTACT`, `PB_NOTIFY_LINK`: how a beneficiary objects, printed in every notification.
  * - `PB_REVIEW_AMOUNT_THRESHOLD`: decisions above this many fen join the review queue.
+ * - `PB_EVALUATOR`: `compiled` (default; identical results, shown by the differential tests) or
+ *   `reference` (json-rules-engine).
  * - `PB_JWT_SECRET` (local issuer) / `PB_JWT_ISSUER`, `PB_JWT_AUDIENCE`.
  * - `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`, ...: standard SDK endpoint overrides.
  */
@@ -28,6 +30,8 @@ export interface Config {
   notifyContact: string;
   notifyLink: string;
   reviewAmountThreshold: number;
+  /** Evaluator the engine decides with (`PB_EVALUATOR`): `compiled` (default) or `reference`. */
+  evaluator: 'compiled' | 'reference';
   /** Local token issuer's secret (`PB_JWT_SECRET`, at least 32 characters); random per start when absent. */
   jwtSecret?: string;
   /** Audience the local issuer puts in tokens and requires (`PB_JWT_AUDIENCE`). */
@@ -43,6 +47,12 @@ export interface Config {
 }
 
 const envKey = (id: string): string => id.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+function evaluatorChoice(v: string | undefined): Config['evaluator'] {
+  if (v === undefined || v === '' || v === 'compiled') return 'compiled';
+  if (v === 'reference') return 'reference';
+  throw new Error(`PB_EVALUATOR '${v}' is not one of: compiled, reference`);
+}
 
 /** Reads the configuration from an environment (default `process.env`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -62,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     notifyContact: env.PB_NOTIFY_CONTACT ?? '12345 (政务服务便民热线 / government service hotline)',
     notifyLink: env.PB_NOTIFY_LINK ?? 'https://zwfw.example.gov.cn/objections',
     reviewAmountThreshold: threshold,
+    evaluator: evaluatorChoice(env.PB_EVALUATOR),
     ...(env.PB_JWT_SECRET ? { jwtSecret: env.PB_JWT_SECRET } : {}),
     ...(env.PB_JWT_AUDIENCE ? { jwtAudience: env.PB_JWT_AUDIENCE } : {}),
     table: (id) => tableName(prefix, id),

@@ -4,7 +4,13 @@ import { docClient, sqsClient } from '../adapters/aws.ts';
 import { DynamoQuarantine, DynamoSubjectStore } from '../adapters/dynamodb/subject-store.ts';
 import { SqsOutboxRelay } from '../adapters/sqs/relay.ts';
 import type { EngineDeps, EngineObservation } from '../domain/engine/ingest.ts';
-import { createReferenceEvaluator, loadPolicySet, type PolicySet } from '../domain/rules/index.ts';
+import { createCompiledEvaluator } from '../domain/rules/compiled/index.ts';
+import {
+  createReferenceEvaluator,
+  type Evaluator,
+  loadPolicySet,
+  type PolicySet,
+} from '../domain/rules/index.ts';
 
 /**
  * Composition root: builds the engine's dependencies once per process (Lambda cold start, local
@@ -12,6 +18,8 @@ import { createReferenceEvaluator, loadPolicySet, type PolicySet } from '../doma
  */
 let config: Config | undefined;
 let policies: PolicySet | undefined;
+/** The evaluator of the policy set it was built for (built once: compiling takes a while). */
+let evaluator: { set: PolicySet; evaluator: Evaluator } | undefined;
 let clock: Clock = systemClock;
 let observers: Array<(e: EngineObservation) => void> = [];
 
@@ -49,8 +57,20 @@ export function observe(fn: (e: EngineObservation) => void): () => void {
 export function resetRuntime(): void {
   config = undefined;
   policies = undefined;
+  evaluator = undefined;
   clock = systemClock;
   observers = [];
+}
+
+/** The configured evaluator for the published policy set. */
+export function runtimeEvaluator(): Evaluator {
+  const set = runtimePolicies();
+  if (evaluator?.set !== set) {
+    const create =
+      runtimeConfig().evaluator === 'reference' ? createReferenceEvaluator : createCompiledEvaluator;
+    evaluator = { set, evaluator: create(set) };
+  }
+  return evaluator.evaluator;
 }
 
 /** The engine's dependencies on the configured AWS (or local) services. */
@@ -63,7 +83,7 @@ export function engineDeps(): EngineDeps {
     quarantine: new DynamoQuarantine(doc, cfg),
     relay: new SqsOutboxRelay(sqsClient(), doc, cfg),
     policies: set,
-    evaluator: createReferenceEvaluator(set),
+    evaluator: runtimeEvaluator(),
     clock: { now: () => clock.now() },
     // Read on first use: only ingest pseudonymises (in AWS the key is fetched at its cold start).
     get pseudonymKey() {

@@ -54,14 +54,14 @@ describe('Throttling: ThrottlingException and ProvisionedThroughputExceededExcep
 
   it('retries throttled requests with backoff, redelivers what the SDK gave up on, and dead-letters nothing', async () => {
     // Prepare: a quarter of all requests throttled once or twice (the SDK retries them), and one
-    // DynamoDB call in twenty throttled on every attempt (the SDK gives up; SQS redelivers).
+    // DynamoDB call in ten throttled on every attempt (the SDK gives up; SQS redelivers).
     const faults: Fault[] = [
       { layer: 'attempt', point: 'before', error: 'throttle', rate: 0.25, attempts: 2 },
       {
         layer: 'attempt',
         point: 'before',
         error: 'capacity',
-        rate: 0.05,
+        rate: 0.1,
         attempts: Number.POSITIVE_INFINITY,
         when: (c) => c.service === 'dynamodb',
       },

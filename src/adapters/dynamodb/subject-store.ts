@@ -1,5 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -13,6 +16,7 @@ import type { Decision, OutboxRow, Profile } from '../../domain/engine/model.ts'
 import { decisionKey } from '../../domain/engine/model.ts';
 import type {
   CommitResult,
+  ManyRead,
   OutboxRelay,
   Quarantine,
   Rejection,
@@ -46,6 +50,12 @@ export const outboxItem = (r: OutboxRow): Record<string, unknown> => ({
   ...r,
 });
 
+/** A stored profile item as the domain's profile. */
+function toProfile(item: Record<string, unknown>): Profile {
+  const { pk, ...rest } = item;
+  return { ...(rest as Omit<Profile, 'subject'>), subject: pk as string };
+}
+
 /** The subject store on DynamoDB: every commit is one TransactWriteItems call. */
 export class DynamoSubjectStore implements SubjectStore {
   constructor(
@@ -61,9 +71,48 @@ export class DynamoSubjectStore implements SubjectStore {
         ConsistentRead: true,
       }),
     );
-    if (!r.Item) return undefined;
-    const { pk, ...rest } = r.Item;
-    return { ...(rest as Omit<Profile, 'subject'>), subject: pk as string };
+    return r.Item ? toProfile(r.Item) : undefined;
+  }
+
+  async getMany(subjects: string[], eventIds: string[]): Promise<ManyRead> {
+    const out: ManyRead = { profiles: new Map(), receipts: new Map() };
+    const profiles = this.config.table('profiles');
+    const events = this.config.table('events');
+    const keys = [
+      ...[...new Set(subjects)].map((pk) => ({ table: profiles, pk })),
+      ...[...new Set(eventIds)].map((pk) => ({ table: events, pk })),
+    ];
+    // BatchGetItem takes up to 100 keys. Keys DynamoDB leaves unprocessed (throttled) are asked
+    // again twice after a short pause, then left to the caller to read one by one.
+    for (let i = 0; i < keys.length; i += 100) {
+      const chunk = keys.slice(i, i + 100);
+      let request: BatchGetCommandInput['RequestItems'] = {};
+      for (const k of chunk) {
+        request[k.table] ??= {
+          Keys: [],
+          // Profiles are read consistently (the merge and the decision rest on them); a receipt
+          // only saves a write that would fail anyway, so a stale miss costs nothing but that write.
+          ConsistentRead: k.table === profiles,
+          ...(k.table === events ? { ProjectionExpression: 'pk, bodyHash' } : {}),
+        };
+        request[k.table]!.Keys!.push({ pk: k.pk });
+      }
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt >= 3) {
+          out.unread ??= new Set();
+          for (const k of request[profiles]?.Keys ?? []) out.unread.add(k.pk as string);
+          break;
+        }
+        if (attempt > 0) await new Promise((res) => setTimeout(res, 25 * 2 ** attempt));
+        const r: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of r.Responses?.[profiles] ?? [])
+          out.profiles.set(item.pk as string, toProfile(item));
+        for (const item of r.Responses?.[events] ?? [])
+          out.receipts.set(item.pk as string, item.bodyHash as string);
+        request = r.UnprocessedKeys;
+      }
+    }
+    return out;
   }
 
   async commit(c: SubjectCommit): Promise<CommitResult> {

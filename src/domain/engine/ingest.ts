@@ -10,6 +10,7 @@ import { triggerPeriods } from '../rules/index.ts';
 import { redactIdentifiers, scrubIdentifiers, seal } from '../sealed.ts';
 import type { StoredFacts, SubjectKind } from '../types.ts';
 import { type Decision, decisionKey, type Profile } from './model.ts';
+import { BatchStore } from './batch-store.ts';
 import type { EventReceipt, OutboxRelay, Quarantine, SubjectCommit, SubjectStore } from './ports.ts';
 
 /** What the engine needs; adapters provide the ports. */
@@ -57,24 +58,91 @@ const MAX_ATTEMPTS = 12;
  * whatever order the events came in.
  */
 export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMeta): Promise<IngestOutcome> {
+  const prepared = prepareEvent(deps, raw, meta);
+  return 'rejection' in prepared ? prepared.rejection() : mergeEvent(deps, prepared);
+}
+
+/**
+ * Ingests a batch of raw events together: parses them all, reads every subject's profile and every
+ * event's receipt with one store request, then merges each subject's events in turn (subjects in
+ * parallel). Returns one outcome per raw event, in order; an infrastructure failure of one event is
+ * its outcome (an Error) and does not stop the others.
+ */
+export async function ingestBatch(
+  deps: EngineDeps,
+  items: Array<{ raw: string; meta: DeliveryMeta }>,
+): Promise<Array<IngestOutcome | Error>> {
+  const prepared = items.map((i) => prepareEvent(deps, i.raw, i.meta));
+  const accepted = prepared.filter((p): p is PreparedEvent => !('rejection' in p));
+  const store = await BatchStore.read(
+    deps.store,
+    accepted.map((p) => p.subject),
+    accepted.map((p) => p.receipt.eventId),
+  );
+  const batchDeps = { ...deps, store };
+  const out: Array<IngestOutcome | Error> = new Array(items.length);
+  const chains = new Map<string, Promise<void>>();
+  const runs: Promise<void>[] = [];
+  prepared.forEach((p, i) => {
+    const key = 'rejection' in p ? `#${i}` : p.subject;
+    const run = (chains.get(key) ?? Promise.resolve()).then(async () => {
+      try {
+        out[i] = 'rejection' in p ? await p.rejection() : await mergeEvent(batchDeps, p);
+      } catch (e) {
+        out[i] = e instanceof Error ? e : new Error(String(e));
+      }
+    });
+    chains.set(key, run);
+    runs.push(run);
+  });
+  await Promise.all(runs);
+  return out;
+}
+
+/** An event that passed validation, pseudonymised, ready to merge. */
+interface PreparedEvent {
+  subject: string;
+  kind: SubjectKind;
+  receipt: EventReceipt;
+  updates: ReturnType<typeof factUpdates>;
+  raw: string;
+  meta: DeliveryMeta;
+}
+
+/** Validates and pseudonymises one raw event; a rejection is kept when `rejection` is called. */
+function prepareEvent(
+  deps: EngineDeps,
+  raw: string,
+  meta: DeliveryMeta,
+): PreparedEvent | { rejection: () => Promise<IngestOutcome> } {
   // The body hash is keyed: an unkeyed hash of a body holding an identity number could be brute-forced.
   const parsed = parseAgencyEvent(raw, deps.pseudonymKey);
-  if (!parsed.ok) return reject(deps, raw, meta, parsed.id, parsed.reason);
+  if (!parsed.ok) return { rejection: () => reject(deps, raw, meta, parsed.id, parsed.reason) };
   const pseudonymous = pseudonymiseEvent(deps.pseudonymKey, parsed.event);
   // An agency may build event ids from identity numbers; they are stored, so they are redacted too.
   const event = { ...pseudonymous, id: redactIdentifiers(pseudonymous.id, deps.pseudonymKey) };
-  const subject = event.subject.id;
-  const receipt: EventReceipt = {
-    eventId: event.id,
-    bodyHash: parsed.bodyHash,
-    subject,
-    source: event.source,
-    receivedAt: deps.clock.now().toISOString(),
+  return {
+    subject: event.subject.id,
+    kind: event.subject.kind,
+    receipt: {
+      eventId: event.id,
+      bodyHash: parsed.bodyHash,
+      subject: event.subject.id,
+      source: event.source,
+      receivedAt: deps.clock.now().toISOString(),
+    },
+    updates: factUpdates(event),
+    raw,
+    meta,
   };
-  const updates = factUpdates(event);
+}
+
+/** Merges a prepared event into its subject's profile, committed with the event's receipt. */
+async function mergeEvent(deps: EngineDeps, p: PreparedEvent): Promise<IngestOutcome> {
+  const { subject, receipt } = p;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, event.subject.kind);
-    const merged = mergeFacts(current.facts, updates);
+    const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, p.kind);
+    const merged = mergeFacts(current.facts, p.updates);
     const result = await deps.store.commit({
       profile: { ...current, facts: merged.facts, version: current.version + 1 },
       expectedVersion: current.version,
@@ -91,10 +159,10 @@ export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMet
     if (result.reason === 'id-conflict') {
       return reject(
         deps,
-        raw,
-        meta,
-        event.id,
-        `id-conflict: event ${event.id} was already accepted with another body`,
+        p.raw,
+        p.meta,
+        receipt.eventId,
+        `id-conflict: event ${receipt.eventId} was already accepted with another body`,
       );
     }
     deps.observe?.({ type: 'conflict-retry', subject, attempt });
@@ -131,6 +199,29 @@ export async function reevaluateSubject(
     deps.observe?.({ type: 'conflict-retry', subject, attempt });
   }
   throw new Error(`subject ${subject}: gave up after ${MAX_ATTEMPTS} concurrent-update conflicts`);
+}
+
+/**
+ * Evaluates many subjects (an evaluations batch) with their profiles read in one store request.
+ * Returns, per subject in order, its number of new grants or the Error that stopped it.
+ */
+export async function reevaluateSubjects(
+  deps: EngineDeps,
+  subjects: Array<{ subject: string; relayPending?: boolean }>,
+): Promise<Array<number | Error>> {
+  const store = await BatchStore.read(
+    deps.store,
+    subjects.map((s) => s.subject),
+    [],
+  );
+  const batchDeps = { ...deps, store };
+  return Promise.all(
+    subjects.map((s) =>
+      reevaluateSubject(batchDeps, s.subject, undefined, { relayPending: s.relayPending ?? false }).catch(
+        (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+      ),
+    ),
+  );
 }
 
 function emptyProfile(subject: string, kind: SubjectKind): Profile {

@@ -30,9 +30,24 @@ export type CommitResult =
   | { ok: false; reason: 'duplicate-event' }
   | { ok: false; reason: 'id-conflict'; storedHash: string };
 
+/** What one read of many subjects returns: their profiles and the receipts of events already accepted. */
+export interface ManyRead {
+  profiles: Map<string, Profile>;
+  /** Body hash of each event id found among the asked ones. */
+  receipts: Map<string, string>;
+  /** Subjects the store could not read this time (throttled keys): not known to be absent. */
+  unread?: Set<string>;
+}
+
 /** Profiles, decisions, ledger and outbox of subjects. */
 export interface SubjectStore {
   getProfile(subject: string): Promise<Profile | undefined>;
+  /**
+   * Reads many profiles (consistently) and event receipts at once: one request per batch of
+   * records instead of one per record. A receipt not found may still exist (receipts may be read
+   * eventually consistent); a receipt found exists.
+   */
+  getMany(subjects: string[], eventIds: string[]): Promise<ManyRead>;
   commit(change: SubjectCommit): Promise<CommitResult>;
   /** Outbox rows of a subject not relayed yet (after a crash between commit and relay). */
   pendingOutbox(subject: string): Promise<OutboxRow[]>;

@@ -1,0 +1,102 @@
+import type { OutboxRow, Profile } from './model.ts';
+import type { CommitResult, ManyRead, SubjectCommit, SubjectStore } from './ports.ts';
+
+/**
+ * A subject store for one batch of records: the batch's profiles and receipts are read with one
+ * request up front ({@link BatchStore.read}), and each profile the batch commits replaces the one
+ * read, so the next record of the same subject starts from it without another read.
+ *
+ * It only saves requests, never decides differently: a profile read up front is what a read at
+ * that moment would have returned; when another writer changed it since, the commit's version
+ * condition fails as it would have, the cached profile is dropped and the retry reads the store.
+ * A receipt found up front exists (receipts are never deleted), so a commit carrying that event
+ * would fail on it: the duplicate or id conflict is answered without sending the commit.
+ */
+export class BatchStore implements SubjectStore {
+  /** Profiles read or committed by this batch; `null`: known not to exist when read. */
+  private readonly profiles = new Map<string, Profile | null>();
+  private readonly receipts: Map<string, string>;
+
+  private constructor(
+    private readonly store: SubjectStore,
+    subjects: string[],
+    read: ManyRead,
+  ) {
+    for (const s of subjects) this.profiles.set(s, read.profiles.get(s) ?? null);
+    this.receipts = read.receipts;
+  }
+
+  /**
+   * Reads the profiles of `subjects` and the receipts of `eventIds` with one store request. When
+   * that read fails or takes longer than `budgetMs` (the store retrying a throttled key), nothing is
+   * cached and each record reads for itself: a failure tied to one subject (a hot key, a throttled
+   * partition) then fails only that subject's records, not the batch, and in about the time it
+   * would have taken without the batch read.
+   */
+  static async read(
+    store: SubjectStore,
+    subjects: string[],
+    eventIds: string[],
+    budgetMs = 1000,
+  ): Promise<BatchStore> {
+    const unique = [...new Set(subjects)];
+    const none: ManyRead = { profiles: new Map(), receipts: new Map() };
+    if (unique.length + eventIds.length === 0) return new BatchStore(store, [], none);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), budgetMs);
+    });
+    const read = store.getMany(unique, eventIds).catch(() => undefined);
+    try {
+      const got = await Promise.race([read, late]);
+      if (!got) return new BatchStore(store, [], none);
+      // Subjects left unread (keys the store gave up on) are read one by one.
+      return new BatchStore(
+        store,
+        unique.filter((s) => got.profiles.has(s) || !got.unread?.has(s)),
+        got,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async getProfile(subject: string): Promise<Profile | undefined> {
+    const known = this.profiles.get(subject);
+    if (known !== undefined) return known ?? undefined;
+    return this.store.getProfile(subject);
+  }
+
+  getMany(subjects: string[], eventIds: string[]): Promise<ManyRead> {
+    return this.store.getMany(subjects, eventIds);
+  }
+
+  async commit(change: SubjectCommit): Promise<CommitResult> {
+    const subject = change.profile.subject;
+    const stored = change.receipt ? this.receipts.get(change.receipt.eventId) : undefined;
+    if (change.receipt && stored !== undefined) {
+      return stored === change.receipt.bodyHash
+        ? { ok: false, reason: 'duplicate-event' }
+        : { ok: false, reason: 'id-conflict', storedHash: stored };
+    }
+    let result: CommitResult;
+    try {
+      result = await this.store.commit(change);
+    } catch (e) {
+      // Unknown whether it was written: read the store next time.
+      this.profiles.delete(subject);
+      throw e;
+    }
+    if (result.ok) {
+      if (change.profileChanged) this.profiles.set(subject, change.profile);
+      if (change.receipt) this.receipts.set(change.receipt.eventId, change.receipt.bodyHash);
+    } else if (result.reason === 'version-conflict') {
+      this.profiles.delete(subject);
+    }
+    return result;
+  }
+
+  pendingOutbox(subject: string): Promise<OutboxRow[]> {
+    return this.store.pendingOutbox(subject);
+  }
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { BatchStore } from '../../../src/domain/engine/batch-store.ts';
+import type { OutboxRow, Profile } from '../../../src/domain/engine/model.ts';
+import type {
+  CommitResult,
+  ManyRead,
+  SubjectCommit,
+  SubjectStore,
+} from '../../../src/domain/engine/ports.ts';
+
+const profile = (subject: string, version: number): Profile => ({
+  subject,
+  kind: 'person',
+  facts: {},
+  version,
+  decided: {},
+});
+
+/** An in-memory store that counts its calls and can be told to fail or stall the batch read. */
+class CountingStore implements SubjectStore {
+  readonly profiles = new Map<string, Profile>();
+  readonly receipts = new Map<string, string>();
+  calls = { getProfile: 0, getMany: 0, commit: 0 };
+  manyRead: 'ok' | 'fail' | 'stall' = 'ok';
+  unread = new Set<string>();
+
+  async getProfile(subject: string): Promise<Profile | undefined> {
+    this.calls.getProfile++;
+    return this.profiles.get(subject);
+  }
+  async getMany(subjects: string[], eventIds: string[]): Promise<ManyRead> {
+    this.calls.getMany++;
+    if (this.manyRead === 'fail') throw new Error('throttled');
+    if (this.manyRead === 'stall') await new Promise((r) => setTimeout(r, 200));
+    const out: ManyRead = { profiles: new Map(), receipts: new Map(), unread: this.unread };
+    for (const s of subjects) {
+      const p = this.profiles.get(s);
+      if (p && !this.unread.has(s)) out.profiles.set(s, p);
+    }
+    for (const id of eventIds) {
+      const h = this.receipts.get(id);
+      if (h) out.receipts.set(id, h);
+    }
+    return out;
+  }
+  async commit(c: SubjectCommit): Promise<CommitResult> {
+    this.calls.commit++;
+    if (c.receipt && this.receipts.has(c.receipt.eventId)) return { ok: false, reason: 'duplicate-event' };
+    const current = this.profiles.get(c.profile.subject)?.version ?? 0;
+    if (current !== c.expectedVersion) return { ok: false, reason: 'version-conflict' };
+    if (c.receipt) this.receipts.set(c.receipt.eventId, c.receipt.bodyHash);
+    if (c.profileChanged) this.profiles.set(c.profile.subject, c.profile);
+    return { ok: true };
+  }
+  async pendingOutbox(): Promise<OutboxRow[]> {
+    return [];
+  }
+}
+
+const commitOf = (p: Profile, receipt?: { eventId: string; bodyHash: string }): SubjectCommit => ({
+  profile: { ...p, version: p.version + 1 },
+  expectedVersion: p.version,
+  profileChanged: true,
+  ...(receipt
+    ? { receipt: { ...receipt, subject: p.subject, source: 'hrss', receivedAt: '2026-01-01T00:00:00Z' } }
+    : {}),
+  newDecisions: [],
+  flags: [],
+  ledger: [],
+  outbox: [],
+});
+
+describe('BatchStore: one read for a batch, the same answers as the store', () => {
+  it('serves the batch read, then what the batch committed, without reading again', async () => {
+    // Prepare
+    const store = new CountingStore();
+    store.profiles.set('a', profile('a', 3));
+    const batch = await BatchStore.read(store, ['a', 'b', 'a'], []);
+    // Act
+    const a = await batch.getProfile('a');
+    const b = await batch.getProfile('b');
+    expect(await batch.commit(commitOf(a!))).toEqual({ ok: true });
+    const again = await batch.getProfile('a');
+    // Assess
+    expect(a?.version).toBe(3);
+    expect(b).toBeUndefined();
+    expect(again?.version).toBe(4);
+    expect(store.calls).toEqual({ getProfile: 0, getMany: 1, commit: 1 });
+  });
+
+  it('answers a known receipt without committing: duplicate for the same body, id conflict for another', async () => {
+    const store = new CountingStore();
+    store.receipts.set('e1', 'hash-1');
+    const batch = await BatchStore.read(store, ['a'], ['e1', 'e2']);
+    const p = (await batch.getProfile('a')) ?? profile('a', 0);
+    expect(await batch.commit(commitOf(p, { eventId: 'e1', bodyHash: 'hash-1' }))).toEqual({
+      ok: false,
+      reason: 'duplicate-event',
+    });
+    expect(await batch.commit(commitOf(p, { eventId: 'e1', bodyHash: 'hash-2' }))).toEqual({
+      ok: false,
+      reason: 'id-conflict',
+      storedHash: 'hash-1',
+    });
+    expect(store.calls.commit).toBe(0);
+    // An unknown receipt goes to the store; once committed, the batch knows it too.
+    expect(await batch.commit(commitOf(p, { eventId: 'e2', bodyHash: 'hash-3' }))).toEqual({ ok: true });
+    const next = (await batch.getProfile('a'))!;
+    expect(await batch.commit(commitOf(next, { eventId: 'e2', bodyHash: 'hash-3' }))).toEqual({
+      ok: false,
+      reason: 'duplicate-event',
+    });
+    expect(store.calls.commit).toBe(1);
+  });
+
+  it('drops a profile another writer changed: the retry reads the store', async () => {
+    const store = new CountingStore();
+    store.profiles.set('a', profile('a', 1));
+    const batch = await BatchStore.read(store, ['a'], []);
+    const stale = (await batch.getProfile('a'))!;
+    store.profiles.set('a', profile('a', 2)); // someone else
+    expect(await batch.commit(commitOf(stale))).toEqual({ ok: false, reason: 'version-conflict' });
+    const fresh = await batch.getProfile('a');
+    expect(fresh?.version).toBe(2);
+    expect(store.calls.getProfile).toBe(1);
+  });
+
+  it.each(['fail', 'stall'] as const)('reads record by record when the batch read would %s', async (mode) => {
+    const store = new CountingStore();
+    store.profiles.set('a', profile('a', 5));
+    store.manyRead = mode;
+    const batch = await BatchStore.read(store, ['a'], [], 50);
+    expect((await batch.getProfile('a'))?.version).toBe(5);
+    expect(store.calls.getProfile).toBe(1);
+  });
+
+  it('reads one by one the subjects the store left unread, and does not take them for absent', async () => {
+    const store = new CountingStore();
+    store.profiles.set('a', profile('a', 1));
+    store.profiles.set('b', profile('b', 7));
+    store.unread = new Set(['b']);
+    const batch = await BatchStore.read(store, ['a', 'b'], []);
+    expect((await batch.getProfile('a'))?.version).toBe(1);
+    expect((await batch.getProfile('b'))?.version).toBe(7);
+    expect(store.calls.getProfile).toBe(1);
+  });
+});
