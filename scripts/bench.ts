@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { type CompiledEvaluator, createCompiledEvaluator } from '../src/domain/rules/compiled/index.ts';
@@ -448,6 +448,9 @@ async function main(): Promise<void> {
       `pb bench: node ${process.version}, one thread; compiled over ${fmt(SUBJECTS)} generated subjects (evaluated in batches of ${fmt(BATCH)} right after generation, only evaluation timed), reference over the first ${fmt(SAMPLE)} of them (json-rules-engine is too slow for all)`,
     );
     console.log(
+      `machine: ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)} (1 min) at the start; compare wall with CPU figures when others share it`,
+    );
+    console.log(
       `CPU seconds are those of ${hasThreadCpu ? 'the evaluating thread (process.threadCpuUsage)' : 'the whole process (process.cpuUsage)'}; wall seconds include time the machine gave to other work.`,
     );
     console.log('');
@@ -476,6 +479,7 @@ async function main(): Promise<void> {
     }
     console.log('');
     for (const s of summary) console.log(s);
+    console.log(`load average ${loadavg()[0]!.toFixed(2)} (1 min) at the end`);
     wholeProcess(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
