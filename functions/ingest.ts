@@ -40,7 +40,9 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
         logger.warn('event rejected', { eventId: outcome.eventId, reason: outcome.reason });
         return;
       }
-      toEvaluate.add(outcome.subject);
+      // A first delivery whose facts were known already changes nothing to evaluate. A redelivery
+      // asks again: the first delivery may have stopped before asking.
+      if (outcome.factsChanged || outcome.status === 'duplicate') toEvaluate.add(outcome.subject);
       logger.debug('event processed', { ...outcome });
     },
     processor,

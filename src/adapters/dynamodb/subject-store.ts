@@ -1,4 +1,4 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandInput,
@@ -16,9 +16,11 @@ import type { Decision, OutboxRow, Profile } from '../../domain/engine/model.ts'
 import { decisionKey } from '../../domain/engine/model.ts';
 import type {
   CommitResult,
+  EventReceipt,
   ManyRead,
   OutboxRelay,
   Quarantine,
+  ReceiptResult,
   Rejection,
   SubjectCommit,
   SubjectStore,
@@ -115,33 +117,55 @@ export class DynamoSubjectStore implements SubjectStore {
     return out;
   }
 
-  async commit(c: SubjectCommit): Promise<CommitResult> {
-    const t = (id: Parameters<Config['table']>[0]) => this.config.table(id);
-    const items: TransactItem[] = [];
-    if (c.receipt) {
-      items.push({
-        Put: {
-          TableName: t('events'),
-          Item: { pk: c.receipt.eventId, ...c.receipt },
+  async keepReceipt(receipt: EventReceipt): Promise<ReceiptResult> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.config.table('events'),
+          Item: { pk: receipt.eventId, ...receipt },
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      });
+        }),
+      );
+      return 'new';
+    } catch (e) {
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      const stored = await this.storedReceiptHash(
+        receipt.eventId,
+        (e as ConditionalCheckFailedException).Item,
+      );
+      return stored === receipt.bodyHash ? 'known' : { conflict: stored ?? '' };
     }
+  }
+
+  async commit(c: SubjectCommit): Promise<CommitResult> {
+    const t = (id: Parameters<Config['table']>[0]) => this.config.table(id);
     const { subject, ...profileRest } = c.profile;
-    if (c.profileChanged)
-      items.push({
-        Put: {
-          TableName: t('profiles'),
-          Item: { pk: subject, ...profileRest },
-          ...(c.expectedVersion === 0
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : {
-                ConditionExpression: 'version = :v',
-                ExpressionAttributeValues: { ':v': c.expectedVersion },
-              }),
-        },
-      });
+    const profilePut = {
+      TableName: t('profiles'),
+      Item: { pk: subject, ...profileRest },
+      ...(c.expectedVersion === 0
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            ConditionExpression: 'version = :v',
+            ExpressionAttributeValues: { ':v': c.expectedVersion },
+          }),
+    };
+    const alone = c.newDecisions.length + c.flags.length + c.ledger.length + c.outbox.length === 0;
+    if (alone) {
+      // Facts merged from an event: one conditional put (a transaction would bill it twice).
+      if (!c.profileChanged) return { ok: true };
+      try {
+        await this.doc.send(new PutCommand(profilePut));
+        return { ok: true };
+      } catch (e) {
+        if ((e as Error).name === 'ConditionalCheckFailedException')
+          return { ok: false, reason: 'version-conflict' };
+        throw e;
+      }
+    }
+    const items: TransactItem[] = [];
+    if (c.profileChanged) items.push({ Put: profilePut });
     for (const d of c.newDecisions) {
       items.push({
         Put: {
@@ -191,13 +215,6 @@ export class DynamoSubjectStore implements SubjectStore {
       )
         throw e;
       const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
-      // Item 0 is the receipt when there is one: a failed condition there means the id is known.
-      if (c.receipt && reasons[0]?.Code === 'ConditionalCheckFailed') {
-        const stored = await this.storedReceiptHash(c.receipt.eventId, reasons[0].Item);
-        return stored === c.receipt.bodyHash
-          ? { ok: false, reason: 'duplicate-event' }
-          : { ok: false, reason: 'id-conflict', storedHash: stored ?? '' };
-      }
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
         return { ok: false, reason: 'version-conflict' };
       }

@@ -1,5 +1,12 @@
 import type { OutboxRow, Profile } from './model.ts';
-import type { CommitResult, ManyRead, SubjectCommit, SubjectStore } from './ports.ts';
+import type {
+  CommitResult,
+  EventReceipt,
+  ManyRead,
+  ReceiptResult,
+  SubjectCommit,
+  SubjectStore,
+} from './ports.ts';
 
 /**
  * A subject store for one batch of records: the batch's profiles and receipts are read with one
@@ -9,8 +16,8 @@ import type { CommitResult, ManyRead, SubjectCommit, SubjectStore } from './port
  * It only saves requests, never decides differently: a profile read up front is what a read at
  * that moment would have returned; when another writer changed it since, the commit's version
  * condition fails as it would have, the cached profile is dropped and the retry reads the store.
- * A receipt found up front exists (receipts are never deleted), so a commit carrying that event
- * would fail on it: the duplicate or id conflict is answered without sending the commit.
+ * A receipt found up front exists (receipts are never deleted), so keeping it again would find it:
+ * the redelivery or id conflict is answered without a write.
  */
 export class BatchStore implements SubjectStore {
   /** Profiles read or committed by this batch; `null`: known not to exist when read. */
@@ -71,14 +78,17 @@ export class BatchStore implements SubjectStore {
     return this.store.getMany(subjects, eventIds);
   }
 
+  async keepReceipt(receipt: EventReceipt): Promise<ReceiptResult> {
+    const stored = this.receipts.get(receipt.eventId);
+    if (stored !== undefined) return stored === receipt.bodyHash ? 'known' : { conflict: stored };
+    const result = await this.store.keepReceipt(receipt);
+    const hash = typeof result === 'string' ? receipt.bodyHash : result.conflict;
+    this.receipts.set(receipt.eventId, hash);
+    return result;
+  }
+
   async commit(change: SubjectCommit): Promise<CommitResult> {
     const subject = change.profile.subject;
-    const stored = change.receipt ? this.receipts.get(change.receipt.eventId) : undefined;
-    if (change.receipt && stored !== undefined) {
-      return stored === change.receipt.bodyHash
-        ? { ok: false, reason: 'duplicate-event' }
-        : { ok: false, reason: 'id-conflict', storedHash: stored };
-    }
     let result: CommitResult;
     try {
       result = await this.store.commit(change);
@@ -89,8 +99,7 @@ export class BatchStore implements SubjectStore {
     }
     if (result.ok) {
       if (change.profileChanged) this.profiles.set(subject, change.profile);
-      if (change.receipt) this.receipts.set(change.receipt.eventId, change.receipt.bodyHash);
-    } else if (result.reason === 'version-conflict') {
+    } else {
       this.profiles.delete(subject);
     }
     return result;

@@ -36,8 +36,10 @@ export type EngineObservation =
   | { type: 'backfill-segment'; segment: number; subjects: number; grants: number };
 
 export type IngestOutcome =
-  | { status: 'accepted'; subject: string }
-  | { status: 'duplicate'; subject: string }
+  /** First delivery of the event; `factsChanged` false when its facts were known already. */
+  | { status: 'accepted'; subject: string; factsChanged: boolean }
+  /** The event was delivered before (its facts may still have been merged now, after a crash). */
+  | { status: 'duplicate'; subject: string; factsChanged: boolean }
   | { status: 'rejected'; reason: string; eventId: string | null };
 
 /** Delivery details the queue gives us. */
@@ -50,9 +52,8 @@ export interface DeliveryMeta {
 const MAX_ATTEMPTS = 12;
 
 /**
- * Takes one raw agency event: validates it (rejections are kept, never lost), pseudonymises it and
- * merges its facts into the subject's profile, committed with the event's receipt in one
- * transaction. Concurrent events for one subject retry on a version conflict. The caller then asks
+ * Takes one raw agency event: validates it (rejections are kept, never lost), pseudonymises it,
+ * keeps its receipt and merges its facts into the subject's profile. Concurrent events for one subject retry on a version conflict. The caller then asks
  * for the subject's evaluation ({@link reevaluateSubject}) through the evaluations queue, so an
  * evaluation reads the facts after every event delivered with it: grants follow the final facts
  * whatever order the events came in.
@@ -137,34 +138,38 @@ function prepareEvent(
   };
 }
 
-/** Merges a prepared event into its subject's profile, committed with the event's receipt. */
+/**
+ * Merges a prepared event into its subject's profile. Its receipt is kept first: a crash before the
+ * profile is written leaves a known receipt, and the redelivery merges again, which is harmless
+ * (merging an event twice changes nothing). A known id with another body is an id conflict.
+ */
 async function mergeEvent(deps: EngineDeps, p: PreparedEvent): Promise<IngestOutcome> {
   const { subject, receipt } = p;
+  const kept = await deps.store.keepReceipt(receipt);
+  if (typeof kept !== 'string') {
+    return reject(
+      deps,
+      p.raw,
+      p.meta,
+      receipt.eventId,
+      `id-conflict: event ${receipt.eventId} was already accepted with another body`,
+    );
+  }
+  const status = kept === 'new' ? 'accepted' : 'duplicate';
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, p.kind);
     const merged = mergeFacts(current.facts, p.updates);
+    if (!merged.changed && current.version > 0) return { status, subject, factsChanged: false };
     const result = await deps.store.commit({
       profile: { ...current, facts: merged.facts, version: current.version + 1 },
       expectedVersion: current.version,
-      profileChanged: merged.changed || current.version === 0,
-      receipt,
+      profileChanged: true,
       newDecisions: [],
       flags: [],
       ledger: [],
       outbox: [],
     });
-    if (result.ok) return { status: 'accepted', subject };
-    // Delivered again: the first delivery committed; its evaluation request is sent again too.
-    if (result.reason === 'duplicate-event') return { status: 'duplicate', subject };
-    if (result.reason === 'id-conflict') {
-      return reject(
-        deps,
-        p.raw,
-        p.meta,
-        receipt.eventId,
-        `id-conflict: event ${receipt.eventId} was already accepted with another body`,
-      );
-    }
+    if (result.ok) return { status, subject, factsChanged: true };
     deps.observe?.({ type: 'conflict-retry', subject, attempt });
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
   }

@@ -15,20 +15,21 @@ export interface SubjectCommit {
   profile: Profile;
   /** Version the profile had when read; 0 when it did not exist. */
   expectedVersion: number;
-  /** False when nothing of the profile changed (e.g. an older event): only the receipt is written. */
+  /** False when nothing of the profile changed: the profile is not written. */
   profileChanged: boolean;
-  receipt?: EventReceipt;
   newDecisions: Decision[];
   flags: Array<{ key: string; flag: EligibilityFlag }>;
   ledger: LedgerEntry[];
   outbox: OutboxRow[];
 }
 
-export type CommitResult =
-  | { ok: true }
-  | { ok: false; reason: 'version-conflict' }
-  | { ok: false; reason: 'duplicate-event' }
-  | { ok: false; reason: 'id-conflict'; storedHash: string };
+export type CommitResult = { ok: true } | { ok: false; reason: 'version-conflict' };
+
+/**
+ * What keeping an event's receipt found: the id was new, or known with the same body (a
+ * redelivery), or known with another body (an id conflict).
+ */
+export type ReceiptResult = 'new' | 'known' | { conflict: string };
 
 /** What one read of many subjects returns: their profiles and the receipts of events already accepted. */
 export interface ManyRead {
@@ -48,6 +49,13 @@ export interface SubjectStore {
    * eventually consistent); a receipt found exists.
    */
   getMany(subjects: string[], eventIds: string[]): Promise<ManyRead>;
+  /**
+   * Keeps the receipt of an accepted event, unless its id is known. Written before the event's
+   * facts: a crash in between leaves a known receipt, and the redelivery merges again (merging an
+   * event twice changes nothing).
+   */
+  keepReceipt(receipt: EventReceipt): Promise<ReceiptResult>;
+  /** Writes a change: one conditional put of a profile alone, else one transaction. */
   commit(change: SubjectCommit): Promise<CommitResult>;
   /** Outbox rows of a subject not relayed yet (after a crash between commit and relay). */
   pendingOutbox(subject: string): Promise<OutboxRow[]>;

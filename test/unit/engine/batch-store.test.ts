@@ -3,7 +3,9 @@ import { BatchStore } from '../../../src/domain/engine/batch-store.ts';
 import type { OutboxRow, Profile } from '../../../src/domain/engine/model.ts';
 import type {
   CommitResult,
+  EventReceipt,
   ManyRead,
+  ReceiptResult,
   SubjectCommit,
   SubjectStore,
 } from '../../../src/domain/engine/ports.ts';
@@ -20,7 +22,7 @@ const profile = (subject: string, version: number): Profile => ({
 class CountingStore implements SubjectStore {
   readonly profiles = new Map<string, Profile>();
   readonly receipts = new Map<string, string>();
-  calls = { getProfile: 0, getMany: 0, commit: 0 };
+  calls = { getProfile: 0, getMany: 0, commit: 0, keepReceipt: 0 };
   manyRead: 'ok' | 'fail' | 'stall' = 'ok';
   unread = new Set<string>();
 
@@ -43,12 +45,19 @@ class CountingStore implements SubjectStore {
     }
     return out;
   }
+  async keepReceipt(r: EventReceipt): Promise<ReceiptResult> {
+    this.calls.keepReceipt++;
+    const stored = this.receipts.get(r.eventId);
+    if (stored === undefined) {
+      this.receipts.set(r.eventId, r.bodyHash);
+      return 'new';
+    }
+    return stored === r.bodyHash ? 'known' : { conflict: stored };
+  }
   async commit(c: SubjectCommit): Promise<CommitResult> {
     this.calls.commit++;
-    if (c.receipt && this.receipts.has(c.receipt.eventId)) return { ok: false, reason: 'duplicate-event' };
     const current = this.profiles.get(c.profile.subject)?.version ?? 0;
     if (current !== c.expectedVersion) return { ok: false, reason: 'version-conflict' };
-    if (c.receipt) this.receipts.set(c.receipt.eventId, c.receipt.bodyHash);
     if (c.profileChanged) this.profiles.set(c.profile.subject, c.profile);
     return { ok: true };
   }
@@ -57,17 +66,22 @@ class CountingStore implements SubjectStore {
   }
 }
 
-const commitOf = (p: Profile, receipt?: { eventId: string; bodyHash: string }): SubjectCommit => ({
+const commitOf = (p: Profile): SubjectCommit => ({
   profile: { ...p, version: p.version + 1 },
   expectedVersion: p.version,
   profileChanged: true,
-  ...(receipt
-    ? { receipt: { ...receipt, subject: p.subject, source: 'hrss', receivedAt: '2026-01-01T00:00:00Z' } }
-    : {}),
   newDecisions: [],
   flags: [],
   ledger: [],
   outbox: [],
+});
+
+const receipt = (eventId: string, bodyHash: string): EventReceipt => ({
+  eventId,
+  bodyHash,
+  subject: 'a',
+  source: 'hrss',
+  receivedAt: '2026-01-01T00:00:00Z',
 });
 
 describe('BatchStore: one read for a batch, the same answers as the store', () => {
@@ -85,32 +99,21 @@ describe('BatchStore: one read for a batch, the same answers as the store', () =
     expect(a?.version).toBe(3);
     expect(b).toBeUndefined();
     expect(again?.version).toBe(4);
-    expect(store.calls).toEqual({ getProfile: 0, getMany: 1, commit: 1 });
+    expect(store.calls).toEqual({ getProfile: 0, getMany: 1, commit: 1, keepReceipt: 0 });
   });
 
-  it('answers a known receipt without committing: duplicate for the same body, id conflict for another', async () => {
+  it('answers a known receipt without a write: known for the same body, a conflict for another', async () => {
     const store = new CountingStore();
     store.receipts.set('e1', 'hash-1');
     const batch = await BatchStore.read(store, ['a'], ['e1', 'e2']);
-    const p = (await batch.getProfile('a')) ?? profile('a', 0);
-    expect(await batch.commit(commitOf(p, { eventId: 'e1', bodyHash: 'hash-1' }))).toEqual({
-      ok: false,
-      reason: 'duplicate-event',
-    });
-    expect(await batch.commit(commitOf(p, { eventId: 'e1', bodyHash: 'hash-2' }))).toEqual({
-      ok: false,
-      reason: 'id-conflict',
-      storedHash: 'hash-1',
-    });
-    expect(store.calls.commit).toBe(0);
-    // An unknown receipt goes to the store; once committed, the batch knows it too.
-    expect(await batch.commit(commitOf(p, { eventId: 'e2', bodyHash: 'hash-3' }))).toEqual({ ok: true });
-    const next = (await batch.getProfile('a'))!;
-    expect(await batch.commit(commitOf(next, { eventId: 'e2', bodyHash: 'hash-3' }))).toEqual({
-      ok: false,
-      reason: 'duplicate-event',
-    });
-    expect(store.calls.commit).toBe(1);
+    expect(await batch.keepReceipt(receipt('e1', 'hash-1'))).toBe('known');
+    expect(await batch.keepReceipt(receipt('e1', 'hash-2'))).toEqual({ conflict: 'hash-1' });
+    expect(store.calls.keepReceipt).toBe(0);
+    // An unknown receipt goes to the store; once kept, the batch knows it too.
+    expect(await batch.keepReceipt(receipt('e2', 'hash-3'))).toBe('new');
+    expect(await batch.keepReceipt(receipt('e2', 'hash-3'))).toBe('known');
+    expect(await batch.keepReceipt(receipt('e2', 'hash-4'))).toEqual({ conflict: 'hash-3' });
+    expect(store.calls.keepReceipt).toBe(1);
   });
 
   it('drops a profile another writer changed: the retry reads the store', async () => {
