@@ -8,12 +8,18 @@ import { reevaluateSubjects } from '../src/domain/engine/ingest.ts';
 import { engineDeps } from '../src/runtime/engine.ts';
 
 /**
- * Evaluations queue consumer: one record = one subject whose facts changed. Evaluates the subject's
- * trigger periods on its stored facts and commits new grants (decision + ledger + outbox in one
- * transaction) or eligibility-changed flags, then relays the notifications. Repeated requests for a
- * subject are harmless: a grant is made at most once.
+ * Evaluations queue consumer: one record names subjects whose facts changed (`{"subjects": [...]}`,
+ * up to 25; `{"subject": ...}` also accepted). Evaluates each subject's trigger periods on its
+ * stored facts and commits new grants (decision + ledger + outbox in one transaction) or
+ * eligibility-changed flags, then relays the notifications. Repeated requests for a subject are
+ * harmless: a grant is made at most once. A record fails when one of its subjects failed; its
+ * redelivery evaluates them all again, which changes nothing for those that succeeded.
  */
-const request = z.strictObject({ subject: z.string().regex(/^ps_[0-9a-f]{32}$/) });
+const subjectId = z.string().regex(/^ps_[0-9a-f]{32}$/);
+const request = z.union([
+  z.strictObject({ subject: subjectId }).transform((r) => [r.subject]),
+  z.strictObject({ subjects: z.array(subjectId).min(1).max(25) }).transform((r) => r.subjects),
+]);
 
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   // Per-invocation state lives here, not at module level: the local poller may run several
@@ -22,12 +28,14 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
   // with one request. A redelivered request may follow a run that committed but did not relay its
   // notifications: such subjects relay pending outbox rows first.
   const subjects = new Map<string, boolean>();
+  const named = new Map<string, string[]>();
   const invalid = new Map<string, Error>();
   for (const r of event.Records) {
     try {
-      const { subject } = request.parse(JSON.parse(r.body));
+      const list = request.parse(JSON.parse(r.body));
       const redelivered = Number(r.attributes.ApproximateReceiveCount ?? '1') > 1;
-      subjects.set(subject, (subjects.get(subject) ?? false) || redelivered);
+      for (const subject of list) subjects.set(subject, (subjects.get(subject) ?? false) || redelivered);
+      named.set(r.messageId, list);
     } catch (e) {
       invalid.set(r.messageId, e instanceof Error ? e : new Error(String(e)));
     }
@@ -44,10 +52,11 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
     async (record: SQSRecord) => {
       const bad = invalid.get(record.messageId);
       if (bad) throw bad;
-      const { subject } = request.parse(JSON.parse(record.body));
-      const result = bySubject.get(subject)!;
-      if (result instanceof Error) throw result;
-      logger.debug('subject evaluated', { subject, grants: result });
+      for (const subject of named.get(record.messageId)!) {
+        const result = bySubject.get(subject)!;
+        if (result instanceof Error) throw result;
+        logger.debug('subject evaluated', { subject, grants: result });
+      }
     },
     processor,
     { context },

@@ -53,11 +53,12 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
   const subjects = [...toEvaluate];
   if (subjects.length > 0) {
     const sqs = sqsClient();
-    await sendBatch(
-      sqs,
-      await queueUrl(sqs, runtimeConfig(), 'evaluations'),
-      subjects.map((s) => JSON.stringify({ subject: s })),
-    );
+    // One request names up to ten subjects: a batch of events asks for its evaluations with one
+    // message, and the evaluate function reads a whole batch of requests' profiles at once.
+    const requests: string[] = [];
+    for (let i = 0; i < subjects.length; i += 10)
+      requests.push(JSON.stringify({ subjects: subjects.slice(i, i + 10) }));
+    await sendBatch(sqs, await queueUrl(sqs, runtimeConfig(), 'evaluations'), requests);
   }
   // One line per batch (log ingestion is billed by the byte); per-event lines are debug.
   logger.info('batch processed', {
