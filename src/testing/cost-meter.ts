@@ -335,6 +335,16 @@ function computeRead(op: string, input: Input, output: Input | undefined, plain:
         ((output?.Items ?? []) as unknown[]).reduce((a: number, i) => a + size(i), 0),
         mode,
       );
+    case 'BatchGetItem': {
+      // Each item is billed on its own size, rounded up, with its table's read consistency.
+      let units = 0;
+      const asked = (input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>;
+      for (const [table, items] of Object.entries((output?.Responses ?? {}) as Record<string, unknown[]>)) {
+        const consistency = asked[table]?.ConsistentRead ? 'strong' : 'eventual';
+        for (const item of items) units += readUnits(size(item), consistency);
+      }
+      return units;
+    }
     default:
       return 0;
   }
