@@ -156,10 +156,14 @@ async function mergeEvent(deps: EngineDeps, p: PreparedEvent): Promise<IngestOut
     );
   }
   const status = kept === 'new' ? 'accepted' : 'duplicate';
+  // After a refused put, the facts may be there because that very put was applied and only its
+  // answer was lost (the SDK's retry of it is then refused): count them as changed by this event.
+  let tried = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, p.kind);
     const merged = mergeFacts(current.facts, p.updates);
-    if (!merged.changed && current.version > 0) return { status, subject, factsChanged: false };
+    if (!merged.changed && current.version > 0) return { status, subject, factsChanged: tried };
+    tried = true;
     const result = await deps.store.commit({
       profile: { ...current, facts: merged.facts, version: current.version + 1 },
       expectedVersion: current.version,
