@@ -76,7 +76,7 @@ export class DynamoSubjectStore implements SubjectStore {
     return r.Item ? toProfile(r.Item) : undefined;
   }
 
-  async getMany(subjects: string[], eventIds: string[]): Promise<ManyRead> {
+  async getMany(subjects: string[], eventIds: string[], signal?: AbortSignal): Promise<ManyRead> {
     const out: ManyRead = { profiles: new Map(), receipts: new Map() };
     const profiles = this.config.table('profiles');
     const events = this.config.table('events');
@@ -106,7 +106,11 @@ export class DynamoSubjectStore implements SubjectStore {
           break;
         }
         if (attempt > 0) await new Promise((res) => setTimeout(res, 25 * 2 ** attempt));
-        const r: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        if (signal?.aborted) throw new Error('BatchGetItem abandoned');
+        const r: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({ RequestItems: request }),
+          signal ? { abortSignal: signal } : {},
+        );
         for (const item of r.Responses?.[profiles] ?? [])
           out.profiles.set(item.pk as string, toProfile(item));
         for (const item of r.Responses?.[events] ?? [])

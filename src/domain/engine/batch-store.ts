@@ -44,16 +44,21 @@ export class BatchStore implements SubjectStore {
     store: SubjectStore,
     subjects: string[],
     eventIds: string[],
-    budgetMs = 1000,
+    budgetMs = 500,
   ): Promise<BatchStore> {
     const unique = [...new Set(subjects)];
     const none: ManyRead = { profiles: new Map(), receipts: new Map() };
     if (unique.length + eventIds.length === 0) return new BatchStore(store, [], none);
+    // Past the budget the read is abandoned (and aborted, so its retries stop).
+    const abort = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), budgetMs);
+      timer = setTimeout(() => {
+        abort.abort();
+        resolve(undefined);
+      }, budgetMs);
     });
-    const read = store.getMany(unique, eventIds).catch(() => undefined);
+    const read = store.getMany(unique, eventIds, abort.signal).catch(() => undefined);
     try {
       const got = await Promise.race([read, late]);
       if (!got) return new BatchStore(store, [], none);
@@ -74,8 +79,8 @@ export class BatchStore implements SubjectStore {
     return this.store.getProfile(subject);
   }
 
-  getMany(subjects: string[], eventIds: string[]): Promise<ManyRead> {
-    return this.store.getMany(subjects, eventIds);
+  getMany(subjects: string[], eventIds: string[], signal?: AbortSignal): Promise<ManyRead> {
+    return this.store.getMany(subjects, eventIds, signal);
   }
 
   async keepReceipt(receipt: EventReceipt): Promise<ReceiptResult> {

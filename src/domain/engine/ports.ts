@@ -48,7 +48,7 @@ export interface SubjectStore {
    * records instead of one per record. A receipt not found may still exist (receipts may be read
    * eventually consistent); a receipt found exists.
    */
-  getMany(subjects: string[], eventIds: string[]): Promise<ManyRead>;
+  getMany(subjects: string[], eventIds: string[], signal?: AbortSignal): Promise<ManyRead>;
   /**
    * Keeps the receipt of an accepted event, unless its id is known. Written before the event's
    * facts: a crash in between leaves a known receipt, and the redelivery merges again (merging an
