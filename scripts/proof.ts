@@ -7,7 +7,7 @@
  *                    [--fuzz-cases 3000] [--security-persons 2000]
  *
  * Parts: faults (every k of the fault-free run × before/after/after-retried/crash), channel (the
- * notify path's faults again, with SNS, which does not deduplicate, as the channel), throttle,
+ * notify path's faults again, with an SNS FIFO topic deduplicating by delivery id as the channel), throttle,
  * poison, security (tables, every log line at DEBUG, notifications, pb replay and pb quarantine
  * list output), rules (rule-file fuzzing), api (the review API's authorisation matrix tests),
  * load (scripts/load.ts: 100,000 events delivered 1–3 times).
