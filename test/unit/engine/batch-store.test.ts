@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BatchStore } from '../../../src/domain/engine/batch-store.ts';
-import type { OutboxRow, Profile } from '../../../src/domain/engine/model.ts';
-import type {
-  CommitResult,
-  EventReceipt,
-  ManyRead,
-  ReceiptResult,
-  SubjectCommit,
-  SubjectStore,
-} from '../../../src/domain/engine/ports.ts';
+import type { Profile } from '../../../src/domain/engine/model.ts';
+import type { EventReceipt, SubjectCommit } from '../../../src/domain/engine/ports.ts';
+import { MemoryStore } from './memory-store.ts';
 
 const profile = (subject: string, version: number): Profile => ({
   subject,
@@ -17,54 +11,6 @@ const profile = (subject: string, version: number): Profile => ({
   version,
   decided: {},
 });
-
-/** An in-memory store that counts its calls and can be told to fail or stall the batch read. */
-class CountingStore implements SubjectStore {
-  readonly profiles = new Map<string, Profile>();
-  readonly receipts = new Map<string, string>();
-  calls = { getProfile: 0, getMany: 0, commit: 0, keepReceipt: 0 };
-  manyRead: 'ok' | 'fail' | 'stall' = 'ok';
-  unread = new Set<string>();
-
-  async getProfile(subject: string): Promise<Profile | undefined> {
-    this.calls.getProfile++;
-    return this.profiles.get(subject);
-  }
-  async getMany(subjects: string[], eventIds: string[]): Promise<ManyRead> {
-    this.calls.getMany++;
-    if (this.manyRead === 'fail') throw new Error('throttled');
-    if (this.manyRead === 'stall') await new Promise((r) => setTimeout(r, 200));
-    const out: ManyRead = { profiles: new Map(), receipts: new Map(), unread: this.unread };
-    for (const s of subjects) {
-      const p = this.profiles.get(s);
-      if (p && !this.unread.has(s)) out.profiles.set(s, p);
-    }
-    for (const id of eventIds) {
-      const h = this.receipts.get(id);
-      if (h) out.receipts.set(id, h);
-    }
-    return out;
-  }
-  async keepReceipt(r: EventReceipt): Promise<ReceiptResult> {
-    this.calls.keepReceipt++;
-    const stored = this.receipts.get(r.eventId);
-    if (stored === undefined) {
-      this.receipts.set(r.eventId, r.bodyHash);
-      return 'new';
-    }
-    return stored === r.bodyHash ? 'known' : { conflict: stored };
-  }
-  async commit(c: SubjectCommit): Promise<CommitResult> {
-    this.calls.commit++;
-    const current = this.profiles.get(c.profile.subject)?.version ?? 0;
-    if (current !== c.expectedVersion) return { ok: false, reason: 'version-conflict' };
-    if (c.profileChanged) this.profiles.set(c.profile.subject, c.profile);
-    return { ok: true };
-  }
-  async pendingOutbox(): Promise<OutboxRow[]> {
-    return [];
-  }
-}
 
 const commitOf = (p: Profile): SubjectCommit => ({
   profile: { ...p, version: p.version + 1 },
@@ -87,7 +33,7 @@ const receipt = (eventId: string, bodyHash: string): EventReceipt => ({
 describe('BatchStore: one read for a batch, the same answers as the store', () => {
   it('serves the batch read, then what the batch committed, without reading again', async () => {
     // Prepare
-    const store = new CountingStore();
+    const store = new MemoryStore();
     store.profiles.set('a', profile('a', 3));
     const batch = await BatchStore.read(store, ['a', 'b', 'a'], []);
     // Act
@@ -103,7 +49,7 @@ describe('BatchStore: one read for a batch, the same answers as the store', () =
   });
 
   it('answers a known receipt without a write: known for the same body, a conflict for another', async () => {
-    const store = new CountingStore();
+    const store = new MemoryStore();
     store.receipts.set('e1', 'hash-1');
     const batch = await BatchStore.read(store, ['a'], ['e1', 'e2']);
     expect(await batch.keepReceipt(receipt('e1', 'hash-1'))).toBe('known');
@@ -117,7 +63,7 @@ describe('BatchStore: one read for a batch, the same answers as the store', () =
   });
 
   it('drops a profile another writer changed: the retry reads the store', async () => {
-    const store = new CountingStore();
+    const store = new MemoryStore();
     store.profiles.set('a', profile('a', 1));
     const batch = await BatchStore.read(store, ['a'], []);
     const stale = (await batch.getProfile('a'))!;
@@ -129,7 +75,7 @@ describe('BatchStore: one read for a batch, the same answers as the store', () =
   });
 
   it.each(['fail', 'stall'] as const)('reads record by record when the batch read would %s', async (mode) => {
-    const store = new CountingStore();
+    const store = new MemoryStore();
     store.profiles.set('a', profile('a', 5));
     store.manyRead = mode;
     const batch = await BatchStore.read(store, ['a'], [], 50);
@@ -138,7 +84,7 @@ describe('BatchStore: one read for a batch, the same answers as the store', () =
   });
 
   it('reads one by one the subjects the store left unread, and does not take them for absent', async () => {
-    const store = new CountingStore();
+    const store = new MemoryStore();
     store.profiles.set('a', profile('a', 1));
     store.profiles.set('b', profile('b', 7));
     store.unread = new Set(['b']);

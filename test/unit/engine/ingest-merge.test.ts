@@ -2,57 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type EngineDeps, ingestBatch, ingestRaw } from '../../../src/domain/engine/ingest.ts';
-import type { OutboxRow, Profile } from '../../../src/domain/engine/model.ts';
-import type {
-  CommitResult,
-  EventReceipt,
-  ManyRead,
-  ReceiptResult,
-  SubjectCommit,
-  SubjectStore,
-} from '../../../src/domain/engine/ports.ts';
+import type { SubjectStore } from '../../../src/domain/engine/ports.ts';
+import { MemoryStore } from './memory-store.ts';
 
 const birth = readFileSync(resolve('events/samples/civil.birth-registered.jsonl'), 'utf8').split('\n')[0]!;
-
-/** Stores profiles and receipts; `lostAnswers` puts are applied and then reported as refused. */
-class MemoryStore implements SubjectStore {
-  readonly profiles = new Map<string, Profile>();
-  readonly receipts = new Map<string, string>();
-  lostAnswers = 0;
-  puts = 0;
-  async getProfile(subject: string): Promise<Profile | undefined> {
-    return this.profiles.get(subject);
-  }
-  async getMany(subjects: string[], eventIds: string[]): Promise<ManyRead> {
-    const out: ManyRead = { profiles: new Map(), receipts: new Map() };
-    for (const s of subjects) if (this.profiles.has(s)) out.profiles.set(s, this.profiles.get(s)!);
-    for (const id of eventIds) if (this.receipts.has(id)) out.receipts.set(id, this.receipts.get(id)!);
-    return out;
-  }
-  async keepReceipt(r: EventReceipt): Promise<ReceiptResult> {
-    const stored = this.receipts.get(r.eventId);
-    if (stored === undefined) {
-      this.receipts.set(r.eventId, r.bodyHash);
-      return 'new';
-    }
-    return stored === r.bodyHash ? 'known' : { conflict: stored };
-  }
-  async commit(c: SubjectCommit): Promise<CommitResult> {
-    if ((this.profiles.get(c.profile.subject)?.version ?? 0) !== c.expectedVersion)
-      return { ok: false, reason: 'version-conflict' };
-    this.puts++;
-    this.profiles.set(c.profile.subject, c.profile);
-    if (this.lostAnswers > 0) {
-      // Applied; the answer is lost and the SDK's retry of the same put is refused by its condition.
-      this.lostAnswers--;
-      return { ok: false, reason: 'version-conflict' };
-    }
-    return { ok: true };
-  }
-  async pendingOutbox(): Promise<OutboxRow[]> {
-    return [];
-  }
-}
 
 const deps = (store: SubjectStore): EngineDeps =>
   ({
