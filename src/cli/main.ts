@@ -1,4 +1,5 @@
 import { CommandFailed, type Command, type Io, processIo, UsageError } from './io.ts';
+import { lockObjectPrototype } from '../domain/rules/compiled/facts.ts';
 
 /** Command table: words that name a command, and the module that runs it (loaded on demand). */
 const COMMANDS: Array<[string[], () => Promise<Command>, string]> = [
@@ -60,8 +61,20 @@ function usage(): string {
   ].join('\n');
 }
 
+/**
+ * Commands that evaluate whole populations in this process: run from the `pb` executable they lock
+ * `Object.prototype` first (see `lockObjectPrototype`), which hardens the process against prototype
+ * pollution and lets the compiled evaluator skip its own-property checks.
+ */
+const POPULATION_COMMANDS = new Set(['evaluate', 'simulate']);
+
+export interface MainOptions {
+  /** Lock `Object.prototype` before a population command runs (the `pb` executable does). */
+  lockPrototype?: boolean;
+}
+
 /** Runs the `pb` command; returns the exit code (0 ok, 1 failed, 2 bad usage). */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], io: Io = processIo, opts: MainOptions = {}): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
     io.out(usage());
     return argv.length === 0 ? 2 : 0;
@@ -74,6 +87,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const [words, load] = found;
   try {
     const command = await load();
+    if (opts.lockPrototype && POPULATION_COMMANDS.has(words.join(' '))) lockObjectPrototype();
     return await command(argv.slice(words.length), io);
   } catch (e) {
     if (e instanceof UsageError) {

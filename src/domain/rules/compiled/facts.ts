@@ -114,7 +114,7 @@ const BOOLEAN = 5;
 const ENUM = 6;
 
 const OBJECT_PROTOTYPE: object = Object.prototype;
-const { getPrototypeOf, hasOwn } = Object;
+const { getPrototypeOf, hasOwn, isExtensible } = Object;
 
 /**
  * True when `Object.prototype` holds the year as a property of its own (nobody does that, but an
@@ -195,13 +195,41 @@ export class FactTable {
    * absent fact and no catalogue name lives on `Object.prototype`; a defined value is still checked
    * to be an own property, as `readFact` does.
    */
-  read(facts: Record<string, unknown>, slot: number, year: number, inherited: boolean): Read {
+  read(
+    facts: Record<string, unknown>,
+    slot: number,
+    year: number,
+    inherited: boolean,
+    ownSafe = false,
+  ): Read {
     if (this.kinds[slot] === NO_FACT) return UNKNOWN;
     const name = this.names[slot]!;
     const raw = facts[name];
-    if (raw === undefined || raw === null || !hasOwn(facts, name)) return UNKNOWN;
+    if (raw === undefined || raw === null || (!ownSafe && !hasOwn(facts, name))) return UNKNOWN;
     return this.value(raw, slot, year, inherited);
   }
+
+  /**
+   * True when a defined `facts[name]` of any slot can only be an own property of `facts`, so `read`
+   * may skip `Object.hasOwn`: the object inherits from `Object.prototype` (or nothing), and
+   * `Object.prototype` can no longer gain properties (`Object.preventExtensions`, see
+   * `lockObjectPrototype`) and had none of the fact names when that was first seen. Checked once
+   * per evaluation call; the names are checked again only when slots were added.
+   */
+  ownSafe(facts: unknown): boolean {
+    if (facts === null || typeof facts !== 'object') return false;
+    const proto = getPrototypeOf(facts);
+    if (proto !== OBJECT_PROTOTYPE && proto !== null) return false;
+    if (proto === null) return true;
+    if (this.cleanFor === this.names.length) return true;
+    if (isExtensible(OBJECT_PROTOTYPE)) return false;
+    for (const name of this.names) if (hasOwn(OBJECT_PROTOTYPE, name)) return false;
+    this.cleanFor = this.names.length;
+    return true;
+  }
+
+  /** The number of names known absent from a non-extensible `Object.prototype`, or -1. */
+  private cleanFor = -1;
 
   /** `read`, given the value of the fact's own property (`undefined` when it has none). */
   value(own: unknown, slot: number, year: number, inherited: boolean): Read {
@@ -240,6 +268,17 @@ export class FactTable {
 }
 
 /** The reader of one catalogue fact (the fact table's read, for one fact). */
+/**
+ * Makes `Object.prototype` non-extensible, so no property can ever be added to it (prototype
+ * pollution through a crafted input becomes impossible in this process) and the compiled evaluator
+ * can skip its own-property checks (see `FactTable.ownSafe`). Existing properties are untouched,
+ * so assigning `toString` on an object still works. Population commands call it once at start,
+ * after every module is loaded; idempotent.
+ */
+export function lockObjectPrototype(): void {
+  Object.preventExtensions(OBJECT_PROTOTYPE);
+}
+
 export function compileBaseReader(def: FactDefinition | undefined): BaseReader {
   const table = new FactTable();
   const slot = table.add(def?.name ?? '', def);

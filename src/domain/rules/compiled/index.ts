@@ -79,6 +79,8 @@ class Frame {
   year = 0;
   /** `yearInherited(year)`, once per call. */
   inherited = false;
+  /** `FactTable.ownSafe(facts)`, once per call. */
+  ownSafe = false;
   readonly baseGen: Float64Array;
   readonly baseVal: Read[];
   readonly derivedGen: Float64Array;
@@ -97,7 +99,7 @@ class Frame {
   /** The base fact of `slot` for this call: read on first use, then from the slot. */
   base(slot: number): Read {
     if (this.baseGen[slot] === this.gen) return this.baseVal[slot];
-    const v = this.table.read(this.facts, slot, this.year, this.inherited);
+    const v = this.table.read(this.facts, slot, this.year, this.inherited, this.ownSafe);
     this.baseGen[slot] = this.gen;
     this.baseVal[slot] = v;
     return v;
@@ -1098,6 +1100,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
     fr.facts = input.facts;
     fr.year = entry.info.year;
     fr.inherited = yearInherited(fr.year);
+    fr.ownSafe = table.ownSafe(input.facts);
     currentSubject = input.subject;
   };
 
