@@ -16,7 +16,14 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LAMBDA_RULES_DIR = '/var/task/rules';
 
 /** Lambda entry points under `functions/`. */
-export type FunctionName = 'ingest' | 'evaluate' | 'notify' | 'review-api' | 'backfill' | 'tick';
+export type FunctionName =
+  | 'ingest'
+  | 'evaluate'
+  | 'notify'
+  | 'review-api'
+  | 'backfill'
+  | 'tick'
+  | 'pre-token';
 
 /** What differs between the engine's functions; everything else is a shared default. */
 export interface PbFunctionProps {

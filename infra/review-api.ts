@@ -9,6 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { REVIEW_API_ROUTES } from '../src/api/routes.ts';
+import { RESIDENT_ID_ATTRIBUTE_NAME } from '../src/api/subject-claim.ts';
 import { logRetention, removalPolicy, type Settings } from './settings.ts';
 
 /** User-pool groups; the review function authorises each route from the token's `cognito:groups`. */
@@ -26,6 +27,8 @@ export const REVIEW_ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: stri
  * The reviewers' HTTP API: a Cognito user pool (admin-created users, MFA required, threat
  * protection enforced) whose tokens a JWT authoriser checks on every route, access logs in an
  * encrypted log group, and stage throttling so a runaway client cannot exhaust the function.
+ * Citizens' tokens carry their subject pseudonym (`pb:subject`), added by the pre token
+ * generation trigger `preToken` from the account's resident identity number.
  */
 export class ReviewApi extends Construct {
   readonly userPool: cognito.UserPool;
@@ -37,7 +40,7 @@ export class ReviewApi extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { settings: Settings; handler: lambda.IFunction; logKey: kms.IKey },
+    props: { settings: Settings; handler: lambda.IFunction; preToken: lambda.IFunction; logKey: kms.IKey },
   ) {
     super(scope, id);
     const { settings } = props;
@@ -57,11 +60,27 @@ export class ReviewApi extends Construct {
         tempPasswordValidity: Duration.days(3),
       },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      // A citizen's resident identity number (GB 11643), set by an administrator when the account is
+      // created (docs/deploy.md) and read only by the pre token generation trigger. Immutable: the
+      // account's `sub`, which the ledger records as the actor of a citizen's answers, stays bound to
+      // one person for good; a wrong number is corrected by disabling the account and creating a new
+      // one. Cognito never lets an app client write an immutable attribute, and this client cannot
+      // read it either, so the raw number is in no token.
+      customAttributes: {
+        [RESIDENT_ID_ATTRIBUTE_NAME]: new cognito.StringAttribute({ minLen: 18, maxLen: 18, mutable: false }),
+      },
       featurePlan: cognito.FeaturePlan.PLUS,
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
       deletionProtection: settings.isProd,
       removalPolicy: removalPolicy(settings),
     });
+    // Version 2 events customise the access token too (the Plus plan allows them): the authoriser
+    // accepts access and ID tokens of the client alike (`aud` or `client_id`), so both carry the claim.
+    this.userPool.addTrigger(
+      cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+      props.preToken,
+      cognito.LambdaVersion.V2_0,
+    );
     for (const group of REVIEW_GROUPS) {
       new cognito.UserPoolGroup(this, `Group-${group}`, { userPool: this.userPool, groupName: group });
     }
@@ -74,6 +93,14 @@ export class ReviewApi extends Construct {
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.hours(12),
       enableTokenRevocation: true,
+      // Explicit lists: left unset, a client reads every attribute (the identity number included, in
+      // the ID token) and writes the standard ones. Users keep their e-mail; the identity number is
+      // neither readable nor writable through the client.
+      readAttributes: new cognito.ClientAttributes().withStandardAttributes({
+        email: true,
+        emailVerified: true,
+      }),
+      writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
     });
     const stack = Stack.of(this);
     this.issuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;

@@ -80,7 +80,17 @@ export class ProactiveBenefitsStack extends Stack {
       ...backfillUrl,
       PB_DIGEST_BUCKET: digests.bucket.bucketName,
     });
-    this.functions = { ingest, evaluate, backfill, notify, 'review-api': reviewFn, tick };
+    // Cognito's pre token generation trigger: Cognito waits at most 5 s for it, cold start included.
+    const preToken = fn('pre-token', Duration.seconds(5), pseudonyms);
+    this.functions = {
+      ingest,
+      evaluate,
+      backfill,
+      notify,
+      'review-api': reviewFn,
+      tick,
+      'pre-token': preToken,
+    };
 
     // Who touches what. The ledger is append-only for everyone; only relayed outbox rows and
     // idempotency records are ever deleted (the relay deletes a row once it is on the queue).
@@ -114,12 +124,19 @@ export class ProactiveBenefitsStack extends Stack {
     for (const producer of [evaluate, backfill, reviewFn]) queues.grantSend(producer, 'notifications');
     for (const producer of [tick, backfill]) queues.grantSend(producer, 'backfill');
 
-    // Only ingest pseudonymises identity numbers.
+    // Only ingest (the numbers in agency events) and pre-token (a citizen's own number, at sign-in)
+    // pseudonymise identity numbers.
     pseudonymKey.grantRead(ingest);
+    pseudonymKey.grantRead(preToken);
     digests.grantWriteDigests(tick.role!);
     notifications.grantPublish(notify);
 
-    const api = new ReviewApi(this, 'ReviewApi', { settings, handler: reviewFn, logKey: keys.data });
+    const api = new ReviewApi(this, 'ReviewApi', {
+      settings,
+      handler: reviewFn,
+      preToken,
+      logKey: keys.data,
+    });
 
     new PeriodOpening(this, 'PeriodOpening', { settings, tick });
     const alarms = new EngineAlarms(this, 'Alarms', {

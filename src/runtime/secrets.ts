@@ -1,5 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { runtimeConfig } from './engine.ts';
+import { readPseudonymKeySecret } from './pseudonym-secret.ts';
 
 let primed: Promise<void> | undefined;
 
@@ -11,11 +11,7 @@ export function primeSecrets(): Promise<void> {
   const arn = process.env.PB_PSEUDONYM_SECRET_ARN;
   if (!arn) return Promise.resolve();
   primed ??= (async () => {
-    const r = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
-    const hex = r.SecretString?.trim() ?? '';
-    // The secret is generated as hex; a JSON secret {"key": "<hex>"} is accepted too.
-    const value = hex.startsWith('{') ? String((JSON.parse(hex) as { key?: string }).key ?? '') : hex;
-    runtimeConfig().primePseudonymKey(Buffer.from(value, 'hex'));
+    runtimeConfig().primePseudonymKey(await readPseudonymKeySecret(arn));
   })().catch((e: Error) => {
     primed = undefined;
     throw new Error(`cannot read the pseudonym key from Secrets Manager: ${e.message}`);

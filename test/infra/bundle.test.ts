@@ -8,7 +8,15 @@ import { PROJECT_ROOT } from '../../infra/function.ts';
 import { cdkJsonContext, resourcesOf } from './synth.ts';
 import { Template } from 'aws-cdk-lib/assertions';
 
-const FUNCTIONS: FunctionName[] = ['ingest', 'evaluate', 'notify', 'review-api', 'backfill', 'tick'];
+const FUNCTIONS: FunctionName[] = [
+  'ingest',
+  'evaluate',
+  'notify',
+  'review-api',
+  'backfill',
+  'tick',
+  'pre-token',
+];
 const assetDirs = new Map<FunctionName, string>();
 const environments = new Map<FunctionName, Record<string, unknown>>();
 

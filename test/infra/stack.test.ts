@@ -2,6 +2,7 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionName } from '../../infra/function.ts';
 import { REVIEW_GROUPS, REVIEW_ROUTES } from '../../infra/review-api.ts';
+import { RESIDENT_ID_ATTRIBUTE, RESIDENT_ID_ATTRIBUTE_NAME } from '../../src/api/subject-claim.ts';
 import {
   dlqName,
   type QueueId,
@@ -27,7 +28,15 @@ import {
 
 const STAGE = 'test';
 const PREFIX = `pb-${STAGE}`;
-const FUNCTIONS: FunctionName[] = ['ingest', 'evaluate', 'notify', 'review-api', 'backfill', 'tick'];
+const FUNCTIONS: FunctionName[] = [
+  'ingest',
+  'evaluate',
+  'notify',
+  'review-api',
+  'backfill',
+  'tick',
+  'pre-token',
+];
 const QUEUE_IDS = Object.keys(QUEUES) as QueueId[];
 const TABLE_IDS = Object.keys(TABLES) as TableId[];
 
@@ -168,7 +177,7 @@ describe('Stack: pb-<stage>', () => {
   });
 
   describe('Functions', () => {
-    it('creates the five entry points', () => {
+    it('creates one function per entry point', () => {
       template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
       for (const name of FUNCTIONS) fnId(name);
     });
@@ -208,6 +217,7 @@ describe('Stack: pb-<stage>', () => {
         notify: ['PB_NOTIFY_TOPIC_ARN'],
         'review-api': ['PB_QUEUE_URL_NOTIFICATIONS'],
         tick: ['PB_QUEUE_URL_BACKFILL', 'PB_DIGEST_BUCKET'],
+        'pre-token': ['PB_PSEUDONYM_SECRET_ARN'],
       };
       for (const name of FUNCTIONS) {
         const vars = Object.keys(
@@ -298,7 +308,7 @@ describe('Stack: pb-<stage>', () => {
       const readers = FUNCTIONS.filter((name) =>
         actionsOn(template, fnId(name), secret).includes('secretsmanager:GetSecretValue'),
       );
-      expect(readers.sort()).toEqual(['ingest']);
+      expect(readers.sort()).toEqual(['ingest', 'pre-token']);
     });
 
     it('only tick writes digests: list, get and put under digests/, never delete or change retention', () => {
@@ -390,6 +400,89 @@ describe('Stack: pb-<stage>', () => {
       });
       for (const g of REVIEW_GROUPS)
         template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: g });
+    });
+  });
+
+  describe('Citizen subject claim', () => {
+    const userPoolId = (): string => Object.keys(resourcesOf(template, 'AWS::Cognito::UserPool'))[0]!;
+
+    it('the pre token generation trigger is pre-token, with event version 2 (access tokens too)', () => {
+      const pool = resource('AWS::Cognito::UserPool', userPoolId()).Properties;
+      expect(pool.UserPoolTier).toBe('PLUS');
+      expect(pool.LambdaConfig).toEqual({
+        PreTokenGenerationConfig: {
+          LambdaArn: { 'Fn::GetAtt': [fnId('pre-token'), 'Arn'] },
+          LambdaVersion: 'V2_0',
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [fnId('pre-token'), 'Arn'] },
+        Principal: 'cognito-idp.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [userPoolId(), 'Arn'] },
+      });
+    });
+
+    it('pre-token answers within the 5 s Cognito waits and gets the pseudonym key ARN', () => {
+      const fn = resource('AWS::Lambda::Function', fnId('pre-token')).Properties;
+      expect(fn.Timeout).toBeLessThanOrEqual(5);
+      const secret = Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'))[0]!;
+      expect(refOf(fn.Environment.Variables.PB_PSEUDONYM_SECRET_ARN)).toBe(secret);
+    });
+
+    it('pre-token may read the pseudonym key and nothing else beyond its logs and traces', () => {
+      const secret = Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'))[0]!;
+      const fn = resource('AWS::Lambda::Function', fnId('pre-token')).Properties;
+      const logGroup = refOf(fn.LoggingConfig.LogGroup)!;
+      const granted = roleStatements(template, fnId('pre-token')).map((s) => ({
+        Effect: s.Effect,
+        actions: [...s.actions].sort(),
+        on: s.resources.map((r) => (r === '*' ? '*' : referencedIds(r).join(','))),
+      }));
+      expect(granted).toEqual(
+        expect.arrayContaining([
+          {
+            Effect: 'Allow',
+            actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            on: [secret],
+          },
+        ]),
+      );
+      for (const g of granted) {
+        expect(g.Effect).toBe('Allow');
+        if (g.on.includes(secret)) expect(g.on).toEqual([secret]);
+        else if (g.on.includes(logGroup))
+          expect(g.actions).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+        else expect(g.actions).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+      }
+      expect(granted).toHaveLength(3);
+    });
+
+    it('the identity attribute is 18 characters and immutable: only an administrator sets it, once', () => {
+      const pool = resource('AWS::Cognito::UserPool', userPoolId()).Properties;
+      expect(pool.Schema).toEqual(
+        expect.arrayContaining([
+          {
+            Name: RESIDENT_ID_ATTRIBUTE_NAME,
+            AttributeDataType: 'String',
+            Mutable: false,
+            StringAttributeConstraints: { MinLength: '18', MaxLength: '18' },
+          },
+        ]),
+      );
+    });
+
+    it('the app client can neither write nor read the identity attribute', () => {
+      const [client] = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'));
+      const { WriteAttributes, ReadAttributes } = client!.Properties;
+      // Explicit lists: unset, Cognito would let the client read every attribute and write the standard ones.
+      expect(WriteAttributes.length).toBeGreaterThan(0);
+      expect(ReadAttributes.length).toBeGreaterThan(0);
+      expect(WriteAttributes).not.toContain(RESIDENT_ID_ATTRIBUTE);
+      expect(ReadAttributes).not.toContain(RESIDENT_ID_ATTRIBUTE);
+      expect([...WriteAttributes, ...ReadAttributes].filter((a: string) => a.startsWith('custom:'))).toEqual(
+        [],
+      );
     });
   });
 
