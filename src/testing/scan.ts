@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isPackedDetail, unpackDetail } from '../adapters/dynamodb/decision-detail.ts';
 import { scanAll } from '../adapters/dynamodb/scan.ts';
 import type { Config } from '../config.ts';
 import { findIdentityNumbers, makeCreditCode, makePersonId } from '../domain/identity.ts';
@@ -47,15 +48,37 @@ export class IdentityScan {
   /** Scans every item of every table of the engine. */
   async tables(doc: DynamoDBDocumentClient, cfg: Config): Promise<void> {
     for (const id of Object.keys(TABLES) as TableId[]) {
-      for await (const item of scanAll(doc, cfg.table(id))) {
-        this.scanned['table items'] = (this.scanned['table items'] ?? 0) + 1;
-        // Attribute by attribute, so a leak names where it sits.
-        for (const [attr, value] of Object.entries(item)) {
-          for (const f of rawIdentityNumbers(JSON.stringify(value)))
-            this.leaks.push({ where: `table ${id}, attribute ${attr}`, kind: f.kind, masked: mask(f.value) });
-        }
-      }
+      for await (const item of scanAll(doc, cfg.table(id))) this.item(id, item);
     }
+  }
+
+  /**
+   * Scans one stored item, attribute by attribute (so a leak names where it sits). Binary values
+   * are read as what they hold: a packed decision detail decompressed, other bytes as text, so
+   * compression cannot hide a number from the scan.
+   */
+  item(table: string, item: Record<string, unknown>): void {
+    this.scanned['table items'] = (this.scanned['table items'] ?? 0) + 1;
+    for (const [attr, value] of Object.entries(item)) {
+      for (const f of rawIdentityNumbers(JSON.stringify(this.readable(value))))
+        this.leaks.push({ where: `table ${table}, attribute ${attr}`, kind: f.kind, masked: mask(f.value) });
+    }
+  }
+
+  /** A stored value with its binary parts made readable. */
+  private readable(value: unknown): unknown {
+    if (value instanceof Uint8Array) {
+      if (isPackedDetail(value)) {
+        this.scanned['packed attributes'] = (this.scanned['packed attributes'] ?? 0) + 1;
+        return unpackDetail(value);
+      }
+      return Buffer.from(value).toString('utf8');
+    }
+    if (value instanceof Set) return [...value].map((v) => this.readable(v));
+    if (Array.isArray(value)) return value.map((v) => this.readable(v));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.readable(v)]));
+    return value;
   }
 
   /** Scans a file line by line (when it exists). */

@@ -122,6 +122,8 @@ describe('Security: no raw identity number is written anywhere', () => {
 
   it('scanned every table, every log line, the notifications and every command output', () => {
     expect(scan.scanned['table items']).toBeGreaterThan(stream.length);
+    // Decisions keep their detail compressed: the scan read it decompressed.
+    expect(scan.scanned['packed attributes']).toBeGreaterThan(5);
     expect(scan.scanned['log lines']).toBeGreaterThan(100);
     expect(logLines.some((l) => l.includes('"level":"DEBUG"'))).toBe(true);
     expect(scan.scanned.notifications).toBeGreaterThan(5);

@@ -14,6 +14,7 @@ import {
 import type { Config } from '../../config.ts';
 import type { Decision, OutboxRow, Profile } from '../../domain/engine/model.ts';
 import { decisionKey } from '../../domain/engine/model.ts';
+import { DETAIL_ATTRIBUTE, isSummaryField, packDetail, unpackDetail } from './decision-detail.ts';
 import type {
   CommitResult,
   EventReceipt,
@@ -28,20 +29,39 @@ import type {
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** Item shape of a decision: the domain record plus the keys of the reviewer's indexes. */
+/**
+ * Item shape of a decision: the summary fields as plain attributes (what indexes project and
+ * queries filter on), the rest packed into one compressed attribute (see decision-detail.ts), plus
+ * the keys of the reviewer's indexes.
+ */
 export function decisionItem(d: Decision): Record<string, unknown> {
+  const summary: Record<string, unknown> = {};
+  const detail: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(d)) {
+    if (value === undefined) continue;
+    (isSummaryField(name) ? summary : detail)[name] = value;
+  }
   return {
     pk: d.subject,
     sk: decisionKey(d.policy, d.period),
-    ...d,
+    ...summary,
+    ...(Object.keys(detail).length > 0 ? { [DETAIL_ATTRIBUTE]: packDetail(detail) } : {}),
     policyPeriod: `${d.policy}#${d.period}`,
     ...(d.reviewReason ? { reviewBucket: 'review' } : {}),
   };
 }
 
-/** Strips index keys off a stored decision item. */
+/**
+ * A stored decision item (or an index's projection of it) as the domain's record: index keys
+ * stripped, the packed detail unpacked. Items written before the detail was packed hold it as plain
+ * attributes and read the same; a plain attribute wins over a packed one of the same name.
+ */
 export function fromDecisionItem(item: Record<string, unknown>): Decision {
-  const { pk: _pk, sk: _sk, policyPeriod: _pp, reviewBucket: _rb, ...d } = item;
+  const { pk: _pk, sk: _sk, policyPeriod: _pp, reviewBucket: _rb, [DETAIL_ATTRIBUTE]: packed, ...d } = item;
+  if (packed !== undefined) {
+    for (const [name, value] of Object.entries(unpackDetail(packed as Uint8Array)))
+      if (!(name in d)) d[name] = value;
+  }
   return d as unknown as Decision;
 }
 
