@@ -74,9 +74,38 @@ function revocationNotices(d: StoredDecision, reason: string, at: string): Outbo
 }
 
 /**
+ * Review outcome notices, one per recipient: the decision stands (`previousAmount` absent) or its
+ * amount changed. Each review of a decision gets its own delivery id (its place among the
+ * decision's reviews), so a later review is told too, and a retried action the same.
+ */
+function outcomeNotices(
+  d: StoredDecision,
+  amount: number | null,
+  reason: string | undefined,
+  at: string,
+  previousAmount?: number | null,
+): OutboxRow[] {
+  const n = d.reviews?.length ?? 0;
+  return d.recipients.map((recipient) => ({
+    subject: d.subject,
+    deliveryId: `${d.ref}:${recipient}:review-outcome:${n}`,
+    kind: 'review-outcome',
+    ref: d.ref,
+    policy: d.policy,
+    period: d.period,
+    amount,
+    ...(previousAmount !== undefined ? { previousAmount } : {}),
+    recipient,
+    recipientRole: recipient === d.subject ? 'subject' : 'guardian',
+    ...(reason ? { reason } : {}),
+    createdAt: at,
+  }));
+}
+
+/**
  * Confirm: the reviewer has looked and the decision stands. A granted or objected decision becomes
  * `confirmed`; a declined one stays declined (the decline is acknowledged). Either way it leaves
- * the review queue.
+ * the review queue. Whoever objected is told the outcome.
  */
 export function planConfirm(d: StoredDecision, actor: Actor, reason?: string): TransitionPlan {
   if (d.status === 'eligibility-changed') {
@@ -88,7 +117,7 @@ export function planConfirm(d: StoredDecision, actor: Actor, reason?: string): T
     set: { status: to, updatedAt: actor.at },
     remove: ['reviewBucket'],
     ...base(d, actor, { action: 'confirm', to, ...(reason ? { reason } : {}) }, 'review.confirm'),
-    outbox: [],
+    outbox: d.status === 'objected' ? outcomeNotices(d, d.amount, reason, actor.at) : [],
   };
 }
 
@@ -105,7 +134,8 @@ export function planRevoke(d: StoredDecision, actor: Actor, reason: string): Tra
 
 /**
  * Resolve an `eligibility-changed` flag: `keep` the grant as it is, `adjust` its amount to what the
- * new facts give, or `revoke` it (which notifies like a revocation).
+ * new facts give, or `revoke` it (which notifies like a revocation). The recipients were told a
+ * review was under way, so every resolution tells them its outcome.
  */
 export function planResolve(
   d: StoredDecision,
@@ -133,7 +163,7 @@ export function planResolve(
       ...base(d, actor, { action: 'resolve', resolution, to: 'confirmed', reason }, 'review.resolve', {
         amount: d.amount,
       }),
-      outbox: [],
+      outbox: outcomeNotices(d, d.amount, reason, actor.at),
     };
   }
   const amount = d.flag?.outcome === 'eligible' ? d.flag.amount : null;
@@ -147,7 +177,7 @@ export function planResolve(
       previousAmount: d.amount,
       amount,
     }),
-    outbox: [],
+    outbox: outcomeNotices(d, amount, reason, actor.at, d.amount),
     grantedAmount: amount,
   };
 }

@@ -38,7 +38,7 @@ import { decisionDetail, decisionView, type PolicyInfo } from './view.ts';
 /** What the API needs from the outside world. */
 export interface ReviewApiDeps {
   store: ReviewStore;
-  /** Sends outbox rows (revocation notices) on to the notifications queue. */
+  /** Sends outbox rows (revocation and review outcome notices) on to the notifications queue. */
   relay: OutboxRelay;
   now: () => Date;
   /** The published policies (titles, legal basis, sample rates). */
@@ -230,7 +230,7 @@ async function relay(deps: Deps, rows: TransitionPlan['outbox']): Promise<boolea
     await deps.relay.relay(rows);
     return true;
   } catch (e) {
-    deps.logError?.('could not relay revocation notices; they stay in the outbox', e);
+    deps.logError?.('could not relay notices; they stay in the outbox', e);
     return false;
   }
 }

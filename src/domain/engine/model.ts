@@ -75,11 +75,13 @@ export interface Decision {
 export interface OutboxRow {
   subject: string;
   deliveryId: string;
-  kind: 'grant' | 'eligibility-changed' | 'revocation';
+  kind: 'grant' | 'eligibility-changed' | 'revocation' | 'review-outcome';
   ref: string;
   policy: string;
   period: Period;
   amount: Fen | null;
+  /** A review outcome that changed the amount: the amount before. */
+  previousAmount?: Fen | null;
   recipient: string;
   recipientRole: 'subject' | 'guardian';
   reason?: string;

@@ -21,7 +21,7 @@ export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
 export const DEFAULT_LANG: Lang = 'zh-CN';
 
 /** What a notice is about. */
-export type NotificationKind = 'grant' | 'eligibility-changed' | 'revocation';
+export type NotificationKind = 'grant' | 'eligibility-changed' | 'revocation' | 'review-outcome';
 
 /** Who a notice is addressed to: the subject, or a guardian of a child subject. */
 export type RecipientRole = 'subject' | 'guardian';
@@ -45,6 +45,11 @@ export interface NotificationInput {
    * (null: not eligible under them); for a revocation, the amount revoked (null: not stated).
    */
   amount: Fen | null;
+  /**
+   * For a review outcome that changed the amount, the amount before (`amount` is the new one);
+   * absent when the decision stands as it was.
+   */
+  previousAmount?: Fen | null;
   /** From {@link referenceNumber}. */
   reference: string;
   recipientRole: RecipientRole;
@@ -235,6 +240,20 @@ function renderZh(i: NotificationInput): RenderedNotification {
       if (i.amount !== null) facts.push(`撤销金额：${formatAmount(i.amount, 'zh-CN')}`);
       facts.push(`撤销原因：${endSentence(i.reason!, 'zh-CN')}`);
       break;
+    case 'review-outcome':
+      subject = `【复核结果】${title}（${period}）`;
+      if (i.previousAmount !== undefined) {
+        lines.push(`经复核，${who}的${title}（${period}）金额已按最新信息调整。`);
+        if (i.previousAmount !== null) facts.push(`原金额：${formatAmount(i.previousAmount, 'zh-CN')}`);
+        facts.push(
+          `调整后金额：${i.amount === null ? '以实际办理结果为准' : formatAmount(i.amount, 'zh-CN')}`,
+        );
+      } else {
+        lines.push(`经复核，${who}的${title}（${period}）维持原决定。`);
+        if (i.amount !== null) facts.push(`金额：${formatAmount(i.amount, 'zh-CN')}`);
+      }
+      if (i.reason) facts.push(`复核说明：${endSentence(i.reason, 'zh-CN')}`);
+      break;
   }
   lines.push(
     '',
@@ -295,6 +314,24 @@ function renderEn(i: NotificationInput): RenderedNotification {
       if (i.amount !== null) facts.push(`Amount revoked: ${formatAmount(i.amount, 'en')}`);
       facts.push(`Reason: ${endSentence(i.reason!, 'en')}`);
       break;
+    case 'review-outcome': {
+      subject = `${title} (${period}): review outcome`;
+      const whose = guardian ? "the child's" : 'your';
+      if (i.previousAmount !== undefined) {
+        lines.push(
+          `After review, the amount of ${whose} ${title} for ${period} has been changed to match the new information.`,
+        );
+        if (i.previousAmount !== null) facts.push(`Previous amount: ${formatAmount(i.previousAmount, 'en')}`);
+        facts.push(
+          `New amount: ${i.amount === null ? 'as set out in the decision' : formatAmount(i.amount, 'en')}`,
+        );
+      } else {
+        lines.push(`After review, the decision on ${whose} ${title} for ${period} stands.`);
+        if (i.amount !== null) facts.push(`Amount: ${formatAmount(i.amount, 'en')}`);
+      }
+      if (i.reason) facts.push(`Review note: ${endSentence(i.reason, 'en')}`);
+      break;
+    }
   }
   lines.push(
     '',
@@ -329,6 +366,7 @@ export function renderNotification(input: NotificationInput): RenderedNotificati
   if (input.kind === 'revocation' && !input.reason?.trim())
     throw new Error('a revocation notice needs its reason');
   if (input.amount !== null) formatYuan(input.amount); // validates before any text is built
+  if (input.previousAmount !== undefined && input.previousAmount !== null) formatYuan(input.previousAmount);
   const rendered = input.lang === 'zh-CN' ? renderZh(input) : renderEn(input);
   return { subject: maskIdentityNumbers(rendered.subject), body: maskIdentityNumbers(rendered.body) };
 }

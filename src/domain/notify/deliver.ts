@@ -58,6 +58,7 @@ export async function deliver(deps: DeliverDeps, row: OutboxRow): Promise<Delive
     contact: deps.contact,
     link: deps.link,
     ...(row.reason ? { reason: row.reason } : {}),
+    ...(row.previousAmount !== undefined ? { previousAmount: row.previousAmount } : {}),
   });
   await deps.channel.send({
     deliveryId: row.deliveryId,

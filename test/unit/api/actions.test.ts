@@ -47,6 +47,31 @@ describe('Route: POST …/confirm', () => {
     expect(s.relayed).toHaveLength(0);
   });
 
+  it('tells whoever objected the outcome, with a delivery id of its own for each review', async () => {
+    // Prepare: objected once already, so this is the decision's second review entry.
+    const s = withDecision({ subject: OWN, recipients: [OWN] });
+    await s.call('POST', '/api/citizen/objections', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'I already receive this from another district.' },
+    });
+    // Act
+    const r = await s.call('POST', `${s.base}/confirm`, {
+      claims: CALLERS.reviewer,
+      body: { reason: 'Checked.' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    expect(s.relayed).toEqual([
+      expect.objectContaining({
+        kind: 'review-outcome',
+        recipient: OWN,
+        amount: s.d.amount,
+        reason: 'Checked.',
+        deliveryId: `${s.d.ref}:${OWN}:review-outcome:1`,
+      }),
+    ]);
+  });
+
   it('chains a second action on the first (seq 2, prevHash = first hash) and shows both in the history', async () => {
     // Prepare
     const s = withDecision();
@@ -220,6 +245,10 @@ describe('Route: POST …/resolve', () => {
       kind: 'review.resolve',
       payload: { resolution: 'keep' },
     });
+    // They were told a review was under way: now they are told it ended and the grant stands.
+    expect(s.relayed.map((n) => [n.kind, n.recipient, n.amount, n.previousAmount])).toEqual(
+      s.d.recipients.map((r) => ['review-outcome', r, s.d.amount, undefined]),
+    );
   });
 
   it('adjusts the amount to what the new facts give', async () => {
@@ -237,6 +266,9 @@ describe('Route: POST …/resolve', () => {
       previousAmount: 10000,
       amount: 50000,
     });
+    expect(s.relayed.map((n) => [n.kind, n.amount, n.previousAmount, n.reason])).toEqual(
+      s.d.recipients.map(() => ['review-outcome', 50000, 10000, 'Turned 90.']),
+    );
   });
 
   it('answers 409 to adjust when the new facts give no amount', async () => {

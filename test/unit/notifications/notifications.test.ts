@@ -16,7 +16,7 @@ import {
 /** Anything that looks like a resident identity number: 17 digits and a digit or X. */
 const IDENTITY_NUMBER = /\d{17}[\dXx]/;
 
-const KINDS: NotificationKind[] = ['grant', 'eligibility-changed', 'revocation'];
+const KINDS: NotificationKind[] = ['grant', 'eligibility-changed', 'revocation', 'review-outcome'];
 
 const base: NotificationInput = {
   kind: 'grant',
@@ -233,6 +233,42 @@ describe('Function: renderNotification', () => {
     expect(zh.body).toContain('撤销原因：经核实，儿童户籍不在本市。');
     expect(en.subject).toBe('Childcare subsidy (2025) revoked');
     expect(en.body).toContain('Reason: the household registration is outside the city.');
+  });
+
+  it('tells the outcome of a review: the decision stands, or its amount changed from what to what', () => {
+    const kept = renderNotification({ ...base, kind: 'review-outcome', reason: '死亡登记有误' });
+    const keptEn = renderNotification({ ...base, kind: 'review-outcome', lang: 'en', reason: undefined });
+    const adjusted = renderNotification({
+      ...base,
+      kind: 'review-outcome',
+      amount: 500000,
+      previousAmount: 360000,
+    });
+    const adjustedEn = renderNotification({
+      ...base,
+      kind: 'review-outcome',
+      lang: 'en',
+      amount: 500000,
+      previousAmount: 360000,
+      reason: 'turned 90',
+    });
+    expect(kept.subject).toBe('【复核结果】育儿补贴（2025年）');
+    expect(kept.body).toContain('维持原决定');
+    expect(kept.body).toContain('金额：人民币3,600.00元');
+    expect(kept.body).toContain('复核说明：死亡登记有误。');
+    expect(kept.body).not.toContain('原金额');
+    expect(keptEn.subject).toBe('Childcare subsidy (2025): review outcome');
+    expect(keptEn.body).toContain('stands');
+    expect(keptEn.body).not.toContain('Review note');
+    expect(adjusted.body).toContain('金额已按最新信息调整');
+    expect(adjusted.body).toContain('原金额：人民币3,600.00元');
+    expect(adjusted.body).toContain('调整后金额：人民币5,000.00元');
+    expect(adjustedEn.body).toContain('Previous amount: CNY 3,600.00');
+    expect(adjustedEn.body).toContain('New amount: CNY 5,000.00');
+    expect(adjustedEn.body).toContain('Review note: turned 90.');
+    expect(() =>
+      renderNotification({ ...base, kind: 'review-outcome', amount: 1, previousAmount: 0.5 }),
+    ).toThrow(/whole number of fen/);
   });
 
   it('refuses a revocation without a reason', () => {
