@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { brotliCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   DETAIL_ATTRIBUTE,
@@ -5,9 +8,14 @@ import {
   packDetail,
   unpackDetail,
 } from '../../../src/adapters/dynamodb/decision-detail.ts';
+import {
+  DETAIL_DICTIONARY_1,
+  DETAIL_DICTIONARY_1_SHA256,
+} from '../../../src/adapters/dynamodb/detail-dictionary.ts';
 import { decisionItem, fromDecisionItem } from '../../../src/adapters/dynamodb/subject-store.ts';
 import type { Decision } from '../../../src/domain/engine/model.ts';
 import { makePersonId } from '../../../src/domain/identity.ts';
+import { createReferenceEvaluator, loadPolicySet } from '../../../src/domain/rules/index.ts';
 import { DECISION_SUMMARY } from '../../../src/resources.ts';
 import { plainItemSize } from '../../../src/testing/cost-meter.ts';
 import { IdentityScan, mask, rawIdentityNumbers } from '../../../src/testing/scan.ts';
@@ -97,6 +105,69 @@ describe('Decision items: summary plain, detail packed', () => {
     );
     const plainItem = { pk: d.subject, sk: 'elderly-allowance#2025-03', ...d, policyPeriod: 'x' };
     expect(fromDecisionItem(plainItem)).toEqual(d);
+  });
+
+  it('fits the item of a grant of every policy in 1 KB (one write unit)', async () => {
+    // Prepare: the last eligible case of each policy's rule tests, explained by the evaluator.
+    const set = loadPolicySet('rules');
+    const evaluator = createReferenceEvaluator(set);
+    const files = readdirSync('rules').filter((f) => f.endsWith('.test.json'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const policy = file.replace('.test.json', '');
+      const cases = JSON.parse(readFileSync(`rules/${file}`, 'utf8')) as Array<{
+        kind: 'person' | 'enterprise';
+        period: string;
+        facts: Record<string, unknown>;
+        expected: { outcome: string };
+      }>;
+      const c = cases.filter((x) => x.expected.outcome === 'eligible').at(-1)!;
+      const [e] = await evaluator.evaluate(
+        { subject: 'ps_0f3a9c2e7b1d4e6f8a0b2c4d6e8f0a1b', kind: c.kind, facts: c.facts as never },
+        c.period,
+        { policy },
+      );
+      const d = bulkyDecision({
+        policy,
+        period: c.period,
+        kind: c.kind,
+        amount: e!.amount!,
+        reasons: e!.reasons,
+        explanation: e!.explanation,
+        provenance: e!.factsUsed.map((fact, i) => ({
+          fact,
+          eventId: `hrss-9f82f7-00000043${i}`,
+          source: 'hrss',
+          occurredAt: '2026-02-24T15:34:49+08:00',
+        })),
+        ruleSetHash: 'c'.repeat(64),
+        reviewReason: 'amount-above-threshold',
+      });
+      // Act
+      const item = decisionItem(d);
+      // Assess
+      expect(plainItemSize({ pk: d.subject, ...d }), policy).toBeGreaterThan(1024);
+      expect(plainItemSize(item), policy).toBeLessThanOrEqual(1024);
+      expect(fromDecisionItem(item)).toEqual(d);
+    }
+  });
+
+  it('writes codec 2 (deflate with the pinned dictionary) and still reads codec 1 (Brotli)', () => {
+    expect(createHash('sha256').update(DETAIL_DICTIONARY_1, 'utf8').digest('hex')).toBe(
+      DETAIL_DICTIONARY_1_SHA256,
+    );
+    expect(DETAIL_DICTIONARY_1_SHA256).toBe(
+      '8131c81f8fd726a887a26639c8bbfd51c8173c4b27494dc3d49ba9c83af99699',
+    );
+    const d = bulkyDecision();
+    const item = decisionItem(d);
+    expect((item[DETAIL_ATTRIBUTE] as Uint8Array)[0]).toBe(2);
+    const { subject: _s, kind: _k, policy: _p, period: _pe, status: _st, ...rest } = d;
+    const detail = Object.fromEntries(Object.entries(rest).filter(([k]) => !(k in item)));
+    const brotli = Buffer.from(brotliCompressSync(JSON.stringify(detail)));
+    const codec1 = new Uint8Array([1, ...brotli]);
+    expect(isPackedDetail(codec1)).toBe(true);
+    expect(fromDecisionItem({ ...item, [DETAIL_ATTRIBUTE]: codec1 })).toEqual(d);
   });
 
   it('refuses an unknown codec and damaged bytes instead of reading an empty detail', () => {
