@@ -22,6 +22,7 @@ import type { Partition, PartitionFilter, ReviewStore, StoredDecision, Transitio
 import { planConfirm, planDecline, planObjection, planResolve, planRevoke } from './review.ts';
 import {
   CitizenBodySchema,
+  CitizenQuerySchema,
   ConfirmBodySchema,
   DEFAULT_LIMIT,
   DecisionPathSchema,
@@ -270,7 +271,17 @@ function citizenView(d: StoredDecision): Record<string, unknown> {
 
 async function citizenDecisions(ctx: Ctx) {
   const me = citizenSubject(ctx.principal);
-  const decisions = await ctx.deps.store.decisionsOfSubject(me);
+  const q = parseOr400(CitizenQuerySchema, ctx.query);
+  let decisions: StoredDecision[];
+  if (q.ref === undefined) decisions = await ctx.deps.store.decisionsOfSubject(me);
+  else {
+    // The same answer whether the reference is unknown or somebody else's: existence never leaks.
+    decisions = (await ctx.deps.store.decisionsByRef(q.ref)).filter(
+      (d) => d.subject === me || d.recipients.includes(me),
+    );
+    if (decisions.length === 0)
+      throw notFound('no decision of yours has this reference number: check it against your notification');
+  }
   decisions.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   return json(200, {
     items: decisions.map((d) => {

@@ -149,3 +149,13 @@ const REF = z
 
 /** `POST /api/citizen/objections` and `/declines` body. */
 export const CitizenBodySchema = body({ ref: REF, reason });
+
+/**
+ * `GET /api/citizen/decisions` query: without `ref`, the citizen's own decisions; with it, the one
+ * decision of that reference number they are the subject or a recipient of (a guardian reading a
+ * child's decision from the notice they received).
+ */
+export const CitizenQuerySchema = z.strictObject(
+  { ref: REF.optional() },
+  { error: (i) => (i.code === 'unrecognized_keys' ? `unknown parameter ${i.keys.join(', ')}` : undefined) },
+);

@@ -204,6 +204,38 @@ describe('Authorisation matrix', () => {
     expect((other.json.items as Array<{ subject: string }>).map((d) => d.subject)).toEqual([OTHER]);
   });
 
+  it("lets a guardian read a child's decision by the reference number of the notice, and nobody else", async () => {
+    // Prepare
+    const s = testApi();
+    const child = decision({
+      subject: `ps_${'d'.repeat(32)}`,
+      policy: 'elderly-allowance',
+      recipients: [OTHER],
+    });
+    s.store.put(child);
+    const unknownRef = decision({ subject: `ps_${'c'.repeat(32)}` }).ref;
+    // Act
+    const ask = (claims: Claims, query: Record<string, string>) =>
+      s.call('GET', '/api/citizen/decisions', { claims, query });
+    const guardian = await ask(CALLERS.citizenOther, { ref: child.ref.toLowerCase() });
+    const stranger = await ask(CALLERS.citizenOwn, { ref: child.ref });
+    const unknown = await ask(CALLERS.citizenOwn, { ref: unknownRef });
+    const malformed = await ask(CALLERS.citizenOther, { ref: 'PB-nope' });
+    const extra = await ask(CALLERS.citizenOther, { subject: 'x' });
+    // Assess
+    expect(guardian.status).toBe(200);
+    const items = guardian.json.items as Array<Record<string, unknown>>;
+    expect(items.map((d) => [d.subject, d.ref])).toEqual([[child.subject, child.ref]]);
+    expect(items[0]?.recipients).toEqual([]);
+    expect(stranger.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(stranger.json).toEqual(unknown.json);
+    expect(malformed.status).toBe(400);
+    expect(malformed.json.error).toMatch(/not a reference number/);
+    expect(extra.status).toBe(400);
+    expect(extra.json.error).toMatch(/unknown parameter subject/);
+  });
+
   it('refuses a citizen token that carries no subject claim', async () => {
     // Prepare
     const s = seeded();
