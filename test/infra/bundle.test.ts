@@ -5,18 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionName } from '../../infra/function.ts';
 import { createApp } from '../../infra/pb-app.ts';
 import { PROJECT_ROOT } from '../../infra/function.ts';
-import { cdkJsonContext, resourcesOf } from './synth.ts';
+import { cdkJsonContext, FUNCTIONS, resourcesOf } from './synth.ts';
 import { Template } from 'aws-cdk-lib/assertions';
 
-const FUNCTIONS: FunctionName[] = [
-  'ingest',
-  'evaluate',
-  'notify',
-  'review-api',
-  'backfill',
-  'tick',
-  'pre-token',
-];
 const assetDirs = new Map<FunctionName, string>();
 const environments = new Map<FunctionName, Record<string, unknown>>();
 

@@ -16,6 +16,7 @@ import {
 import {
   acknowledgements,
   actionsOn,
+  FUNCTIONS,
   type CfnResource,
   nagFindings,
   referencedIds,
@@ -28,15 +29,6 @@ import {
 
 const STAGE = 'test';
 const PREFIX = `pb-${STAGE}`;
-const FUNCTIONS: FunctionName[] = [
-  'ingest',
-  'evaluate',
-  'notify',
-  'review-api',
-  'backfill',
-  'tick',
-  'pre-token',
-];
 const QUEUE_IDS = Object.keys(QUEUES) as QueueId[];
 const TABLE_IDS = Object.keys(TABLES) as TableId[];
 

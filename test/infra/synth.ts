@@ -4,11 +4,22 @@ import { type App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { PROJECT_ROOT } from '../../infra/function.ts';
+import { type FunctionName, PROJECT_ROOT } from '../../infra/function.ts';
 import { createApp } from '../../infra/pb-app.ts';
 import type { ProactiveBenefitsStack } from '../../infra/stack.ts';
 
 /** The context `cdk synth` gets from cdk.json (feature flags change what constructs emit). */
+/** Every function the stack declares, as the tests expect them (each test file checks its part). */
+export const FUNCTIONS: FunctionName[] = [
+  'ingest',
+  'evaluate',
+  'notify',
+  'review-api',
+  'backfill',
+  'tick',
+  'pre-token',
+];
+
 export function cdkJsonContext(): Record<string, unknown> {
   const json = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
     context: Record<string, unknown>;
