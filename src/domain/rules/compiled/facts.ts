@@ -193,7 +193,8 @@ export class FactTable {
    * Reads the fact of `slot`. `inherited` is `yearInherited(year)`, computed by the caller once per
    * evaluation. `undefined` is tested before `Object.hasOwn` because it is the common case of an
    * absent fact and no catalogue name lives on `Object.prototype`; a defined value is still checked
-   * to be an own property, as `readFact` does.
+   * to be an own property, as `readFact` does, unless `ownSafe` (`FactTable.ownSafe(facts)`) says no
+   * inherited value can be found there.
    */
   read(
     facts: Record<string, unknown>,
@@ -267,7 +268,6 @@ export class FactTable {
   }
 }
 
-/** The reader of one catalogue fact (the fact table's read, for one fact). */
 /**
  * Makes `Object.prototype` non-extensible, so no property can ever be added to it (prototype
  * pollution through a crafted input becomes impossible in this process) and the compiled evaluator
@@ -279,6 +279,7 @@ export function lockObjectPrototype(): void {
   Object.preventExtensions(OBJECT_PROTOTYPE);
 }
 
+/** The reader of one catalogue fact (the fact table's read, for one fact). */
 export function compileBaseReader(def: FactDefinition | undefined): BaseReader {
   const table = new FactTable();
   const slot = table.add(def?.name ?? '', def);
