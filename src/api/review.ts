@@ -56,51 +56,52 @@ function base(
   };
 }
 
-/** Revocation notices, one per recipient; the notify function renders and sends them. */
-function revocationNotices(d: StoredDecision, reason: string, at: string): OutboxRow[] {
+/**
+ * One notice per recipient of a decision, of one kind; `key` makes each delivery id unique among
+ * the decision's notices of that kind.
+ */
+function notices(
+  d: StoredDecision,
+  kind: 'revocation' | 'review-outcome',
+  key: string,
+  at: string,
+  fields: Pick<OutboxRow, 'amount' | 'reason' | 'previousAmount'>,
+): OutboxRow[] {
   return d.recipients.map((recipient) => ({
     subject: d.subject,
-    deliveryId: `${d.ref}:${recipient}:revocation`,
-    kind: 'revocation',
+    deliveryId: `${d.ref}:${recipient}:${key}`,
+    kind,
     ref: d.ref,
     policy: d.policy,
     period: d.period,
-    amount: d.amount,
     recipient,
     recipientRole: recipient === d.subject ? 'subject' : 'guardian',
-    reason,
     createdAt: at,
+    ...fields,
   }));
 }
 
+/** Revocation notices; the notify function renders and sends them. */
+const revocationNotices = (d: StoredDecision, reason: string, at: string): OutboxRow[] =>
+  notices(d, 'revocation', 'revocation', at, { amount: d.amount, reason });
+
 /**
- * Review outcome notices, one per recipient: the decision stands (`previousAmount` absent) or its
- * amount changed. Each review of a decision gets its own delivery id (its place among the
- * decision's reviews), so a later review is told too, and a retried action the same.
+ * Review outcome notices: the decision stands (`previousAmount` absent) or its amount changed.
+ * Each review of a decision gets its own delivery id (its place among the decision's reviews), so a
+ * later review is told too, and a retried action the same.
  */
-function outcomeNotices(
+const outcomeNotices = (
   d: StoredDecision,
   amount: number | null,
   reason: string | undefined,
   at: string,
   previousAmount?: number | null,
-): OutboxRow[] {
-  const n = d.reviews?.length ?? 0;
-  return d.recipients.map((recipient) => ({
-    subject: d.subject,
-    deliveryId: `${d.ref}:${recipient}:review-outcome:${n}`,
-    kind: 'review-outcome',
-    ref: d.ref,
-    policy: d.policy,
-    period: d.period,
+): OutboxRow[] =>
+  notices(d, 'review-outcome', `review-outcome:${d.reviews?.length ?? 0}`, at, {
     amount,
-    ...(previousAmount !== undefined ? { previousAmount } : {}),
-    recipient,
-    recipientRole: recipient === d.subject ? 'subject' : 'guardian',
     ...(reason ? { reason } : {}),
-    createdAt: at,
-  }));
-}
+    ...(previousAmount !== undefined ? { previousAmount } : {}),
+  });
 
 /**
  * Confirm: the reviewer has looked and the decision stands. A granted or objected decision becomes
