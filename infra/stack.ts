@@ -112,6 +112,8 @@ export class ProactiveBenefitsStack extends Stack {
     tables.grant(reviewFn, 'outbox', 'readWriteDelete');
     // Confirm and revoke append to the subject's ledger chain and move its head on the profile.
     tables.grant(reviewFn, 'profiles', 'readWrite');
+    // A citizen's listing includes the decisions of the notices delivered to them (a guardian's wards).
+    tables.grant(reviewFn, 'deliveries', 'read');
     // Tick sizes the fan-out from the profiles item count, and reads chain heads for the digest.
     tables.grant(tick, 'profiles', 'read');
 

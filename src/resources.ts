@@ -97,8 +97,11 @@ export const TABLES = {
   ledger: { id: 'ledger', partitionKey: S('pk'), sortKey: N('seq'), indexes: [] },
   /** Notifications written with the grant, relayed to the notifications queue. */
   outbox: { id: 'outbox', partitionKey: S('pk'), sortKey: S('sk'), indexes: [] },
-  /** Delivery records: one per (reference, recipient). */
-  deliveries: { id: 'deliveries', partitionKey: S('pk'), indexes: [] },
+  /**
+   * Delivery records, under their recipient (pk) and delivery id (sk): the notices a person
+   * received are one query, so a guardian finds the decisions about a child without an index.
+   */
+  deliveries: { id: 'deliveries', partitionKey: S('pk'), sortKey: S('sk'), indexes: [] },
   /** Rejected events with their reasons, for operators to list and replay. */
   quarantine: { id: 'quarantine', partitionKey: S('pk'), sortKey: S('sk'), indexes: [] },
   /** Engine state that is not about one subject: the published policy versions. */

@@ -133,13 +133,22 @@ export class DynamoReviewStore implements ReviewStore {
   }
 
   async decisionsByRef(ref: string): Promise<StoredDecision[]> {
-    return this.collect({
+    // The index carries a summary only: find the keys there, then read each whole decision.
+    const out: StoredDecision[] = [];
+    for await (const item of queryAll(this.doc, {
       TableName: this.config.table('decisions'),
       IndexName: 'byRef',
       KeyConditionExpression: '#ref = :ref',
+      ProjectionExpression: 'pk, sk',
       ExpressionAttributeNames: { '#ref': 'ref' },
       ExpressionAttributeValues: { ':ref': ref },
-    });
+    })) {
+      const r = await this.doc.send(
+        new GetCommand({ TableName: this.config.table('decisions'), Key: { pk: item.pk, sk: item.sk } }),
+      );
+      if (r.Item) out.push(storedDecision(r.Item));
+    }
+    return out;
   }
 
   async decisionsOfSubject(subject: string): Promise<StoredDecision[]> {
@@ -148,6 +157,20 @@ export class DynamoReviewStore implements ReviewStore {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': subject },
     });
+  }
+
+  async refsNotifiedTo(recipient: string): Promise<string[]> {
+    const refs = new Set<string>();
+    for await (const item of queryAll(this.doc, {
+      TableName: this.config.table('deliveries'),
+      KeyConditionExpression: 'pk = :pk',
+      ProjectionExpression: '#ref',
+      ExpressionAttributeNames: { '#ref': 'ref' },
+      ExpressionAttributeValues: { ':pk': recipient },
+    })) {
+      if (typeof item.ref === 'string') refs.add(item.ref);
+    }
+    return [...refs];
   }
 
   async history(subject: string, key: string): Promise<LedgerEntry[]> {

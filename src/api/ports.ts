@@ -93,6 +93,11 @@ export interface ReviewStore {
   decisionsByRef(ref: string): Promise<StoredDecision[]>;
   /** Every decision about one subject. */
   decisionsOfSubject(subject: string): Promise<StoredDecision[]>;
+  /**
+   * The reference numbers of the notices delivered to a person (distinct, in no set order): a
+   * guardian's include those of the decisions about their wards.
+   */
+  refsNotifiedTo(recipient: string): Promise<string[]>;
   /** Ledger entries of a subject's chain that concern one decision (`payload.decision`), in order. */
   history(subject: string, decisionKey: string): Promise<LedgerEntry[]>;
   /**

@@ -269,11 +269,27 @@ function citizenView(d: StoredDecision): Record<string, unknown> {
   return decisionView({ ...own, recipients: [], inReviewQueue: false });
 }
 
+/**
+ * A person's decisions, and those of the notices they received about somebody else (a guardian's
+ * wards): each read by its reference and kept only while the person is still among its recipients.
+ */
+async function ownAndNotified(store: ReviewStore, me: string): Promise<StoredDecision[]> {
+  const own = await store.decisionsOfSubject(me);
+  const seen = new Set(own.map((d) => d.ref));
+  const out = [...own];
+  for (const ref of await store.refsNotifiedTo(me)) {
+    if (seen.has(ref)) continue;
+    seen.add(ref);
+    for (const d of await store.decisionsByRef(ref)) if (d.recipients.includes(me)) out.push(d);
+  }
+  return out;
+}
+
 async function citizenDecisions(ctx: Ctx) {
   const me = citizenSubject(ctx.principal);
   const q = parseOr400(CitizenQuerySchema, ctx.query);
   let decisions: StoredDecision[];
-  if (q.ref === undefined) decisions = await ctx.deps.store.decisionsOfSubject(me);
+  if (q.ref === undefined) decisions = await ownAndNotified(ctx.deps.store, me);
   else {
     // The same answer whether the reference is unknown or somebody else's: existence never leaks.
     decisions = (await ctx.deps.store.decisionsByRef(q.ref)).filter(

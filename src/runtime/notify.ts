@@ -56,7 +56,7 @@ export function deliverDeps(): DeliverDeps {
         .send(
           new PutCommand({
             TableName: cfg.table('deliveries'),
-            Item: { pk: r.deliveryId, ...r },
+            Item: { pk: r.recipient, sk: r.deliveryId, ...r },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         )

@@ -192,7 +192,7 @@ export async function engineState(slice: EngineSlice, c: CleanClients, cfg: Conf
     queues[`${id}-dlq`] = await queueDepth(c.sqs, slice.queues[id].dlqUrl);
   }
   const notifications = notificationLines(slice.notifyFile).sort();
-  const deliveries = (await items(c.doc, t('deliveries'))).map((d) => String(d.pk)).sort();
+  const deliveries = (await items(c.doc, t('deliveries'))).map((d) => String(d.deliveryId)).sort();
   const problems: string[] = [];
   if (!verified.ok) problems.push(`ledger: ${verified.firstFailure?.problem ?? 'does not verify'}`);
   if (verified.checked !== stored.length + flags)

@@ -260,6 +260,16 @@ describe('Stack: pb-<stage>', () => {
       }
     });
 
+    it('the review API only reads delivery records, and only notify writes them', () => {
+      const review = actionsOn(template, fnId('review-api'), tableId('deliveries'));
+      expect(review).toContain('dynamodb:Query');
+      expect(review.filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
+      const writers = FUNCTIONS.filter((name) =>
+        actionsOn(template, fnId(name), tableId('deliveries')).includes('dynamodb:PutItem'),
+      );
+      expect(writers).toEqual(['notify']);
+    });
+
     it('the ledger is append-only: no function may update or delete ledger entries', () => {
       for (const name of FUNCTIONS) {
         const actions = actionsOn(template, fnId(name), tableId('ledger'));

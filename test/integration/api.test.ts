@@ -336,6 +336,38 @@ describe('Citizen answers (DynamoDB)', () => {
   });
 });
 
+describe('Citizen listing (DynamoDB)', () => {
+  it('shows a guardian the decisions about their child, from the notices delivered to them', async () => {
+    // Prepare
+    const all = await allPages('', 100);
+    const d = all.find(
+      (x) => x.status === 'granted' && x.recipients.length > 0 && !x.recipients.includes(x.subject),
+    );
+    if (!d) return expect.fail('the demo stream should grant a child whose guardians are notified');
+    const guardian = d.recipients[0]!;
+    const token = await server.tokenFor('citizen', guardian);
+    // Act
+    const r = await api('/api/citizen/decisions', { token });
+    const one = await api(`/api/citizen/decisions?ref=${encodeURIComponent(d.ref)}`, { token });
+    // Assess
+    expect(one.status, one.text).toBe(200);
+    expect(items(one).map((x) => x.ref)).toEqual([d.ref]);
+    expect(items(one)[0]).toHaveProperty('explanation');
+    expect(r.status, r.text).toBe(200);
+    const listed = items(r).find((x) => x.ref === d.ref);
+    expect(listed).toMatchObject({
+      subject: d.subject,
+      policy: { id: d.policy },
+      period: d.period,
+      recipients: [],
+    });
+    // Nothing else of anybody else: each item is the guardian's own or names them as a recipient.
+    const recipientsOf = new Map(all.map((x) => [x.ref, x.recipients]));
+    for (const x of items(r))
+      expect(x.subject === guardian || recipientsOf.get(x.ref)?.includes(guardian)).toBe(true);
+  });
+});
+
 describe('Route: GET /api/export.csv (DynamoDB)', () => {
   it('exports every decision of the filter, one row each after the header', async () => {
     // Act

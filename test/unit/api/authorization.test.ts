@@ -236,6 +236,37 @@ describe('Authorisation matrix', () => {
     expect(extra.json.error).toMatch(/unknown parameter subject/);
   });
 
+  it("lists a guardian's wards' decisions from the notices delivered to them, while they are recipients", async () => {
+    // Prepare
+    const s = seeded();
+    const child = decision({
+      subject: `ps_${'d'.repeat(32)}`,
+      policy: 'childcare-subsidy',
+      recipients: [OTHER],
+    });
+    const former = decision({
+      subject: `ps_${'e'.repeat(32)}`,
+      policy: 'childcare-subsidy',
+      period: '2026',
+      recipients: [OWN],
+    });
+    s.store.put(child);
+    s.store.put(former);
+    s.store.deliver(OTHER, child.ref);
+    s.store.deliver(OTHER, child.ref);
+    // A notice delivered to OTHER about a decision whose recipients no longer include OTHER.
+    s.store.deliver(OTHER, former.ref);
+    // Act
+    const guardian = await s.call('GET', '/api/citizen/decisions', { claims: CALLERS.citizenOther });
+    const own = await s.call('GET', '/api/citizen/decisions', { claims: CALLERS.citizenOwn });
+    // Assess
+    expect(guardian.status).toBe(200);
+    const items = guardian.json.items as Array<Record<string, unknown>>;
+    expect(items.map((d) => [d.subject, d.ref])).toEqual([[child.subject, child.ref]]);
+    expect(items[0]?.recipients).toEqual([]);
+    expect((own.json.items as Array<{ subject: string }>).map((d) => d.subject)).toEqual([OWN, OWN]);
+  });
+
   it('refuses a citizen token that carries no subject claim', async () => {
     // Prepare
     const s = seeded();

@@ -37,6 +37,8 @@ export class MemoryReviewStore implements ReviewStore {
   readonly ledger = new Map<string, LedgerEntry[]>();
   readonly heads = new Map<string, { head?: ChainHead; version: number }>();
   readonly outbox: OutboxRow[] = [];
+  /** Delivered notices: recipient -> references, as the notify function records them. */
+  readonly delivered = new Map<string, string[]>();
   /** Calls of `readPartition`, to show which indexes a route used. */
   readonly reads: Partition[] = [];
   /** Runs before a transition's write: lets a test move the decision under the API's feet. */
@@ -47,6 +49,11 @@ export class MemoryReviewStore implements ReviewStore {
     const item: Item = { ...d, ...(d.reviewReason ? { reviewBucket: 'review' } : {}) } as Item;
     this.decisions.set(keyOf(item), item);
     if (!this.heads.has(d.subject)) this.heads.set(d.subject, { version: 1 });
+  }
+
+  /** Records a delivered notice, as the notify function does once it has sent one. */
+  deliver(recipient: string, ref: string): void {
+    this.delivered.set(recipient, [...(this.delivered.get(recipient) ?? []), ref]);
   }
 
   private view(item: Item): StoredDecision {
@@ -102,6 +109,10 @@ export class MemoryReviewStore implements ReviewStore {
 
   async decisionsOfSubject(subject: string): Promise<StoredDecision[]> {
     return [...this.decisions.values()].filter((d) => d.subject === subject).map((d) => this.view(d));
+  }
+
+  async refsNotifiedTo(recipient: string): Promise<string[]> {
+    return [...new Set(this.delivered.get(recipient) ?? [])];
   }
 
   async history(subject: string, key: string): Promise<LedgerEntry[]> {
