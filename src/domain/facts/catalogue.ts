@@ -4,6 +4,7 @@
  * Rule validation, input validation and explanation masking all read this one table.
  */
 import type { FactValues, SubjectKind } from '../types.ts';
+import { isCalendarDate as isCivilDate } from '../events/time.ts';
 
 /** Who may see a value in a decision record: public/internal shown, restricted/secret only compared. */
 export type Sensitivity = 'public' | 'internal' | 'restricted' | 'secret';
@@ -243,16 +244,12 @@ export function readFact(facts: FactValues, name: string, year: number): FactRea
   return { key, known: true, value: raw };
 }
 
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** True when `s` is a real calendar date written `YYYY-MM-DD`. */
+/**
+ * True when `s` is a real calendar date written `YYYY-MM-DD` (proleptic Gregorian, years 0000–9999;
+ * the event contract's own check, without `Date`, which maps the years 0–99 to 1900–1999).
+ */
 export function isCalendarDate(s: unknown): s is string {
-  if (typeof s !== 'string') return false;
-  const m = DATE_RE.exec(s);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const t = new Date(Date.UTC(y, mo - 1, d));
-  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+  return typeof s === 'string' && isCivilDate(s);
 }
 
 /** Why a value does not fit a fact type, or undefined when it fits. */

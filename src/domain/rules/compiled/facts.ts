@@ -32,11 +32,7 @@ const digit = (s: string, i: number): number => {
   return c >= 0 && c <= 9 ? c : -1;
 };
 
-/**
- * `isCalendarDate` without a regular expression or a `Date`. It keeps one quirk of the original on
- * purpose: `Date.UTC` maps the years 0..99 to 1900..1999, so the original refuses `0000`..`0099`,
- * and so must this, or the two evaluators would disagree on such a date.
- */
+/** `isCalendarDate` of the catalogue without a regular expression. */
 export function fastIsCalendarDate(s: unknown): boolean {
   if (typeof s !== 'string' || s.length !== 10) return false;
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
@@ -52,7 +48,7 @@ export function fastIsCalendarDate(s: unknown): boolean {
   const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
   const m = m0 * 10 + m1;
   const d = d0 * 10 + d1;
-  if (y < 100 || m < 1 || m > 12 || d < 1) return false;
+  if (m < 1 || m > 12 || d < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   const max = m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!;
   return d <= max;
