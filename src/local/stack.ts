@@ -99,6 +99,22 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const c of children) killGroup(c, 'SIGKILL');
   });
+  // Ctrl-C or a kill ends a process without 'exit' handlers running, and DynamoDB Local leads a
+  // process group of its own, so the signal never reaches it: stop it here, then end as the signal
+  // would (128 + its number). A process that handles the signal itself (`npm start` shuts down
+  // gracefully) is left to do so.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    const onSignal = () => {
+      if (process.listenerCount(signal) > 1) return;
+      for (const c of children) killGroup(c, 'SIGKILL');
+      process.exit(code);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 function spawnDynamoLocal(port: number, persistDir?: string): ChildProcess {

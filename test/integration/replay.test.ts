@@ -1,3 +1,4 @@
+import { execSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,5 +123,132 @@ describe('Command: pb replay', () => {
       { line: 4, id: 'ps-bad', reason: expect.stringMatching(/^source-mismatch: /) },
     ]);
     expect(r.out.at(-1)).toMatch(/^events: 3, accepted: 1, rejected: 2, /);
+  });
+
+  it('reports only what this run decided when the stack was already running', async () => {
+    // Prepare: the demo stream already replayed on this stack.
+    const dir = mkdtempSync(join(tmpdir(), 'pb-replay-'));
+    const now = '2026-03-15T10:00:00+08:00';
+    await useTestEngine('replay-d');
+    const first = capture();
+    const run = (events: string, out: string, io: Io) =>
+      replay(['--events', events, '--now', now, '--out', out], io);
+    expect(await run('events/samples/demo.jsonl', join(dir, 'first.jsonl'), first.io)).toBe(0);
+    const extra = join(dir, 'extra.jsonl');
+    // A later summary for an enterprise of the stream: its refund for 2025 changes.
+    const summary = JSON.parse(readFileSync('events/samples/hrss.ui-annual-summary.jsonl', 'utf8'));
+    writeFileSync(
+      extra,
+      `${JSON.stringify({
+        ...summary,
+        id: 'hrss-2026-900001',
+        occurredAt: '2026-03-10T09:30:00+08:00',
+        data: { ...summary.data, premiumsPaid: summary.data.premiumsPaid + 100_000 },
+      })}\n`,
+    );
+    // Act: the same stream again (nothing new to decide), then one more event on the same stack.
+    const again = capture();
+    expect(await run('events/samples/demo.jsonl', join(dir, 'again.jsonl'), again.io)).toBe(0);
+    const more = capture();
+    expect(await run(extra, join(dir, 'more.jsonl'), more.io)).toBe(0);
+    // Assess
+    const firstLines = readFileSync(join(dir, 'first.jsonl'), 'utf8').trim().split('\n');
+    expect(firstLines.length).toBeGreaterThan(3);
+    expect(readFileSync(join(dir, 'again.jsonl'), 'utf8')).toBe('');
+    expect(again.out.at(-1)).toMatch(/, decisions: 0, /);
+    const moreLines = readFileSync(join(dir, 'more.jsonl'), 'utf8').trim().split('\n').filter(Boolean);
+    expect(more.out.at(-1)).toMatch(new RegExp(`, decisions: ${moreLines.length}, `));
+    expect(moreLines.length).toBeGreaterThan(0);
+    expect(moreLines.length).toBeLessThan(firstLines.length);
+    expect(moreLines.map((l) => JSON.parse(l).status)).toContain('eligibility-changed');
+    for (const l of moreLines) expect(firstLines).not.toContain(l);
+  });
+});
+
+describe('Command: pb replay, bad usage (exit 2, before any stack starts)', () => {
+  it.each([
+    [
+      ['--events', 'events/samples/demo.jsonl', '--now', '2025-02-30T10:00:00+08:00'],
+      /--now '2025-02-30T10:00:00\+08:00' is not a real/,
+    ],
+    [
+      ['--events', 'events/samples/demo.jsonl', '--now', '2025-03-01T24:00:00+08:00'],
+      /is not a real ISO 8601/,
+    ],
+    [
+      ['--events', 'no/such.jsonl', '--now', '2025-03-01T10:00:00+08:00'],
+      /--events no\/such.jsonl: no such file/,
+    ],
+    [['--events', 'events', '--now', '2025-03-01T10:00:00+08:00'], /--events events: is a directory/],
+    [
+      [
+        '--events',
+        'events/samples/demo.jsonl',
+        '--now',
+        '2025-03-01T10:00:00+08:00',
+        '--out',
+        '/no/such/dir/d.jsonl',
+      ],
+      /--out \/no\/such\/dir\/d.jsonl: directory \/no\/such\/dir does not exist/,
+    ],
+  ])('%j', async (args, message) => {
+    const { main } = await import('../../src/cli/main.ts');
+    const c = capture();
+    expect(await main(['replay', ...args], c.io)).toBe(2);
+    expect(c.out).toEqual([]);
+    expect(c.err).toHaveLength(1);
+    expect(c.err[0]).toMatch(message);
+  });
+});
+
+/** DynamoDB Local processes whose parent is `pid`. */
+function javaChildrenOf(pid: number): number[] {
+  return execSync('ps -eo pid,ppid,args', { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[1] === String(pid) && f.slice(2).join(' ').includes('DynamoDBLocal'))
+    .map((f) => Number(f[0]));
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('Command: pb replay, interrupted', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('stops the DynamoDB Local it started on %s', async (signal) => {
+    // Prepare: a replay that starts a stack of its own (no running stack in its environment).
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('PB_') && !k.startsWith('AWS_ENDPOINT_URL')),
+    );
+    const child = spawn(
+      process.execPath,
+      ['bin/pb.mjs', 'replay', '--events', 'events/samples/demo.jsonl', '--now', '2026-03-15T10:00:00+08:00'],
+      { env: { ...env, POWERTOOLS_LOG_LEVEL: 'ERROR' }, stdio: 'ignore' },
+    );
+    try {
+      let java: number[] = [];
+      const deadline = Date.now() + 60_000;
+      while (java.length === 0 && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 100));
+        java = javaChildrenOf(child.pid!);
+      }
+      expect(java).toHaveLength(1);
+      // Act
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill(signal);
+      const code = await exited;
+      // Assess: the JVM is gone (give the kernel a moment to reap it), and the exit code says why.
+      const gone = Date.now() + 5_000;
+      while (alive(java[0]!) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+      expect(alive(java[0]!)).toBe(false);
+      expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });

@@ -9,6 +9,7 @@ import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { observe, runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
 import { type Command, CommandFailed, parseOptions, UsageError } from '../io.ts';
+import { nowOption } from '../now.ts';
 
 /** What was published last: per policy, its version and the fingerprint of its rule and parameters. */
 interface PublishedState {
@@ -38,6 +39,7 @@ export const publish: Command = async (args, io) => {
     now: { type: 'string' },
     segments: { type: 'string' },
   });
+  const now = values.now === undefined ? undefined : nowOption(values.now);
   const dir = resolve(values.dir ?? process.env.PB_RULES_DIR ?? 'rules');
   const segments = Number(values.segments ?? '4');
   if (!Number.isInteger(segments) || segments < 1 || segments > 64)
@@ -54,7 +56,7 @@ export const publish: Command = async (args, io) => {
   process.env.PB_RULES_DIR = dir;
   const engine = await openLocalEngine({
     persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
-    ...(values.now ? { now: values.now } : {}),
+    ...(now ? { now } : {}),
   });
   let subjects = 0;
   let grants = 0;
@@ -76,11 +78,11 @@ export const publish: Command = async (args, io) => {
         }),
       )
     ).Item as (PublishedState & { pk: string }) | undefined;
-    const now = runtimeClock().now();
+    const at = runtimeClock().now();
     const state: PublishedState = {
       policies: {},
       ruleSetHash: set.contentHash,
-      publishedAt: now.toISOString(),
+      publishedAt: at.toISOString(),
     };
     const changed: string[] = [];
     for (const p of set.policies) {
@@ -96,7 +98,7 @@ export const publish: Command = async (args, io) => {
       return 0;
     }
     const jobs = changed.flatMap((policy) =>
-      backfillJobs({ job: 'publish', at: now.toISOString(), policy }, segments),
+      backfillJobs({ job: 'publish', at: at.toISOString(), policy }, segments),
     );
     await sendBatch(
       sqsClient(),

@@ -1,14 +1,26 @@
-import { readFileSync, writeFileSync, mkdtempSync, existsSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
+import { logger } from '../../adapters/observability.ts';
 import { queryAll, scanAll } from '../../adapters/dynamodb/scan.ts';
 import { fromDecisionItem } from '../../adapters/dynamodb/subject-store.ts';
 import { drainQueues, sendLines } from '../../local/pipeline.ts';
 import { retryBackoff } from '../../local/poller.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, CommandFailed, parseOptions, required, UsageError } from '../io.ts';
+import { type Command, parseOptions, required, UsageError } from '../io.ts';
+import { nowOption } from '../now.ts';
 
 /** One line of the decisions output of `pb replay`. */
 export interface ReplayDecisionLine {
@@ -19,6 +31,42 @@ export interface ReplayDecisionLine {
   amount: number;
   newOutcome?: string;
   newAmount?: number | null;
+}
+
+const decisionId = (item: Record<string, unknown>): string => `${item.pk}\u0000${item.sk}`;
+/** What changes when a decision is decided again, flagged or reviewed. */
+const decisionState = (item: Record<string, unknown>): string =>
+  JSON.stringify([item.status, item.amount, item.updatedAt ?? item.createdAt, item.flag ?? null]);
+
+/** The state of every stored decision, by key. */
+async function decisionStates(doc: DynamoDBDocumentClient, table: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const item of scanAll(doc, table)) out.set(decisionId(item), decisionState(item));
+  return out;
+}
+
+/** An input file option: it must name a readable file (a usage error otherwise: exit 2). */
+function inputFile(flag: string, path: string): void {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new UsageError(`--${flag} ${path}: no such file`);
+  }
+  if (st.isDirectory()) throw new UsageError(`--${flag} ${path}: is a directory, not a file`);
+}
+
+/** An output file option: its directory must exist and be writable, and it must not be a directory. */
+function outputFile(flag: string, path: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--${flag} ${path}: directory ${dir} does not exist or is not writable`);
+  }
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UsageError(`--${flag} ${path}: is a directory, not a file`);
 }
 
 /**
@@ -35,21 +83,17 @@ export const replay: Command = async (args, io) => {
     concurrency: { type: 'string' },
   });
   const file = required(values.events, 'events');
-  const now = required(values.now, 'now');
-  if (
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(now) ||
-    Number.isNaN(Date.parse(now))
-  ) {
-    throw new UsageError(
-      `--now '${now}' is not an ISO 8601 date-time with offset (e.g. 2026-03-01T09:00:00+08:00)`,
-    );
-  }
-  if (!existsSync(file)) throw new CommandFailed(`cannot read ${file}: no such file`);
+  const now = nowOption(required(values.now, 'now'));
+  inputFile('events', file);
+  // Where the results go is checked before the run, not after it.
+  if (values.out) outputFile('out', values.out);
+  if (values.rejected) outputFile('rejected', values.rejected);
   const concurrency = values.concurrency ? Number(values.concurrency) : 2;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     throw new UsageError('--concurrency must be a whole number from 1 to 32');
   }
   const lines = readFileSync(file, 'utf8')
+    .replace(/^\uFEFF/, '')
     .split('\n')
     .map((body, i) => ({ line: i + 1, body: body.replace(/\r$/, '') }))
     .filter((l) => l.body.trim() !== '');
@@ -58,8 +102,17 @@ export const replay: Command = async (args, io) => {
   const tmp = mkdtempSync(join(tmpdir(), 'pb-replay-'));
   const notifyFile = join(tmp, 'notifications.jsonl');
   process.env.PB_NOTIFY_FILE = notifyFile;
+  // A rejected event is reported in the rejections (or --rejected), not also as a warning log line.
+  if (process.env.POWERTOOLS_LOG_LEVEL === undefined) logger.setLogLevel('ERROR');
   const engine = await openLocalEngine({ now });
   try {
+    const cfg = runtimeConfig();
+    const doc = docClient();
+    // A stack that was already running holds earlier runs' decisions: report only what this run
+    // decided or changed.
+    const before = engine.started
+      ? new Map<string, string>()
+      : await decisionStates(doc, cfg.table('decisions'));
     const sqs = sqsClient();
     const sent = new Set(
       await sendLines(sqs, engine.queues.agencyEvents.url, lines, (n) =>
@@ -75,10 +128,9 @@ export const replay: Command = async (args, io) => {
         io.progress(`processed ${t.perQueue.agencyEvents?.succeeded ?? 0}/${lines.length} events`),
     });
     io.progress('');
-    const cfg = runtimeConfig();
-    const doc = docClient();
     const decisions: ReplayDecisionLine[] = [];
     for await (const item of scanAll(doc, cfg.table('decisions'))) {
+      if (before.get(decisionId(item)) === decisionState(item)) continue;
       const d = fromDecisionItem(item);
       decisions.push({
         subject: d.subject,

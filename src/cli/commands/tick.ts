@@ -7,8 +7,7 @@ import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { observe, runtimeConfig } from '../../runtime/engine.ts';
 import { type Command, parseOptions, required, UsageError } from '../io.ts';
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+import { nowOption } from '../now.ts';
 
 /**
  * `pb tick --now <ISO date-time> [--segments N]`: opens the periods containing `now` (the month for
@@ -17,12 +16,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$
  */
 export const tick: Command = async (args, io) => {
   const { values } = parseOptions(args, { now: { type: 'string' }, segments: { type: 'string' } });
-  const now = required(values.now, 'now');
-  if (!ISO.test(now) || Number.isNaN(Date.parse(now))) {
-    throw new UsageError(
-      `--now '${now}' is not an ISO 8601 date-time with offset (e.g. 2026-12-01T00:00:00+08:00)`,
-    );
-  }
+  const now = nowOption(required(values.now, 'now'), '2026-12-01T00:00:00+08:00');
   const segments = Number(values.segments ?? '4');
   if (!Number.isInteger(segments) || segments < 1 || segments > 64)
     throw new UsageError('--segments must be 1 to 64');

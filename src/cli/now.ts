@@ -1,0 +1,13 @@
+import { parseOffsetDateTime } from '../domain/events/time.ts';
+import { UsageError } from './io.ts';
+
+/**
+ * The `--now` option of the commands that run the engine at a given time: an ISO 8601 date-time
+ * with an offset naming a real date and time (`2025-02-30T…` is refused, not rolled over to March).
+ */
+export function nowOption(value: string, example = '2026-03-01T09:00:00+08:00'): string {
+  if (parseOffsetDateTime(value) === null) {
+    throw new UsageError(`--now '${value}' is not a real ISO 8601 date-time with offset (e.g. ${example})`);
+  }
+  return value;
+}
