@@ -81,4 +81,32 @@ describe('Command: pb audit verify', () => {
     }
     expect((await runVerify()).code).toBe(0);
   });
+
+  it('audits the DynamoDB the environment points at without needing its queues', async () => {
+    // Prepare: a ledger on a running stack, and an environment that names only its DynamoDB.
+    const engine = await useTestEngine('audit-env', '2026-03-15T10:00:00+08:00');
+    const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
+    await sendLines(
+      sqsClient(),
+      engine.queues.agencyEvents.url,
+      demo.map((body, i) => ({ line: i + 1, body })),
+    );
+    await drainQueues(engine.queues, engine.consumers);
+    let entries = 0;
+    for await (const _ of scanAll(docClient(), runtimeConfig().table('ledger'))) entries += 1;
+    const saved = Object.entries(process.env).filter(([k]) => /^PB_(DLQ|QUEUE)_URL_/.test(k));
+    for (const [k] of saved) delete process.env[k];
+    try {
+      // Act
+      const r = await runVerify();
+      // Assess: the stack's own entries, not a fresh local one's.
+      expect(entries).toBeGreaterThan(3);
+      expect(r.code, r.err.join('\n')).toBe(0);
+      expect(r.out[0]).toMatch(new RegExp(`^${entries} ledger entries checked`));
+    } finally {
+      for (const [k, v] of saved) process.env[k] = v;
+    }
+  });
 });

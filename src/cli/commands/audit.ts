@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { docClient } from '../../adapters/aws.ts';
 import {
@@ -10,13 +11,26 @@ import type { Config } from '../../config.ts';
 import { verifyLedgerFrom } from '../../domain/ledger/index.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, parseOptions } from '../io.ts';
+import { type Command, type Io, parseOptions } from '../io.ts';
 
-/** Runs with the ledger of the stack the environment points at, else the local one of `npm start`. */
-async function withLedger(fn: (cfg: Config, store: DigestStore) => Promise<number>): Promise<number> {
-  const engine = await openLocalEngine({
-    persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
-  });
+/**
+ * Runs with the ledger of the stack the environment points at: a running DynamoDB
+ * (`AWS_ENDPOINT_URL_DYNAMODB`: a local stack or LocalStack) or the deployed tables and digest
+ * bucket (`PB_DIGEST_BUCKET`, with `PB_PREFIX` naming the stage); otherwise the local data of
+ * `npm start` (`PB_DATA_DIR`, default `.data`), opened for this run. No queue is needed.
+ */
+async function withLedger(io: Io, fn: (cfg: Config, store: DigestStore) => Promise<number>): Promise<number> {
+  if (process.env.AWS_ENDPOINT_URL_DYNAMODB || process.env.PB_DIGEST_BUCKET) {
+    const cfg = runtimeConfig();
+    return fn(cfg, digestStore(cfg));
+  }
+  const dataDir = resolve(process.env.PB_DATA_DIR ?? '.data');
+  if (!existsSync(join(dataDir, 'dynamodb'))) {
+    io.err(
+      `note: no local ledger under ${dataDir} yet (npm start keeps one there); to audit a running stack, set AWS_ENDPOINT_URL_DYNAMODB (and PB_PREFIX, PB_DATA_DIR as it runs with)`,
+    );
+  }
+  const engine = await openLocalEngine({ persistDir: join(dataDir, 'dynamodb'), reuseRunning: false });
   try {
     const cfg = runtimeConfig();
     return await fn(cfg, digestStore(cfg));
@@ -31,7 +45,7 @@ async function withLedger(fn: (cfg: Config, store: DigestStore) => Promise<numbe
  */
 export const verify: Command = async (args, io) => {
   parseOptions(args, {});
-  return withLedger(async (cfg, store) => {
+  return withLedger(io, async (cfg, store) => {
     const result = await verifyLedgerFrom(new DynamoLedgerReader(docClient(), cfg, store));
     io.out(`${result.checked} ledger entries checked in ${result.chains} chains (digests: ${store.where})`);
     if (!result.ok) {
@@ -50,7 +64,7 @@ export const verify: Command = async (args, io) => {
  */
 export const digest: Command = async (args, io) => {
   parseOptions(args, {});
-  return withLedger(async (cfg, store) => {
+  return withLedger(io, async (cfg, store) => {
     const d = await writeDigest(docClient(), cfg, store, runtimeClock().now());
     io.out(`digest ${d.digestHash} of ${d.heads.length} chains written to ${store.where}`);
     return 0;
