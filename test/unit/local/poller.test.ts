@@ -1,59 +1,20 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { type PollableQueue, type PolledMessage, pollOnce, retryBackoff } from '../../../src/local/poller.ts';
+import { type PollableQueue, pollOnce, retryBackoff } from '../../../src/local/poller.ts';
+import { Clock, memoryQueue } from './memory-queue.ts';
 
-/** An in-memory queue with SQS's receive counting and visibility, plus a DLQ. */
-function memoryQueue(bodies: string[]) {
-  const messages = bodies.map((body, i) => ({
-    id: `m${i}`,
-    body,
-    receives: 0,
-    visible: true,
-    deleted: false,
-  }));
-  const dlq: string[] = [];
-  let handleSeq = 0;
-  const handles = new Map<string, (typeof messages)[number]>();
-  const queue: PollableQueue = {
-    arn: 'arn:aws:sqs:local:000000000000:q',
-    async receive(max) {
-      const out: PolledMessage[] = [];
-      for (const m of messages) {
-        if (out.length >= max) break;
-        if (m.deleted || !m.visible) continue;
-        m.receives++;
-        m.visible = false;
-        const h = `h${++handleSeq}`;
-        handles.set(h, m);
-        out.push({
-          messageId: m.id,
-          receiptHandle: h,
-          body: m.body,
-          receiveCount: m.receives,
-          sentTimestamp: 1,
-          firstReceiveTimestamp: 1,
-        });
-      }
-      return out;
-    },
-    async delete(hs) {
-      for (const h of hs) handles.get(h)!.deleted = true;
-    },
-    async release(h) {
-      handles.get(h)!.visible = true;
-    },
-    async deadLetter(m) {
-      dlq.push(m.body);
-      handles.get(m.receiptHandle)!.deleted = true;
-    },
-  };
-  return { queue, messages, dlq };
+/** A queue of these bodies on a clock of its own. */
+function queueOf(bodies: string[]) {
+  const clock = new Clock();
+  const q = memoryQueue(clock);
+  for (const b of bodies) q.send(b);
+  return { ...q, queue: q.pollable, clock };
 }
 
 describe('Function: pollOnce', () => {
   it('invokes the handler with a real SQSEvent and deletes what succeeded', async () => {
     // Prepare
-    const { queue, messages } = memoryQueue(['a', 'b', 'c']);
+    const { queue, messages } = queueOf(['a', 'b', 'c']);
     let seen: SQSEvent | undefined;
     // Act
     const r = await pollOnce(
@@ -73,7 +34,7 @@ describe('Function: pollOnce', () => {
   });
 
   it('leaves reported batch item failures for redelivery and deletes the rest', async () => {
-    const { queue, messages } = memoryQueue(['ok', 'bad']);
+    const { queue, messages, visible } = queueOf(['ok', 'bad']);
     const r = await pollOnce(
       queue,
       async (event) => ({
@@ -88,11 +49,11 @@ describe('Function: pollOnce', () => {
     expect(messages.find((m) => m.body === 'ok')?.deleted).toBe(true);
     const bad = messages.find((m) => m.body === 'bad')!;
     expect(bad.deleted).toBe(false);
-    expect(bad.visible).toBe(true);
+    expect(visible(bad)).toBe(true);
   });
 
   it('fails the whole batch when the handler throws', async () => {
-    const { queue, messages } = memoryQueue(['x', 'y']);
+    const { queue, messages, visible } = queueOf(['x', 'y']);
     const r = await pollOnce(
       queue,
       async () => {
@@ -101,11 +62,11 @@ describe('Function: pollOnce', () => {
       { maxReceiveCount: 5 },
     );
     expect(r).toMatchObject({ received: 2, succeeded: 0, failed: 2 });
-    expect(messages.every((m) => !m.deleted && m.visible)).toBe(true);
+    expect(messages.every((m) => visible(m))).toBe(true);
   });
 
   it('moves a message to the DLQ after maxReceiveCount receives', async () => {
-    const { queue, dlq, messages } = memoryQueue(['poison', 'fine']);
+    const { queue, dlq, messages } = queueOf(['poison', 'fine']);
     const handler = async (event: SQSEvent) => ({
       batchItemFailures: event.Records.filter((x) => x.body === 'poison').map((x) => ({
         itemIdentifier: x.messageId,
@@ -129,7 +90,7 @@ describe('Function: pollOnce', () => {
   });
 
   it('releases a failed message for the retry delay of its receive count, at once after the last allowed receive', async () => {
-    const { queue } = memoryQueue(['bad']);
+    const { queue, clock } = queueOf(['bad']);
     const released: number[] = [];
     const spy: PollableQueue = {
       ...queue,
@@ -141,12 +102,14 @@ describe('Function: pollOnce', () => {
     const fail = async (event: SQSEvent) => ({
       batchItemFailures: event.Records.map((x) => ({ itemIdentifier: x.messageId })),
     });
-    for (let i = 0; i < 4; i++)
+    for (let i = 0; i < 4; i++) {
       await pollOnce(spy, fail, { maxReceiveCount: 4, retryDelaySeconds: (n) => n * 1.5 });
+      clock.now += 10_000;
+    }
     // 1.5, 3, 4.5 s rounded up to whole seconds (SQS's unit); the 4th receive was the last allowed.
     expect(released).toEqual([2, 3, 5, 0]);
     released.length = 0;
-    const other = memoryQueue(['bad']);
+    const other = queueOf(['bad']);
     const record: PollableQueue['release'] = async (h, seconds) => {
       released.push(seconds);
       await other.queue.release(h, seconds);
