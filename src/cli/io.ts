@@ -1,3 +1,4 @@
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Streams a command writes to; tests pass their own. */
@@ -16,29 +17,120 @@ export const processIo: Io = {
   },
 };
 
+let pipesWatched = false;
+
+/**
+ * Ends the process quietly when the reader of stdout or stderr goes away (`pb evaluate … | head -1`):
+ * EPIPE exits with the exit code set so far (0 when none), without the stack trace of an unhandled
+ * 'error' event. Any other write error on them is one line on stderr and exit 1. Installed once.
+ */
+export function exitQuietlyOnClosedPipes(): void {
+  if (pipesWatched) return;
+  pipesWatched = true;
+  const onError = (stream: string) => (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    try {
+      process.stderr.write(`pb: cannot write to ${stream}: ${e.message}\n`);
+    } finally {
+      process.exit(1);
+    }
+  };
+  process.stdout.on('error', onError('stdout'));
+  process.stderr.on('error', onError('stderr'));
+}
+
 /** A usage error: the command exits 2 with this one line. */
 export class UsageError extends Error {}
 
 /** A failure of what the command checked or ran: exits 1 with this one line. */
 export class CommandFailed extends Error {}
 
-/** Parses options strictly, turning node's errors into one-line usage errors. */
+/**
+ * Parses options strictly, turning node's errors into one-line usage errors. A single-valued
+ * option (a string option without `multiple`) given twice is a usage error too, not last-wins.
+ */
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
   args: string[],
   options: T,
   allowPositionals = false,
 ) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+  const parsed = (() => {
+    try {
+      return parseArgs({ args, options, allowPositionals, strict: true, tokens: true });
+    } catch (e) {
+      throw new UsageError((e as Error).message.split('\n')[0]);
+    }
+  })();
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option') continue;
+    const o = options[t.name];
+    if (o?.type !== 'string' || o.multiple) continue;
+    if (seen.has(t.name)) throw new UsageError(`option --${t.name} given more than once: give it once`);
+    seen.add(t.name);
   }
+  return parsed;
 }
 
 /** Requires an option to be present. */
 export function required<T>(value: T | undefined, flag: string): T {
   if (value === undefined || value === '') throw new UsageError(`missing required option --${flag}`);
   return value;
+}
+
+/** Why `path` cannot be stat'ed or read, in a few words. */
+function accessProblem(e: unknown, missing: string): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return missing;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return `cannot be read (${code ?? (e as Error).message})`;
+}
+
+/**
+ * Checks that the path given with `--<flag>` is a readable file (anything but a directory, so
+ * `/dev/stdin` works too); else a usage error naming the option and the path, e.g.
+ * `--profiles /x/y.jsonl: no such file`. Returns the path.
+ */
+export function requireFile(flag: string, path: string): string {
+  try {
+    if (statSync(path).isDirectory()) throw new UsageError(`--${flag} ${path}: is a directory, not a file`);
+    accessSync(path, constants.R_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--${flag} ${path}: ${accessProblem(e, 'no such file')}`);
+  }
+  return path;
+}
+
+/** A UTF-8 byte order mark at the start of a text, removed. */
+export const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/**
+ * The text of the file given with `--<flag>` (UTF-8, a leading byte order mark removed), after the
+ * checks of `requireFile`: a missing file or a directory is a usage error (exit 2).
+ */
+export function readInputFile(flag: string, path: string): string {
+  requireFile(flag, path);
+  try {
+    return stripBom(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--${flag} ${path}: ${accessProblem(e, 'no such file')}`);
+  }
+}
+
+/**
+ * Checks that the path given with `--<flag>` is a readable directory; else a usage error, e.g.
+ * `--dir /x: no such directory` or `--dir rules.json: is a file, not a directory`. Returns the path.
+ */
+export function requireDir(flag: string, path: string): string {
+  try {
+    if (!statSync(path).isDirectory()) throw new UsageError(`--${flag} ${path}: is a file, not a directory`);
+    accessSync(path, constants.R_OK | constants.X_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--${flag} ${path}: ${accessProblem(e, 'no such directory')}`);
+  }
+  return path;
 }
 
 /** A command: arguments after its name in, exit code out. */

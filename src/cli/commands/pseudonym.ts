@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../../config.ts';
 import { isValidCreditCode, isValidPersonId } from '../../domain/identity.ts';
 import { pseudonymise } from '../../domain/pseudonym.ts';
-import type { Command } from '../io.ts';
+import { type Command, parseOptions } from '../io.ts';
 
 async function* stdinLines(): AsyncGenerator<string> {
   for await (const line of createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY })) {
@@ -11,16 +11,19 @@ async function* stdinLines(): AsyncGenerator<string> {
 }
 
 /**
- * `pb pseudonym [ID …]`: prints `ID<TAB>pseudonym` for each identity number given, or for each
+ * `pb pseudonym [--] [ID …]`: prints `ID<TAB>pseudonym` for each identity number given, or for each
  * line of stdin. An invalid one is named on stderr and makes the exit code 1; the rest still print.
+ * The command has no options: an argument starting with `-` is an unknown option (exit 2), except a
+ * lone `--`, after which every argument is an identifier.
  */
 export const pseudonym: Command = async (args, io) => {
-  const ids: Iterable<string> | AsyncIterable<string> = args.length > 0 ? args : stdinLines();
+  const { positionals } = parseOptions(args, {}, true);
+  const ids: Iterable<string> | AsyncIterable<string> = positionals.length > 0 ? positionals : stdinLines();
   const key = loadConfig().pseudonymKey();
   let failed = false;
   for await (const raw of ids) {
     const id = raw.trim();
-    if (id === '' && args.length === 0) continue;
+    if (id === '' && positionals.length === 0) continue;
     if (!isValidPersonId(id) && !isValidCreditCode(id)) {
       io.err(`pb pseudonym: '${id}' is not a valid resident identity number or unified social credit code`);
       failed = true;
