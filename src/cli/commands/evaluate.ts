@@ -1,4 +1,4 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../../config.ts';
 import { checkFactValues } from '../../domain/facts/catalogue.ts';
@@ -13,7 +13,17 @@ import {
 import { type CompiledEvaluator, createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
 import { fastProfileParser, streamEvaluate } from '../../domain/rules/compiled/stream.ts';
 import type { SubjectKind } from '../../domain/types.ts';
-import { type Command, CommandFailed, parseOptions, required, UsageError } from '../io.ts';
+import { IgnoredFacts } from '../ignored-facts.ts';
+import {
+  type Command,
+  CommandFailed,
+  parseOptions,
+  requireDir,
+  requireFile,
+  required,
+  stripBom,
+  UsageError,
+} from '../io.ts';
 
 /** Evaluators `--engine` can pick. The compiled one plugs in here behind the same `Evaluator` port. */
 const ENGINES: Record<string, (set: PolicySet) => Evaluator> = {
@@ -67,7 +77,9 @@ export function parseProfileLine(
 /**
  * `pb evaluate --profiles <file.jsonl> --period <P> [--policy <id>] [--engine reference|compiled] [--explain]`:
  * one JSON line per (subject, policy). A bad input line is reported on stderr with its number and
- * skipped; the command then exits 1 after processing the rest.
+ * skipped; the command then exits 1 after processing the rest. Facts no rule can read (unknown
+ * names, facts of the other subject kind) are warned about on stderr at the end, without changing
+ * the output or the exit code. A missing `--profiles` file or `--rules` directory is bad usage.
  */
 export const evaluate: Command = async (args, io) => {
   const { values } = parseOptions(args, {
@@ -87,7 +99,7 @@ export const evaluate: Command = async (args, io) => {
   const make = ENGINES[engineName];
   if (!make) throw new UsageError(`unknown --engine '${engineName}' (reference or compiled)`);
 
-  const rulesDir = values.rules ?? loadConfig().rulesDir;
+  const rulesDir = values.rules === undefined ? loadConfig().rulesDir : requireDir('rules', values.rules);
   let set: PolicySet;
   try {
     set = loadPolicySet(rulesDir);
@@ -110,21 +122,31 @@ export const evaluate: Command = async (args, io) => {
     }
   }
   const evaluator = make(set);
-  if (!existsSync(file)) throw new CommandFailed(`cannot read --profiles ${file}: no such file`);
+  requireFile('profiles', file);
+  const ignored = new IgnoredFacts();
+  const warn = (): void => {
+    for (const w of ignored.warnings('evaluate')) io.err(w);
+  };
 
   if (engineName === 'compiled') {
     // The compiled path streams: synchronous evaluation per line, output in large writes.
+    const fast = fastProfileParser(parseProfileLine);
     const r = await streamEvaluate({
       evaluator: evaluator as CompiledEvaluator,
       file,
       period: periodText,
       ...(values.policy !== undefined ? { policy: values.policy } : {}),
       explain: Boolean(values.explain),
-      parse: fastProfileParser(parseProfileLine),
+      parse: (text, n) => {
+        const p = fast(text);
+        if (p.ok) ignored.note(p.kind, p.facts, n);
+        return p;
+      },
       format: values.explain ? (e) => evaluationLine(e as Evaluation, true) : (e) => JSON.stringify(e),
       out: io.out,
       badLine: (n, error) => io.err(`${file}:${n}: ${error}`),
     });
+    warn();
     if (r.bad)
       throw new CommandFailed(
         `${r.bad} of ${r.lines} input lines were not valid profiles (see above); the others were evaluated`,
@@ -137,8 +159,9 @@ export const evaluate: Command = async (args, io) => {
   });
   let n = 0;
   let bad = 0;
-  for await (const raw of lines) {
+  for await (const line of lines) {
     n += 1;
+    const raw = n === 1 ? stripBom(line) : line;
     if (raw.trim() === '') continue;
     const parsed = parseProfileLine(raw);
     if (!parsed.ok) {
@@ -146,10 +169,12 @@ export const evaluate: Command = async (args, io) => {
       io.err(`${file}:${n}: ${parsed.error}`);
       continue;
     }
+    ignored.note(parsed.kind, parsed.facts, n);
     const opts = values.policy !== undefined ? { policy: values.policy } : {};
     for (const e of await evaluator.evaluate(parsed, periodText, opts))
       io.out(evaluationLine(e, values.explain));
   }
+  warn();
   if (bad)
     throw new CommandFailed(
       `${bad} of ${n} input lines were not valid profiles (see above); the others were evaluated`,

@@ -4,7 +4,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -15,6 +14,7 @@ import { loadConfig } from '../../config.ts';
 import { formatYuan } from '../../domain/notifications/index.ts';
 import { createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
 import { fastProfileParser, forEachLine, LineWriter } from '../../domain/rules/compiled/stream.ts';
+import { insideWindow } from '../../domain/rules/evaluation.ts';
 import { dirLabel } from '../../domain/rules/validate.ts';
 import {
   type ConditionNode,
@@ -25,7 +25,17 @@ import {
   readRulesDir,
 } from '../../domain/rules/index.ts';
 import type { EvaluationResult, Outcome } from '../../domain/types.ts';
-import { type Command, CommandFailed, parseOptions, required, UsageError } from '../io.ts';
+import { IgnoredFacts } from '../ignored-facts.ts';
+import {
+  type Command,
+  CommandFailed,
+  parseOptions,
+  readInputFile,
+  requireDir,
+  requireFile,
+  required,
+  UsageError,
+} from '../io.ts';
 import { parseProfileLine } from './evaluate.ts';
 
 /** A draft rule file loaded in place of the published policy of the same id. */
@@ -41,10 +51,7 @@ interface LoadedDraft {
  * named by the draft's path, problems it causes in published files by theirs.
  */
 function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDraft | { problems: string[] } {
-  if (!existsSync(draftFile) || !statSync(draftFile).isFile()) {
-    throw new CommandFailed(`cannot read --${flag} ${draftFile}: no such file`);
-  }
-  const text = readFileSync(draftFile, 'utf8');
+  const text = readInputFile(flag, draftFile);
   let id: string | undefined;
   try {
     const json: unknown = JSON.parse(text);
@@ -121,9 +128,19 @@ interface Tally {
 
 const key = (policy: string, period: string): string => `${policy}\u0000${period}`;
 
-/** One line of the table: policy, period, eligible, fen, yuan. */
-function tableLines(title: string, rows: Array<[string, string, Tally]>): string[] {
-  const head = ['policy', 'period', 'eligible', 'amount (fen)', 'amount (yuan)'];
+/**
+ * The table: policy, period, eligible, fen, yuan. Over several periods (the months of a year) an
+ * eligible count is of subject-months (a subject eligible in three months counts three), and the
+ * header says so.
+ */
+function tableLines(title: string, rows: Array<[string, string, Tally]>, months: boolean): string[] {
+  const head = [
+    'policy',
+    'period',
+    months ? 'eligible (subject-months)' : 'eligible',
+    'amount (fen)',
+    'amount (yuan)',
+  ];
   const body = rows.map(([p, period, t]) => [
     p,
     period,
@@ -140,6 +157,21 @@ function tableLines(title: string, rows: Array<[string, string, Tally]>): string
   return [title, `  ${fmt(head)}`, ...body.map((r) => `  ${fmt(r)}`)];
 }
 
+/**
+ * Why no subject can be eligible in some or all of `periods` (the period asked for, or its months):
+ * they lie outside the policy's effective window. Undefined when every period is inside.
+ */
+function windowWarning(which: string, policy: Policy, asked: string, periods: string[]): string | undefined {
+  const outside = periods.filter((p) => !insideWindow(policy, p));
+  if (outside.length === 0) return undefined;
+  const w = policy.effective;
+  const window = `${policy.id} v${policy.version} (${w.from}${w.to === undefined ? ' onwards' : ` to ${w.to}`})`;
+  if (outside.length === periods.length) {
+    return `${asked} is outside the effective window of ${which} ${window}: no subject can be eligible, every amount is 0`;
+  }
+  return `${outside.length} of the ${periods.length} months of ${asked} (${outside.join(', ')}) are outside the effective window of ${which} ${window}: no subject can be eligible in them`;
+}
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const signedFen = (n: number): string =>
@@ -153,7 +185,9 @@ const signedFen = (n: number): string =>
  * subjects evaluated and, by policy and period, the eligible count and total amount; with a baseline
  * rule file, the same for the baseline, one JSON line per subject whose outcome or amount changes,
  * and the totals of the change. Policies that rest on the draft (`eligibleFor:`) are reported too.
- * A draft or baseline that does not validate: one line per problem, exit 1.
+ * A draft or baseline that does not validate: one line per problem, exit 1. A missing input file or
+ * rules directory is bad usage (exit 2). Warnings on stderr, output unchanged: periods outside the
+ * effective window of the draft or baseline, and facts no rule reads (see `IgnoredFacts`).
  */
 export const simulate: Command = async (args, io) => {
   const { values } = parseOptions(args, {
@@ -170,7 +204,10 @@ export const simulate: Command = async (args, io) => {
   if (!period) {
     throw new UsageError(`invalid --period '${periodText}': use YYYY (e.g. 2025) or YYYY-MM (e.g. 2025-03)`);
   }
-  const rulesDir = values.rules ?? loadConfig().rulesDir;
+  requireFile('policy', draftFile);
+  requireFile('profiles', profilesFile);
+  if (values.baseline !== undefined) requireFile('baseline', values.baseline);
+  const rulesDir = values.rules === undefined ? loadConfig().rulesDir : requireDir('rules', values.rules);
   if (!existsSync(rulesDir) || !statSync(rulesDir).isDirectory()) {
     throw new CommandFailed(`rules directory ${rulesDir} does not exist`);
   }
@@ -208,9 +245,11 @@ export const simulate: Command = async (args, io) => {
   else if (policy.periodUnit === 'month') {
     periods = Array.from({ length: 12 }, (_, i) => `${periodText}-${String(i + 1).padStart(2, '0')}`);
   } else throw new UsageError(`policy ${policy.id} is decided per year: give --period YYYY`);
-  if (!existsSync(profilesFile) || !statSync(profilesFile).isFile()) {
-    throw new CommandFailed(`cannot read --profiles ${profilesFile}: no such file`);
-  }
+  const windowWarnings = [
+    windowWarning('the draft', policy, periodText, periods),
+    b ? windowWarning('the baseline', b.policy, periodText, periods) : undefined,
+  ];
+  for (const w of windowWarnings) if (w) io.err(`pb simulate: warning: ${w}`);
 
   const reported = [policy.id, ...dependents(d.set, policy.id)];
   const reportedSet = new Set(reported);
@@ -229,6 +268,7 @@ export const simulate: Command = async (args, io) => {
   let otherKind = 0;
   let bad = 0;
   let lastShown = -1;
+  const ignored = new IgnoredFacts();
 
   const add = (t: Map<string, Tally>, r: EvaluationResult): void => {
     const x = t.get(key(r.policy, r.period))!;
@@ -255,6 +295,7 @@ export const simulate: Command = async (args, io) => {
         otherKind += 1;
         return;
       }
+      ignored.note(p.kind, p.facts, n);
       evaluated += 1;
       for (const per of periods) {
         const now = pick(after.evaluateSync(p, per, opts));
@@ -316,9 +357,10 @@ export const simulate: Command = async (args, io) => {
   out(
     `subjects evaluated: ${evaluated} (${policy.subjectKind}s; ${otherKind} of the other kind skipped${bad ? `, ${bad} invalid lines` : ''}) for ${periods.length === 1 ? periods[0] : `${periods[0]}..${periods[periods.length - 1]}`}`,
   );
-  for (const l of tableLines('draft:', rows(afterTally))) out(l);
+  const months = periods.length > 1;
+  for (const l of tableLines('draft:', rows(afterTally), months)) out(l);
   if (b) {
-    for (const l of tableLines('baseline:', rows(beforeTally))) out(l);
+    for (const l of tableLines('baseline:', rows(beforeTally), months)) out(l);
     out(
       `changes (${changedLines.length}): one line per subject, policy and period whose outcome or amount changes`,
     );
@@ -328,6 +370,7 @@ export const simulate: Command = async (args, io) => {
       `change: ${plural(change.subjects.size, 'subject')}, ${plural(changedLines.length, 'decision')} (newly eligible ${change.newly}, no longer eligible ${change.noLonger}, amount changed ${change.amountChanged}); total amount ${signedFen(change.amount)}`,
     );
   }
+  for (const w of ignored.warnings('simulate')) io.err(w);
   if (bad)
     throw new CommandFailed(
       `${bad} of ${lines} input lines were not valid profiles (see above); the others were simulated`,

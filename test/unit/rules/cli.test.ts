@@ -195,6 +195,21 @@ describe('Command: pb rules validate', () => {
       `${dir}/params/extra.json: $.parameters[0].name: parameter elderly.min-age is already defined in params/elderly-allowance.json`,
     ]);
   });
+
+  it('exits 2 with one line on stderr when --dir does not exist or is a file', async () => {
+    const missing = join(work, 'no-such-rules');
+    expect(await run('rules', 'validate', '--dir', missing)).toEqual({
+      code: 2,
+      out: [],
+      err: [`pb rules validate: --dir ${missing}: no such directory`],
+    });
+    const file = profiles('not-a-dir.json', []);
+    expect(await run('rules', 'validate', '--dir', file)).toEqual({
+      code: 2,
+      out: [],
+      err: [`pb rules validate: --dir ${file}: is a file, not a directory`],
+    });
+  });
 });
 
 describe('Command: pb rules test', () => {
@@ -232,5 +247,32 @@ describe('Command: pb rules test', () => {
       'FAIL elderly-allowance.test.json [0] wrong amount: amount: expected 20000, got 10000',
     );
     expect(r.out.at(-1)).toMatch(/^\d+ passed, 1 failed$/);
+  });
+
+  it('prints the problems of rules that do not validate and says that no test ran', async () => {
+    const dir = join(work, 'invalid-rules');
+    cpSync(RULES, dir, { recursive: true });
+    writeFileSync(join(dir, 'params', 'extra.json'), '{');
+    writeFileSync(join(dir, 'extra.json'), '[');
+    const r = await run('rules', 'test', '--dir', dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toHaveLength(4);
+    expect(r.out.slice(0, 2).sort()).toEqual([
+      expect.stringMatching(new RegExp(`^${dir}/extra\\.json: \\$: not valid JSON`)),
+      expect.stringMatching(new RegExp(`^${dir}/params/extra\\.json: \\$: not valid JSON`)),
+    ]);
+    expect(r.out.slice(2)).toEqual([
+      'no test ran: the rules have 2 problems (see above; pb rules validate lists them too)',
+      '0 passed, 0 failed',
+    ]);
+  });
+
+  it('exits 2 with one line on stderr when --dir does not exist', async () => {
+    const missing = join(work, 'no-such-rules');
+    expect(await run('rules', 'test', '--dir', missing)).toEqual({
+      code: 2,
+      out: [],
+      err: [`pb rules test: --dir ${missing}: no such directory`],
+    });
   });
 });

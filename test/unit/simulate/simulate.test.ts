@@ -223,6 +223,109 @@ describe('Command: pb simulate', () => {
     expect(rows[3]).toMatch(/^ {2}elderly-allowance +2025-04 +4 +120000 +1,200\.00$/);
     expect(rows[12]).toMatch(/^ {2}elderly-allowance +total +43 +1190000 +11,900\.00$/);
     expect(r.progress.at(-1)).toBe('');
+    // The counts of twelve months (the total above all) are of subject-months, and the header says so.
+    expect(r.out[r.out.indexOf('draft:') + 1]).toMatch(
+      /^ {2}policy +period +eligible \(subject-months\) +amount \(fen\) +amount \(yuan\)$/,
+    );
+    expect(r.err).toEqual([]);
+  });
+
+  it('labels the eligible column of one period as subjects', async () => {
+    const r = await run(
+      'simulate',
+      '--policy',
+      join(RULES, 'elderly-allowance.json'),
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025-03',
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out[r.out.indexOf('draft:') + 1]).toMatch(/^ {2}policy +period +eligible +amount \(fen\)/);
+  });
+
+  it('warns on stderr when the period is outside the effective window of the draft or the baseline', async () => {
+    // Prepare: a draft in force from April 2025; the published policy from 2024-01.
+    const april = draftOf('elderly-allowance', 'elderly-april.json', (r) => {
+      (r as unknown as { effective: { from: string } }).effective.from = '2025-04';
+    });
+    const args = ['--profiles', PROFILES, '--rules', RULES];
+    // Act
+    const before = await run('simulate', '--policy', april, '--period', '2023', ...args);
+    const partly = await run('simulate', '--policy', april, '--period', '2025', ...args);
+    const baseline = await run(
+      'simulate',
+      '--policy',
+      join(RULES, 'elderly-allowance.json'),
+      '--baseline',
+      april,
+      '--period',
+      '2025-02',
+      ...args,
+    );
+    // Assess: stdout as without the warning, exit 0.
+    expect(before.code).toBe(0);
+    expect(before.err).toEqual([
+      'pb simulate: warning: 2023 is outside the effective window of the draft elderly-allowance v1.0.0 (2025-04 onwards): no subject can be eligible, every amount is 0',
+    ]);
+    expect(before.out).toContainEqual(expect.stringMatching(/^ {2}elderly-allowance +total +0 +0 +0\.00$/));
+    expect(partly.code).toBe(0);
+    expect(partly.err).toEqual([
+      'pb simulate: warning: 3 of the 12 months of 2025 (2025-01, 2025-02, 2025-03) are outside the effective window of the draft elderly-allowance v1.0.0 (2025-04 onwards): no subject can be eligible in them',
+    ]);
+    expect(baseline.code).toBe(0);
+    expect(baseline.err).toEqual([
+      'pb simulate: warning: 2025-02 is outside the effective window of the baseline elderly-allowance v1.0.0 (2025-04 onwards): no subject can be eligible, every amount is 0',
+    ]);
+  });
+
+  it('reads profiles with a byte order mark and warns about facts no rule reads, stdout unchanged', async () => {
+    const policy = join(RULES, 'elderly-allowance.json');
+    const args = ['--policy', policy, '--period', '2025-03', '--rules', RULES];
+    const want = await run('simulate', '--profiles', PROFILES, ...args);
+    const odd = file(
+      'odd.jsonl',
+      `\uFEFF${readFileSync(PROFILES, 'utf8')
+        .replace('"p-89","kind":"person","facts":{', '"p-89","kind":"person","facts":{"hukouRegon":"1",')
+        .replace(
+          '"p-90","kind":"person","facts":{',
+          '"p-90","kind":"person","facts":{"taxableIncome":{"2025":1},',
+        )}`,
+    );
+    const got = await run('simulate', '--profiles', odd, ...args);
+    expect(got.code).toBe(0);
+    expect(got.out).toEqual(want.out.map((l) => l.replace(PROFILES, odd)));
+    expect(got.err).toEqual([
+      "pb simulate: warning: line 2: unknown fact 'hukouRegon' ignored (1 line)",
+      "pb simulate: warning: line 3: enterprise fact 'taxableIncome' ignored on a person (1 line)",
+    ]);
+  });
+
+  it('exits 2 with one line when an input file or the rules directory does not exist', async () => {
+    const policy = join(RULES, 'elderly-allowance.json');
+    const missing = join(work, 'missing.json');
+    const base = ['--policy', policy, '--profiles', PROFILES, '--period', '2025-03', '--rules', RULES];
+    const cases: Array<[string[], string]> = [
+      [['--policy', missing], `--policy ${missing}: no such file`],
+      [['--profiles', missing], `--profiles ${missing}: no such file`],
+      [['--profiles', work], `--profiles ${work}: is a directory, not a file`],
+      [['--baseline', missing], `--baseline ${missing}: no such file`],
+      [['--baseline', RULES], `--baseline ${RULES}: is a directory, not a file`],
+      [['--rules', missing], `--rules ${missing}: no such directory`],
+    ];
+    for (const [change, message] of cases) {
+      const argv = [...base];
+      const at = argv.indexOf(change[0]!);
+      if (at === -1) argv.push(...change);
+      else argv[at + 1] = change[1]!;
+      expect(await run('simulate', ...argv)).toMatchObject({
+        code: 2,
+        out: [],
+        err: [`pb simulate: ${message}`],
+      });
+    }
   });
 
   it('exits 1 with the problem line when the draft does not validate, and simulates nothing', async () => {

@@ -18,8 +18,9 @@ const OUT_CHARS = 1 << 20;
 /**
  * Calls `onLine(text, n)` for every line of a UTF-8 file, numbered from 1, split exactly as
  * `readline` does with `crlfDelay: Infinity` (`\n`, `\r\n` and a lone `\r` end a line; a last line
- * without a line end still counts; no empty line after a final line end). `onChunk` reports the
- * bytes read so far and the file size, for progress. Resolves to the number of lines.
+ * without a line end still counts; no empty line after a final line end). A UTF-8 byte order mark
+ * at the start of the file is not part of the first line. `onChunk` reports the bytes read so far
+ * and the file size, for progress. Resolves to the number of lines.
  */
 export async function forEachLine(
   file: string,
@@ -30,8 +31,13 @@ export async function forEachLine(
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_BYTES });
   let carry = '';
   let n = 0;
+  let first = true;
   for await (const chunk of stream as AsyncIterable<string>) {
     let text = carry + chunk;
+    if (first) {
+      first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
     // A `\r` at the end of a chunk may be the first half of `\r\n`: decide with the next chunk.
     let held = '';
     if (text.endsWith('\r')) {
@@ -160,8 +166,8 @@ export interface StreamEvaluateOptions {
   policy?: string;
   /** Whole Evaluations (with explanation) instead of the result lines. */
   explain?: boolean;
-  /** Parses one non-empty line (e.g. `parseProfileLine` of the evaluate command). */
-  parse: (text: string) => ParsedProfile;
+  /** Parses one non-empty line, numbered from 1 (e.g. `parseProfileLine` of the evaluate command). */
+  parse: (text: string, n: number) => ParsedProfile;
   /** Formats one result line (e.g. `evaluationLine`). Gets an `Evaluation` when `explain` is set. */
   format: (e: EvaluationResult | Evaluation) => string;
   /** Receives many output lines at once, joined by `\n`, without the final line end (`Io.out`). */
@@ -195,7 +201,7 @@ export async function streamEvaluate(o: StreamEvaluateOptions): Promise<StreamEv
     o.file,
     (text, n) => {
       if (text.trim() === '') return;
-      const p = o.parse(text);
+      const p = o.parse(text, n);
       if (!p.ok) {
         bad += 1;
         o.badLine(n, p.error);

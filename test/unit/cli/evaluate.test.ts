@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RULES, run } from './run.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'pb-evaluate-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const ENGINES = ['reference', 'compiled'];
+const elderly = (...more: string[]) => [
+  'evaluate',
+  '--period',
+  '2025-03',
+  '--policy',
+  'elderly-allowance',
+  '--rules',
+  RULES,
+  ...more,
+];
+
+describe('Command: pb evaluate, input paths', () => {
+  it('exits 2 with one line when --profiles does not exist or is a directory', async () => {
+    for (const engine of ENGINES) {
+      const missing = join(work, 'no', 'such.jsonl');
+      expect(await run(...elderly('--profiles', missing, '--engine', engine))).toEqual({
+        code: 2,
+        out: [],
+        err: [`pb evaluate: --profiles ${missing}: no such file`],
+      });
+      expect(await run(...elderly('--profiles', work, '--engine', engine))).toEqual({
+        code: 2,
+        out: [],
+        err: [`pb evaluate: --profiles ${work}: is a directory, not a file`],
+      });
+    }
+  });
+
+  it('exits 2 with one line when --rules is not a directory', async () => {
+    const profiles = file('one.jsonl', '{"subject":"p1","kind":"person","facts":{}}\n');
+    const r = await run('evaluate', '--profiles', profiles, '--period', '2025', '--rules', profiles);
+    expect(r).toEqual({
+      code: 2,
+      out: [],
+      err: [`pb evaluate: --rules ${profiles}: is a file, not a directory`],
+    });
+  });
+});
+
+describe('Command: pb evaluate, profiles files', () => {
+  it('reads a file that starts with a UTF-8 byte order mark', async () => {
+    const profiles = file(
+      'bom.jsonl',
+      '\uFEFF{"subject":"p1","kind":"person","facts":{"birthDate":"1945-03-01","hukouRegion":"110105"}}\n',
+    );
+    for (const engine of ENGINES) {
+      const r = await run(...elderly('--profiles', profiles, '--engine', engine));
+      expect(r.err).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.out.map((l) => JSON.parse(l))).toMatchObject([{ subject: 'p1', outcome: 'eligible' }]);
+    }
+  });
+
+  it('warns on stderr, once per distinct problem, about facts no rule reads; stdout and exit code unchanged', async () => {
+    // Prepare: the same people with the ignored facts and without them.
+    const person = (subject: string, extra: object) =>
+      JSON.stringify({
+        subject,
+        kind: 'person',
+        facts: { birthDate: '1945-03-01', hukouRegion: '110105', ...extra },
+      });
+    const clean = file('clean.jsonl', ['p1', 'p2', 'p3', 'p4'].map((s) => person(s, {})).join('\n'));
+    const odd = file(
+      'odd.jsonl',
+      [
+        person('p1', {}),
+        '',
+        person('p2', { hukouRegon: '110105' }),
+        person('p3', { hukouRegon: '110105', taxableIncome: { '2025': 1 } }),
+        person('p4', { hukouRegon: null }),
+      ].join('\n'),
+    );
+    for (const engine of ENGINES) {
+      // Act
+      const want = await run('evaluate', '--profiles', clean, '--period', '2025-03', '--rules', RULES);
+      const got = await run(
+        'evaluate',
+        '--profiles',
+        odd,
+        '--period',
+        '2025-03',
+        '--engine',
+        engine,
+        '--rules',
+        RULES,
+      );
+      // Assess
+      expect(got.code).toBe(0);
+      expect(got.out).toEqual(want.out);
+      expect(got.err).toEqual([
+        "pb evaluate: warning: line 3: unknown fact 'hukouRegon' ignored (3 lines)",
+        "pb evaluate: warning: line 4: enterprise fact 'taxableIncome' ignored on a person (1 line)",
+      ]);
+    }
+  });
+
+  it('prints the warnings before the line that ends a run with bad lines (exit 1)', async () => {
+    const profiles = file(
+      'bad.jsonl',
+      ['not json', '{"subject":"e1","kind":"enterprise","facts":{"birthDate":"1945-03-01"}}'].join('\n'),
+    );
+    for (const engine of ENGINES) {
+      const r = await run(
+        'evaluate',
+        '--profiles',
+        profiles,
+        '--period',
+        '2025',
+        '--engine',
+        engine,
+        '--rules',
+        RULES,
+      );
+      expect(r.code).toBe(1);
+      expect(r.err.slice(1)).toEqual([
+        "pb evaluate: warning: line 2: person fact 'birthDate' ignored on an enterprise (1 line)",
+        'pb evaluate: 1 of 2 input lines were not valid profiles (see above); the others were evaluated',
+      ]);
+    }
+  });
+});
