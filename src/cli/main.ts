@@ -121,6 +121,13 @@ const COMMANDS: CommandEntry[] = [
     options: [],
   },
   {
+    words: ['audit', 'digest'],
+    load: async () => (await import('./commands/audit.ts')).digest,
+    summary: 'anchor every chain head now (a digest verify checks later)',
+    synopsis: '',
+    options: [],
+  },
+  {
     words: ['quarantine', 'list'],
     load: async () => (await import('./commands/quarantine.ts')).list,
     summary: 'list rejected events',

@@ -105,6 +105,12 @@ describe('Command: pb audit verify', () => {
       expect(entries).toBeGreaterThan(3);
       expect(r.code, r.err.join('\n')).toBe(0);
       expect(r.out[0]).toMatch(new RegExp(`^${entries} ledger entries checked`));
+      // pb audit digest anchors the heads; verify still passes against the new digest.
+      const { main } = await import('../../src/cli/main.ts');
+      const d = captureIo();
+      expect(await main(['audit', 'digest'], d.io), d.err.join('\n')).toBe(0);
+      expect(d.out[0]).toMatch(/^digest [0-9a-f]{64} of \d+ chains written to /);
+      expect((await runVerify()).code).toBe(0);
     } finally {
       for (const [k, v] of saved) process.env[k] = v;
     }

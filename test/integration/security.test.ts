@@ -72,11 +72,19 @@ describe('Security: no raw identity number is written anywhere', () => {
         retryDelaySeconds: QUICK_TIMING.redeliverySeconds,
       });
       expect(await queueDepth(clients.sqs, engine.queues.agencyEvents.dlqUrl)).toBe(1);
-      // The operator's commands: pb replay over the same stream, pb quarantine list.
+      // The operator's commands: pb quarantine list on this stack, then pb replay of the same
+      // stream on fresh tables (on this stack it would decide nothing new, and report nothing).
+      const listed = captureIo();
+      expect(await list(['--all', '--json'], listed.io)).toBe(0);
+      const listedText = captureIo();
+      expect(await list(['--all'], listedText.io)).toBe(0);
+      await scan.tables(clients.doc, runtimeConfig());
+      const notifyFile = process.env.PB_NOTIFY_FILE!;
+      scan.file('notifications', notifyFile);
+      await useTestEngine('security-replay', NOW);
       const dir = mkdtempSync(join(tmpdir(), 'pb-security-'));
       const file = join(dir, 'events.jsonl');
       writeFileSync(file, `${stream.join('\n')}\n`);
-      const notifyFile = process.env.PB_NOTIFY_FILE!;
       const replayed = captureIo();
       const code = await replay(
         [
@@ -91,16 +99,10 @@ describe('Security: no raw identity number is written anywhere', () => {
         ],
         replayed.io,
       );
-      process.env.PB_NOTIFY_FILE = notifyFile;
       expect(code).toBe(0);
-      const listed = captureIo();
-      expect(await list(['--all', '--json'], listed.io)).toBe(0);
-      const listedText = captureIo();
-      expect(await list(['--all'], listedText.io)).toBe(0);
       setClock(fixedClock(NOW));
       // Scan
       await scan.tables(clients.doc, runtimeConfig());
-      scan.file('notifications', notifyFile);
       scan.lines('pb replay output', [...replayed.out, ...replayed.err]);
       scan.file('pb replay --out', join(dir, 'decisions.jsonl'));
       scan.file('pb replay --rejected', join(dir, 'rejected.jsonl'));

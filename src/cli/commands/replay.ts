@@ -19,7 +19,7 @@ import { drainQueues, sendLines } from '../../local/pipeline.ts';
 import { retryBackoff } from '../../local/poller.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, parseOptions, required, UsageError } from '../io.ts';
+import { type Command, parseOptions, readInputFile, required, UsageError } from '../io.ts';
 import { nowOption } from '../now.ts';
 
 /** One line of the decisions output of `pb replay`. */
@@ -43,17 +43,6 @@ async function decisionStates(doc: DynamoDBDocumentClient, table: string): Promi
   const out = new Map<string, string>();
   for await (const item of scanAll(doc, table)) out.set(decisionId(item), decisionState(item));
   return out;
-}
-
-/** An input file option: it must name a readable file (a usage error otherwise: exit 2). */
-function inputFile(flag: string, path: string): void {
-  let st: ReturnType<typeof statSync>;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new UsageError(`--${flag} ${path}: no such file`);
-  }
-  if (st.isDirectory()) throw new UsageError(`--${flag} ${path}: is a directory, not a file`);
 }
 
 /** An output file option: its directory must exist and be writable, and it must not be a directory. */
@@ -84,7 +73,6 @@ export const replay: Command = async (args, io) => {
   });
   const file = required(values.events, 'events');
   const now = nowOption(required(values.now, 'now'));
-  inputFile('events', file);
   // Where the results go is checked before the run, not after it.
   if (values.out) outputFile('out', values.out);
   if (values.rejected) outputFile('rejected', values.rejected);
@@ -92,8 +80,7 @@ export const replay: Command = async (args, io) => {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     throw new UsageError('--concurrency must be a whole number from 1 to 32');
   }
-  const lines = readFileSync(file, 'utf8')
-    .replace(/^\uFEFF/, '')
+  const lines = readInputFile('events', file)
     .split('\n')
     .map((body, i) => ({ line: i + 1, body: body.replace(/\r$/, '') }))
     .filter((l) => l.body.trim() !== '');

@@ -14,6 +14,7 @@ const SOURCES: Record<string, [string, string]> = {
   tick: ['tick.ts', 'tick'],
   pseudonym: ['pseudonym.ts', 'pseudonym'],
   'audit verify': ['audit.ts', 'verify'],
+  'audit digest': ['audit.ts', 'digest'],
   'quarantine list': ['quarantine.ts', 'list'],
   'quarantine replay': ['quarantine.ts', 'replay'],
   'quarantine redrive': ['quarantine.ts', 'redrive'],
