@@ -24,6 +24,7 @@ import type {
   TransitionPlan,
   TransitionResult,
 } from './ports.ts';
+import { ApiError, badRequest } from './http.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -33,6 +34,23 @@ const INDEX_KEYS = Object.fromEntries(
     { pk: ix.partitionKey.name, sk: 'sortKey' in ix ? ix.sortKey.name : undefined },
   ]),
 ) as Record<string, { pk: string; sk?: string }>;
+
+/**
+ * A resume key from a cursor must be one this store issued for the partition: the table's and the
+ * index's key attributes, strings, in that partition. Anything else (a damaged or forged cursor)
+ * is a 400, not a DynamoDB validation error.
+ */
+function checkResumeKey(start: ResumeKey, p: Partition, keys: { pk: string; sk: string }): void {
+  const want = new Set(['pk', 'sk', keys.pk, keys.sk]);
+  const names = Object.keys(start);
+  if (
+    names.length !== want.size ||
+    !names.every((n) => want.has(n) && typeof start[n] === 'string' && start[n] !== '') ||
+    start[keys.pk] !== p.value
+  ) {
+    throw badRequest('cursor: not a cursor this API issued; start again without it');
+  }
+}
 
 /** Keys of an index, from the one table definition. */
 function indexKeys(index: DecisionIndex): { pk: string; sk: string } {
@@ -88,6 +106,7 @@ export class DynamoReviewStore implements ReviewStore {
       values[':period'] = filter.period;
       filters.push('#period = :period');
     }
+    if (start !== undefined) checkResumeKey(start, p, keys);
     const out: PartitionRead = { items: [] };
     let exclusive: ResumeKey | undefined = start;
     do {
@@ -264,13 +283,17 @@ export class DynamoReviewStore implements ReviewStore {
         if (!retryable) throw e;
         // Someone else moved the decision or the profile first: read again. A status that no
         // longer allows the action makes `plan` throw its 409 on the next round.
-        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * attempt)));
+        // Full jitter, doubling: 8 attempts span about two seconds of contention.
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * Math.min(800, 12 * 2 ** attempt))));
         continue;
       }
       const updated = (await this.getDecision(subject, policy, period)) ?? current;
       return { decision: updated, entry, outbox: change.outbox };
     }
-    throw new Error(`decision ${subject}/${key}: gave up after ${MAX_ATTEMPTS} concurrent-update conflicts`);
+    throw new ApiError(
+      503,
+      `busy: other changes to this subject's decisions kept coming first (${MAX_ATTEMPTS} tries); try again`,
+    );
   }
 
   private decisionUpdate(

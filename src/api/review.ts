@@ -113,6 +113,9 @@ export function planConfirm(d: StoredDecision, actor: Actor, reason?: string): T
     refuse(d, 'confirm', ': resolve it instead (keep, adjust or revoke)');
   }
   if (!['granted', 'objected', 'declined'].includes(d.status)) refuse(d, 'confirm');
+  if (d.status === 'declined' && !d.inReviewQueue) {
+    throw conflict('cannot confirm: the decline was already acknowledged');
+  }
   const to: DecisionStatus = d.status === 'declined' ? 'declined' : 'confirmed';
   return {
     set: { status: to, updatedAt: actor.at },
@@ -127,7 +130,7 @@ export function planRevoke(d: StoredDecision, actor: Actor, reason: string): Tra
   if (!['granted', 'confirmed', 'objected', 'eligibility-changed'].includes(d.status)) refuse(d, 'revoke');
   return {
     set: { status: 'revoked', updatedAt: actor.at },
-    remove: ['reviewBucket'],
+    remove: ['reviewBucket', ...(d.flag ? ['flag'] : [])],
     ...base(d, actor, { action: 'revoke', to: 'revoked', reason }, 'review.revoke', { amount: d.amount }),
     outbox: revocationNotices(d, reason, actor.at),
   };
@@ -150,7 +153,7 @@ export function planResolve(
   if (resolution === 'revoke') {
     return {
       set: { status: 'revoked', updatedAt: actor.at },
-      remove: ['reviewBucket'],
+      remove: ['reviewBucket', 'flag'],
       ...base(d, actor, { action: 'resolve', resolution, to: 'revoked', reason }, 'review.resolve', {
         amount: d.amount,
       }),
@@ -160,7 +163,7 @@ export function planResolve(
   if (resolution === 'keep') {
     return {
       set: { status: 'confirmed', updatedAt: actor.at },
-      remove: ['reviewBucket'],
+      remove: ['reviewBucket', 'flag'],
       ...base(d, actor, { action: 'resolve', resolution, to: 'confirmed', reason }, 'review.resolve', {
         amount: d.amount,
       }),
@@ -173,7 +176,7 @@ export function planResolve(
   }
   return {
     set: { status: 'confirmed', amount, updatedAt: actor.at },
-    remove: ['reviewBucket'],
+    remove: ['reviewBucket', 'flag'],
     ...base(d, actor, { action: 'resolve', resolution, to: 'confirmed', reason }, 'review.resolve', {
       previousAmount: d.amount,
       amount,
@@ -183,9 +186,22 @@ export function planResolve(
   };
 }
 
-/** A beneficiary objects: the decision goes to the review queue as `objected`. */
+/**
+ * A beneficiary objects: the decision goes to the review queue as `objected`. A decision flagged
+ * `eligibility-changed` is in the queue already and stays flagged: the objection is recorded with
+ * it, and the reviewer still has to resolve the change (an objection must not turn a pending
+ * change of amount into a plain confirmation).
+ */
 export function planObjection(d: StoredDecision, actor: Actor, reason: string): TransitionPlan {
   if (!['granted', 'confirmed', 'eligibility-changed'].includes(d.status)) refuse(d, 'object');
+  if (d.status === 'eligibility-changed') {
+    return {
+      set: { updatedAt: actor.at },
+      remove: [],
+      ...base(d, actor, { action: 'objection', to: 'eligibility-changed', reason }, 'citizen.objection'),
+      outbox: [],
+    };
+  }
   return {
     set: { status: 'objected', reviewReason: 'objected', reviewBucket: 'review', updatedAt: actor.at },
     remove: [],

@@ -81,7 +81,10 @@ interface Ctx {
 /** Query parameters without empty values (a form's blank filter means "any"). */
 function queryOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v) out[k] = v;
+  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) {
+    // An own property even for `__proto__`, so the strict schemas refuse it like any unknown name.
+    if (v) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 
@@ -182,7 +185,13 @@ async function exportCsv(ctx: Ctx) {
 }
 
 function decisionPath(params: string[]) {
-  const [subject, policy, period] = params.map((p) => decodeURIComponent(p));
+  const [subject, policy, period] = params.map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      throw badRequest(`path: '${p}' is not valid percent-encoding`);
+    }
+  });
   return parseOr400(DecisionPathSchema, { subject, policy, period });
 }
 
@@ -258,7 +267,7 @@ async function citizenAnswer(ctx: Ctx, kind: 'objection' | 'decline') {
   );
   if (!result) throw missing();
   return json(200, {
-    decision: citizenView(result.decision),
+    decision: citizenItem(ctx, result.decision),
     ledgerEntry: { seq: result.entry.seq, at: result.entry.at, kind: result.entry.kind },
   });
 }
@@ -267,6 +276,20 @@ async function citizenAnswer(ctx: Ctx, kind: 'objection' | 'decline') {
 function citizenView(d: StoredDecision): Record<string, unknown> {
   const { reviews: _r, recipients: _rc, reviewReason: _rr, inReviewQueue: _q, ...own } = d;
   return decisionView({ ...own, recipients: [], inReviewQueue: false });
+}
+
+/**
+ * A decision as every citizen route returns it: the citizen's view with the plain-language summary
+ * and explanation (values a citizen may not see stay hidden, as in the reviewer's detail).
+ */
+function citizenItem(ctx: Ctx, d: StoredDecision): Record<string, unknown> {
+  const detail = decisionDetail(d, ctx.deps.policy(d.policy), [], (id) => ctx.deps.policy(id)?.title);
+  return {
+    ...citizenView(d),
+    summary: detail.summary,
+    explanation: detail.explanation,
+    policy: detail.policy,
+  };
 }
 
 /**
@@ -299,18 +322,7 @@ async function citizenDecisions(ctx: Ctx) {
       throw notFound('no decision of yours has this reference number: check it against your notification');
   }
   decisions.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
-  return json(200, {
-    items: decisions.map((d) => {
-      const detail = decisionDetail(d, ctx.deps.policy(d.policy), [], (id) => ctx.deps.policy(id)?.title);
-      return {
-        ...citizenView(d),
-        summary: detail.summary,
-        explanation: detail.explanation,
-        policy: detail.policy,
-      };
-    }),
-    cursor: null,
-  });
+  return json(200, { items: decisions.map((d) => citizenItem(ctx, d)), cursor: null });
 }
 
 const SEG = '([^/]+)';

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import type { DecisionStatus } from '../domain/engine/model.ts';
-import { findIdentityNumbers } from '../domain/identity.ts';
+import { parseOffsetDateTime } from '../domain/events/time.ts';
+import { findIdentityNumbers, hasIdentityLike } from '../domain/identity.ts';
 import { parseReference } from '../domain/notifications/index.ts';
 import { PSEUDONYM_PATTERN } from '../domain/pseudonym.ts';
 
@@ -50,7 +51,12 @@ const instant = (end: boolean) =>
       : withZone
         ? new Date(text)
         : undefined;
-    if (!d || Number.isNaN(d.getTime()) || (dateOnly && !sameCivilDate(d, text))) {
+    if (
+      !d ||
+      Number.isNaN(d.getTime()) ||
+      (dateOnly && !sameCivilDate(d, text)) ||
+      (withZone && parseOffsetDateTime(text) === null)
+    ) {
       ctx.addIssue({
         code: 'custom',
         message: 'must be a date YYYY-MM-DD or a date-time with its offset, e.g. 2025-03-01T08:00:00+08:00',
@@ -109,13 +115,20 @@ export const QueueQuerySchema = z.strictObject(
 /** `{subject}/{policy}/{period}` of a decision's path. */
 export const DecisionPathSchema = z.object({ subject: SUBJECT, policy: POLICY, period: PERIOD });
 
-/** A free-text reason: trimmed, 1–500 characters, never an identity number. */
+/**
+ * A free-text reason: trimmed, 1–500 characters, never an identity number. It is kept for good in
+ * the ledger, so anything that could be one is refused: a valid number in any form, and any run of
+ * 15 or more digits (full-width too, lower-case x too, next to letters too).
+ */
 const reason = z
   .string({ error: 'is required: say why, in up to 500 characters' })
   .trim()
   .min(1, 'is required: say why, in up to 500 characters')
   .max(500, 'must be at most 500 characters')
-  .refine((t) => findIdentityNumbers(t).length === 0, 'must not contain an identity number');
+  .refine(
+    (t) => findIdentityNumbers(t).length === 0 && !hasIdentityLike(t),
+    'must not contain an identity number (nor any run of 15 or more digits)',
+  );
 
 const body = <T extends z.ZodRawShape>(shape: T) =>
   z.strictObject(shape, {

@@ -99,6 +99,18 @@ export const IDENTITY_PATTERN = {
   enterprise: /(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{18}(?![0-9A-Za-z])/g,
 } as const;
 
+/**
+ * A run of 15 or more digits (optionally ending in X) could be a resident identity number (18
+ * characters, or 15 for the old format), typed with ASCII or full-width digits, in any case, next
+ * to letters or not. Free text (review reasons, notices) never needs one, so such a run is refused
+ * or masked rather than trusted to be something else. Global flag: use `replace`/`matchAll`, or
+ * {@link hasIdentityLike}.
+ */
+export const IDENTITY_LIKE = /[0-9０-９]{14,}[0-9０-９XxＸｘ]/g;
+
+/** True when a text holds an identity-number-like run of digits (see `IDENTITY_LIKE`). */
+export const hasIdentityLike = (text: string): boolean => text.search(IDENTITY_LIKE) !== -1;
+
 /** A raw identity number found in text. */
 export interface FoundIdentity {
   kind: 'person' | 'enterprise';

@@ -150,6 +150,27 @@ describe('Route: GET /api/decisions (DynamoDB)', () => {
   });
 });
 
+describe('Route: GET /api/decisions, damaged cursors (DynamoDB)', () => {
+  it('answers 400, never 500, to a cursor whose resume keys were altered', async () => {
+    // Prepare: a genuine cursor of the merged status listing.
+    const first = await api('/api/decisions?limit=2');
+    expect(first.status).toBe(200);
+    const genuine = JSON.parse(Buffer.from(first.json.cursor as string, 'base64url').toString('utf8'));
+    const resumed = Object.entries(genuine.p as Record<string, unknown>).find(([, v]) => v !== null);
+    if (!resumed) return expect.fail('the first page should leave a partition to resume');
+    const [id, key] = resumed as [string, Record<string, string>];
+    const forge = (k: unknown) =>
+      Buffer.from(JSON.stringify({ ...genuine, p: { ...genuine.p, [id]: k } }), 'utf8').toString('base64url');
+    // Act + Assess
+    for (const k of [{ pk: 1 }, { foo: 'bar' }, {}, { ...key, extra: 'x' }, { ...key, status: 'revoked' }]) {
+      const r = await api(`/api/decisions?limit=2&cursor=${forge(k)}`);
+      expect(r.status, `${JSON.stringify(k)}: ${r.text}`).toBe(400);
+      expect(r.json.error).toMatch(/^cursor: /);
+    }
+    expect((await api(`/api/decisions?limit=2&cursor=${forge(key)}`)).status).toBe(200);
+  });
+});
+
 describe('Route: GET /api/review-queue (DynamoDB)', () => {
   it('holds exactly the decisions the engine queued (sampled, large, flagged)', async () => {
     // Act

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Fen, Period } from '../types.ts';
+import { IDENTITY_LIKE } from '../identity.ts';
 
 /** Languages a notice can be written in. */
 export type Lang = 'zh-CN' | 'en';
@@ -176,14 +177,10 @@ export function formatAmount(fen: Fen, lang: Lang): string {
 }
 
 /**
- * A run of 15 or more digits (optionally ending in X) could be a resident identity number (18
- * characters, or 15 for the old format), typed with ASCII or full-width digits. Notices never need
+ * Masks every identity-number-like run of digits in a text (`IDENTITY_LIKE`): notices never need
  * one, so any such run is masked rather than trusted to be something else — free text from
  * reviewers or rule files included.
  */
-const IDENTITY_LIKE = /[0-9０-９]{14,}[0-9０-９XxＸｘ]/g;
-
-/** Masks every identity-number-like run of digits in a text. */
 export function maskIdentityNumbers(text: string): string {
   // Masked whole: even a region prefix or the last digits narrow down who someone is.
   return text.replace(IDENTITY_LIKE, (run) => '*'.repeat(run.length));

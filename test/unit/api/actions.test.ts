@@ -119,6 +119,18 @@ describe('Route: POST …/confirm', () => {
     expect(stored?.inReviewQueue).toBe(false);
   });
 
+  it('acknowledges a decline once: a second confirm answers 409 and writes nothing', async () => {
+    // Prepare
+    const s = withDecision({ status: 'declined', reviewReason: 'declined' });
+    await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+    // Act
+    const again = await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+    // Assess
+    expect(again.status).toBe(409);
+    expect(again.json.error).toMatch(/already acknowledged/);
+    expect(s.store.ledger.get(s.d.subject)).toHaveLength(1);
+  });
+
   it('answers 409 when another reviewer changed the status between read and write', async () => {
     // Prepare: the decision is revoked by someone else just before the write.
     const s = withDecision();
@@ -241,6 +253,8 @@ describe('Route: POST …/resolve', () => {
     expect(r.status).toBe(200);
     const stored = await s.store.getDecision(s.d.subject, s.d.policy, s.d.period);
     expect(stored).toMatchObject({ status: 'confirmed', amount: s.d.amount, inReviewQueue: false });
+    // The flag is resolved: the decision no longer says what the new facts would give.
+    expect(stored?.flag).toBeUndefined();
     expect(s.store.ledger.get(s.d.subject)?.[0]).toMatchObject({
       kind: 'review.resolve',
       payload: { resolution: 'keep' },
@@ -297,6 +311,37 @@ describe('Route: POST …/resolve', () => {
     expect((await s.store.getDecision(s.d.subject, s.d.policy, s.d.period))?.status).toBe('revoked');
     expect(s.relayed).toHaveLength(1);
     expect(s.relayed[0]?.kind).toBe('revocation');
+  });
+
+  it('stays to be resolved after the beneficiary objects: the objection is recorded, confirm answers 409', async () => {
+    // Prepare
+    const s = withDecision({
+      subject: OWN,
+      recipients: [OWN],
+      amount: 360000,
+      ...flagged('eligible', 30000),
+    });
+    // Act
+    const objection = await s.call('POST', '/api/citizen/objections', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'The amount is wrong.' },
+    });
+    const confirm = await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+    const resolve = await s.call('POST', `${s.base}/resolve`, {
+      claims: CALLERS.reviewer,
+      body: { resolution: 'adjust', reason: 'New facts.' },
+    });
+    // Assess
+    expect(objection.status).toBe(200);
+    expect(objection.json.decision).toMatchObject({ status: 'eligibility-changed' });
+    expect(confirm.status).toBe(409);
+    expect(confirm.json.error).toMatch(/resolve it instead/);
+    expect(resolve.status).toBe(200);
+    expect(await s.store.getDecision(s.d.subject, s.d.policy, s.d.period)).toMatchObject({
+      status: 'confirmed',
+      amount: 30000,
+    });
+    expect(s.store.ledger.get(OWN)?.map((e) => e.kind)).toEqual(['citizen.objection', 'review.resolve']);
   });
 
   it('answers 409 for a decision that is not flagged', async () => {
@@ -404,5 +449,69 @@ describe('Route: GET /api/decisions/{subject}/{policy}/{period}', () => {
         label: { 'zh-CN': '出生日期', en: 'Date of birth' },
       }),
     ]);
+  });
+});
+
+describe('Free-text reasons', () => {
+  it.each([
+    ['a valid number between spaces', '核查 110105199307210867 完毕'],
+    ['next to letters', 'ID110105199307210867 checked'],
+    ['a lower-case check character', '证号:11010519491231002x'],
+    ['full-width digits', '１１０１０５１９９３０７２１０８６７'],
+    ['an old 15-digit number', 'old number 110105491231002'],
+  ])('refuses a reason holding an identity number (%s), writing nothing', async (_label, reason) => {
+    // Prepare
+    const s = withDecision();
+    // Act
+    const r = await s.call('POST', `${s.base}/revoke`, { claims: CALLERS.reviewer, body: { reason } });
+    // Assess
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/^body\.reason: must not contain an identity number/);
+    expect(s.store.ledger.size).toBe(0);
+  });
+
+  it('takes a reason with ordinary numbers (amounts, phone numbers, dates)', async () => {
+    const s = withDecision();
+    const r = await s.call('POST', `${s.base}/revoke`, {
+      claims: CALLERS.reviewer,
+      body: { reason: 'Paid 3,600.00 twice on 2025-03-01; call 13800138000.' },
+    });
+    expect(r.status).toBe(200);
+  });
+});
+
+describe('Requests the API refuses with 400', () => {
+  it.each(['%ZZ', '%E0%A4%A'])('a decision path with bad percent-encoding (%s)', async (bad) => {
+    const s = withDecision();
+    for (const [method, path] of [
+      ['GET', `/api/decisions/${s.d.subject}/${s.d.policy}/${bad}`],
+      ['POST', `/api/decisions/${s.d.subject}/${s.d.policy}/${bad}/confirm`],
+    ] as const) {
+      const r = await s.call(method, path, { claims: CALLERS.reviewer, body: {} });
+      expect(r.status, `${method} ${path}`).toBe(400);
+      expect(r.json.error).toMatch(/not valid percent-encoding/);
+    }
+  });
+
+  it('a query parameter named __proto__, like any unknown name', async () => {
+    const s = withDecision();
+    const r = await s.call('GET', '/api/decisions', {
+      claims: CALLERS.reviewer,
+      query: JSON.parse('{"__proto__":"1"}'),
+    });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/unknown parameter __proto__/);
+  });
+
+  it('an impossible date-time in from or to', async () => {
+    const s = withDecision();
+    const queries: Record<string, string>[] = [
+      { from: '2025-02-30T00:00:00Z' },
+      { to: '2025-04-31T08:00:00+08:00' },
+    ];
+    for (const query of queries) {
+      const r = await s.call('GET', '/api/decisions', { claims: CALLERS.reviewer, query });
+      expect(r.status, JSON.stringify(query)).toBe(400);
+    }
   });
 });
