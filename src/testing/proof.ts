@@ -413,10 +413,21 @@ export async function securityPart(persons: number, enterprises: number): Promis
       timeoutMs: 1_800_000,
     });
     const inDlq = await queueDepth(ctx.clients.sqs, engine.queues.agencyEvents.dlqUrl);
+    // The operator's commands: pb quarantine list on this stack; then pb replay of the same stream,
+    // which starts a stack of its own (on this one it would decide nothing new and print nothing).
+    const listed = captureIo();
+    await list(['--all', '--json'], listed.io);
+    await list(['--all'], listed.io);
+    const scan = new IdentityScan();
+    await scan.tables(ctx.clients.doc, ctx.cfg);
+    scan.file('notifications', process.env.PB_NOTIFY_FILE!);
+    scan.lines('pb quarantine list', listed.out);
     const dir = mkdtempSync(join(tmpdir(), 'pb-proof-security-'));
     const file = join(dir, 'events.jsonl');
     writeFileSync(file, `${stream.join('\n')}\n`);
-    const notifyFile = process.env.PB_NOTIFY_FILE!;
+    for (const k of Object.keys(process.env)) {
+      if (/^(PB_QUEUE_URL_|PB_DLQ_URL_|AWS_ENDPOINT_URL)/.test(k)) delete process.env[k];
+    }
     const replayed = captureIo();
     await replay(
       [
@@ -431,17 +442,9 @@ export async function securityPart(persons: number, enterprises: number): Promis
       ],
       replayed.io,
     );
-    process.env.PB_NOTIFY_FILE = notifyFile;
-    const listed = captureIo();
-    await list(['--all', '--json'], listed.io);
-    await list(['--all'], listed.io);
-    const scan = new IdentityScan();
-    await scan.tables(ctx.clients.doc, ctx.cfg);
-    scan.file('notifications', notifyFile);
     scan.lines('pb replay output', replayed.out);
     scan.file('pb replay output', join(dir, 'decisions.jsonl'));
     scan.file('pb replay output', join(dir, 'rejected.jsonl'));
-    scan.lines('pb quarantine list', listed.out);
     rmSync(dir, { recursive: true, force: true });
     const where = (source: RegExp) => scan.leaks.filter((l) => source.test(l.where));
     const leakRow = (figure: string, source: RegExp, scanned: number) => {
