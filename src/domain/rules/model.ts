@@ -212,7 +212,10 @@ export const ParamFileSchema = z.strictObject({
             z.strictObject({
               from: z.string(),
               to: z.string().optional(),
-              value: z.union([z.number().int(), z.string(), RatioSchema]),
+              value: z.union([z.number().int(), z.string(), RatioSchema], {
+                error:
+                  'must be a whole number (fen, count, years, percent), a text, or a ratio {numerator, denominator}',
+              }),
             }),
           )
           .min(1),

@@ -47,6 +47,9 @@ export interface RulesDirContent {
 
 type Seg = string | number;
 
+/** In `broken`: a params file could not be read at all, so any name may have been defined there. */
+const ANY_PARAMETER = '*';
+
 /** Renders a path as JSONPath: `$.a.b[0]["zh-CN"]`. */
 export function jsonPath(segs: readonly Seg[]): string {
   return `$${segs
@@ -157,6 +160,8 @@ export function readRulesDir(dir: string): RulesDirContent {
   };
 
   // Parameters first: rule checks refer to them.
+  /** Parameter names of params files that failed their schema (their problems are reported). */
+  const broken = new Set<string>();
   const paramsDir = join(dir, 'params');
   const paramFiles = existsSync(paramsDir)
     ? readdirSync(paramsDir)
@@ -166,11 +171,20 @@ export function readRulesDir(dir: string): RulesDirContent {
     : [];
   for (const file of paramFiles) {
     const r = readJson(file);
-    if (!r.ok) continue;
+    if (!r.ok) {
+      // Which names it defines is unknown: references to any undefined name are not reported.
+      broken.add(ANY_PARAMETER);
+      continue;
+    }
     hashed[file] = r.json;
     const parsed = ParamFileSchema.safeParse(r.json);
     if (!parsed.success) {
       zodProblems(file, parsed.error);
+      // The names it defines are not "unknown" to the rules that use them: one problem, not a cascade.
+      const listed = (r.json as { parameters?: unknown } | null)?.parameters;
+      if (Array.isArray(listed)) {
+        for (const e of listed) if (isObj(e) && typeof e.name === 'string') broken.add(e.name);
+      }
       continue;
     }
     parsed.data.parameters.forEach((p, i) => {
@@ -236,6 +250,7 @@ export function readRulesDir(dir: string): RulesDirContent {
           kind,
           report,
           params: out.params,
+          broken,
           names: new Set(),
           usedParams: new Map(),
           eligibleFor: [],
@@ -280,6 +295,7 @@ export function readRulesDir(dir: string): RulesDirContent {
       kind: p.subjectKind,
       report,
       params: out.params,
+      broken,
       names: new Set(),
       usedParams: new Map(),
       eligibleFor: [],
@@ -409,6 +425,8 @@ interface CheckContext {
   kind: SubjectKind;
   report: (file: string, segs: readonly Seg[], message: string) => void;
   params: ReadonlyMap<string, Parameter>;
+  /** Parameter names defined in params files that failed their schema: not reported again here. */
+  broken: ReadonlySet<string>;
   names: Set<string>;
   usedParams: Map<string, Seg[]>;
   eligibleFor: Array<{ policy: string; segs: Seg[] }>;
@@ -436,6 +454,7 @@ type ParamType = 'integer' | 'string' | 'ratio';
 function checkParamRef(ctx: CheckContext, ref: { param: string }, segs: Seg[], want: ParamType): void {
   const p = ctx.params.get(ref.param);
   if (!p) {
+    if (ctx.broken.has(ref.param) || ctx.broken.has(ANY_PARAMETER)) return;
     ctx.report(
       ctx.file,
       [...segs, 'param'],

@@ -188,6 +188,36 @@ describe('Function: validateRulesDir', () => {
     ]);
   });
 
+  it('reports a bad parameter value once, with what a value may be, and no knock-on unknown parameters', () => {
+    const dir = brokenCopy('params/elderly-allowance.json', (j: Json) => {
+      j.parameters[0].values[0].value = 1.5;
+    });
+    expect(validateRulesDir(dir).map((p) => `${p.file}: ${p.path}: ${p.message}`)).toEqual([
+      'params/elderly-allowance.json: $.parameters[0].values[0].value: must be a whole number (fen, count, years, percent), a text, or a ratio {numerator, denominator}',
+    ]);
+  });
+
+  it('reports a params file that is not JSON once, and no unknown parameters it may have defined', () => {
+    const dir = brokenCopy('params/municipal.json', () => undefined);
+    writeFileSync(join(dir, 'params/municipal.json'), '{"parameters": [');
+    const problems = validateRulesDir(dir);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.file).toBe('params/municipal.json');
+  });
+
+  it('still reports an unknown parameter when another params file is only invalid', () => {
+    const dir = brokenCopy('params/elderly-allowance.json', (j: Json) => {
+      j.parameters[0].values[0].value = 1.5;
+    });
+    const rule = join(dir, 'disability-nursing-subsidy.json');
+    const json = JSON.parse(readFileSync(rule, 'utf8'));
+    json.conditions.all[0].value = { param: 'municipal.no-such-prefix' };
+    writeFileSync(rule, JSON.stringify(json));
+    expect(validateRulesDir(dir).map((p) => p.message)).toContain(
+      "unknown parameter 'municipal.no-such-prefix' (not defined in params/*.json)",
+    );
+  });
+
   it('reports a window that ends before it starts', () => {
     const dir = brokenCopy('small-low-profit-cit.json', (j: Json) => {
       j.effective = { from: '2027', to: '2023' };
