@@ -1,4 +1,5 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Streams a command writes to; tests pass their own. */
@@ -130,6 +131,34 @@ export function requireDir(flag: string, path: string): string {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`--${flag} ${path}: ${accessProblem(e, 'no such directory')}`);
   }
+  return path;
+}
+
+/** A whole-number option within [min, max] (digits only: no `1e1`, `0x10` or `4.0`); else exit 2. */
+export function wholeNumber(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** An output file option: its directory must exist and be writable, and it must not be a directory. */
+export function requireOutputFile(flag: string, path: string): string {
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--${flag} ${path}: directory ${dir} does not exist or is not writable`);
+  }
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UsageError(`--${flag} ${path}: is a directory, not a file`);
   return path;
 }
 

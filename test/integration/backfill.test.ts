@@ -1,9 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { docClient, sqsClient } from '../../src/adapters/aws.ts';
 import { scanAll } from '../../src/adapters/dynamodb/scan.ts';
+import { verify } from '../../src/cli/commands/audit.ts';
 import { publish } from '../../src/cli/commands/publish.ts';
 import { tick } from '../../src/cli/commands/tick.ts';
 import type { Io } from '../../src/cli/io.ts';
@@ -52,6 +53,12 @@ describe('Policy finds people: period opening and publication', () => {
     );
     expect(first.out.at(-1)).toMatch(new RegExp(`grants: ${april.length}$`));
     expect(second.out.at(-1)).toMatch(/grants: 0$/);
+    // A tick for an earlier or a later date than the wall clock dates its digest by the wall clock:
+    // the digests stay one chain in time and the ledger still verifies.
+    expect(await tick(['--now', '2030-01-01T00:00:00+08:00'], io().io)).toBe(0);
+    expect(await tick(['--now', '2026-05-01T00:00:00+08:00'], io().io)).toBe(0);
+    const audit = io();
+    expect(await verify([], audit.io), audit.out.join('\n')).toBe(0);
   });
 
   it('backfills a newly published policy version over the stored profiles', async () => {
@@ -90,5 +97,19 @@ describe('Policy finds people: period opening and publication', () => {
     expect(await publish(['--dir', dir, '--now', '2026-05-02T09:00:00+08:00'], again.io)).toBe(0);
     expect(again.out.join('\n')).toMatch(/nothing changed/);
     expect((await decisions()).length).toBe(after.length);
+    // A policy taken out of the rules is announced as withdrawn; an empty directory is refused.
+    const withdrawn = mkdtempSync(join(tmpdir(), 'pb-rules-'));
+    cpSync(dir, withdrawn, { recursive: true });
+    rmSync(join(withdrawn, 'job-stabilization-refund.json'));
+    rmSync(join(withdrawn, 'job-stabilization-refund.test.json'), { force: true });
+    const out = io();
+    expect(await publish(['--dir', withdrawn, '--now', '2026-05-02T09:00:00+08:00'], out.io)).toBe(0);
+    expect(out.out).toContain(
+      'withdrawn job-stabilization-refund: no new decisions; the decisions made stay',
+    );
+    const empty = mkdtempSync(join(tmpdir(), 'pb-rules-'));
+    await expect(publish(['--dir', empty], io().io)).rejects.toThrow(
+      /no rule file in .*would withdraw every policy/,
+    );
   });
 });

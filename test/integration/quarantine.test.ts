@@ -98,6 +98,13 @@ describe('Quarantine: rejected events are kept, listed and replayed', () => {
       const open = io();
       await list([], open.io);
       expect(open.out.at(-1)).toBe(`${bad.length - 1} rejected events open`);
+      // Replaying it again sends nothing: it was replayed already (no duplicate rejection appears).
+      const again = io();
+      await expect(replay([wrong.key, wrong.key], again.io)).rejects.toThrow(/replayed already/);
+      expect(again.out.join('\n')).toMatch(/was replayed already \(replayed\); skipped/);
+      const still = io();
+      await list([], still.io);
+      expect(still.out.at(-1)).toBe(`${bad.length - 1} rejected events open`);
 
       // No raw identity number in any table or any log line.
       for (const id of Object.keys(TABLES) as TableId[]) {

@@ -2,12 +2,15 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { generateEvents } from '../../domain/events/generate.ts';
-import { type Command, parseOptions, processIo, required, UsageError } from '../io.ts';
+import { type Command, parseOptions, processIo, required, requireOutputFile, UsageError } from '../io.ts';
 
 const count = (value: string, flag: string): number => {
   if (!/^[0-9]{1,9}$/.test(value)) throw new UsageError(`--${flag} must be a whole number, got '${value}'`);
   return Number(value);
 };
+
+/** Subjects per stream: every identity number generated is kept once to avoid repeats (a Set). */
+const MAX_SUBJECTS = 5_000_000;
 
 /** Lines per write: few enough syscalls for millions of events, small enough to stream. */
 const CHUNK_LINES = 500;
@@ -26,7 +29,13 @@ export const generate: Command = async (args, io) => {
   });
   const persons = count(required(values.persons, 'persons'), 'persons');
   const enterprises = count(required(values.enterprises, 'enterprises'), 'enterprises');
+  if (persons + enterprises > MAX_SUBJECTS) {
+    throw new UsageError(
+      `--persons and --enterprises together must be at most ${MAX_SUBJECTS.toLocaleString('en-US')} (split larger streams by --seed)`,
+    );
+  }
   const seed = required(values.seed, 'seed');
+  if (values.out !== undefined) requireOutputFile('out', values.out);
   const year = values.year === undefined ? 2025 : Number(values.year);
   if (!/^[0-9]{4}$/.test(values.year ?? '2025') || year < 2001 || year > 2099) {
     throw new UsageError(`--year must be a year between 2001 and 2099, got '${values.year}'`);

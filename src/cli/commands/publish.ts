@@ -8,7 +8,7 @@ import { loadPolicySet, type PolicySet } from '../../domain/rules/index.ts';
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { observe, runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, CommandFailed, parseOptions, UsageError } from '../io.ts';
+import { type Command, CommandFailed, parseOptions, requireDir, wholeNumber } from '../io.ts';
 import { nowOption } from '../now.ts';
 
 /** What was published last: per policy, its version and the fingerprint of its rule and parameters. */
@@ -40,16 +40,23 @@ export const publish: Command = async (args, io) => {
     segments: { type: 'string' },
   });
   const now = values.now === undefined ? undefined : nowOption(values.now);
-  const dir = resolve(values.dir ?? process.env.PB_RULES_DIR ?? 'rules');
-  const segments = Number(values.segments ?? '4');
-  if (!Number.isInteger(segments) || segments < 1 || segments > 64)
-    throw new UsageError('--segments must be 1 to 64');
+  const dir = resolve(requireDir('dir', values.dir ?? process.env.PB_RULES_DIR ?? 'rules'));
+  const segments = wholeNumber('segments', values.segments, 4, 1, 64);
   let set: PolicySet;
   try {
     set = loadPolicySet(dir);
   } catch (e) {
     throw new CommandFailed(
       `the rule files do not validate (run pb rules validate): ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (set.policies.length === 0) {
+    throw new CommandFailed(`no rule file in ${dir}: publishing it would withdraw every policy`);
+  }
+  const readFrom = resolve(process.env.PB_RULES_DIR ?? 'rules');
+  if (dir !== readFrom) {
+    io.err(
+      `pb rules publish: note: the other commands and npm start read rules from ${readFrom}; set PB_RULES_DIR=${dir} for them to use what is published here`,
     );
   }
   // The handlers this process runs load the policies from the published directory.
@@ -90,26 +97,33 @@ export const publish: Command = async (args, io) => {
       state.policies[p.id] = { version: p.version, fingerprint: fp };
       if (previous?.policies[p.id]?.fingerprint !== fp) changed.push(p.id);
     }
-    await doc.send(
-      new PutCommand({ TableName: cfg.table('meta'), Item: { pk: 'published-rules', ...state } }),
-    );
-    if (changed.length === 0) {
+    const withdrawn = Object.keys(previous?.policies ?? {}).filter((id) => !state.policies[id]);
+    if (changed.length === 0 && withdrawn.length === 0) {
       io.out(`nothing changed since ${previous?.publishedAt ?? 'the last publication'}: no backfill`);
       return 0;
     }
-    const jobs = changed.flatMap((policy) =>
-      backfillJobs({ job: 'publish', at: at.toISOString(), policy }, segments),
+    if (changed.length > 0) {
+      const jobs = changed.flatMap((policy) =>
+        backfillJobs({ job: 'publish', at: at.toISOString(), policy }, segments),
+      );
+      await sendBatch(
+        sqsClient(),
+        engine.queues.backfill.url,
+        jobs.map((j) => JSON.stringify(j)),
+      );
+      await drainQueues(engine.queues, engine.consumers);
+    }
+    // Recorded once the backfill is done: a publication interrupted before that runs again in full.
+    await doc.send(
+      new PutCommand({ TableName: cfg.table('meta'), Item: { pk: 'published-rules', ...state } }),
     );
-    await sendBatch(
-      sqsClient(),
-      engine.queues.backfill.url,
-      jobs.map((j) => JSON.stringify(j)),
-    );
-    await drainQueues(engine.queues, engine.consumers);
     for (const id of changed) io.out(`published ${id} version ${state.policies[id]!.version}`);
-    io.out(
-      `backfill: ${changed.length} policies over ${subjects / changed.length} subjects, grants: ${grants}`,
-    );
+    for (const id of withdrawn) io.out(`withdrawn ${id}: no new decisions; the decisions made stay`);
+    if (changed.length > 0) {
+      io.out(
+        `backfill: ${changed.length} policies over ${subjects / changed.length} subjects, grants: ${grants}`,
+      );
+    }
     return 0;
   } finally {
     stop();

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -17,7 +16,7 @@ import { openLocalEngine } from '../../local/session.ts';
 import type { LocalQueue } from '../../local/stack.ts';
 import { type QueueId, QUEUES } from '../../resources.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, CommandFailed, parseOptions, UsageError } from '../io.ts';
+import { type Command, CommandFailed, parseOptions, readInputFile, UsageError } from '../io.ts';
 
 const engineFor = () =>
   openLocalEngine({ persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb') });
@@ -264,22 +263,25 @@ export const replay: Command = async (args, io) => {
     throw new UsageError('--body-file replaces the body of exactly one rejected event');
   }
   let fixedBody: string | undefined;
-  if (values['body-file']) {
-    if (!existsSync(values['body-file']))
-      throw new CommandFailed(`cannot read ${values['body-file']}: no such file`);
-    fixedBody = readFileSync(values['body-file'], 'utf8').trim();
-  }
+  if (values['body-file']) fixedBody = readInputFile('body-file', values['body-file']).trim();
+  const keys = [...new Set(positionals)];
   const engine = await engineFor();
   try {
     const cfg = runtimeConfig();
     const all = await items();
     const chosen = values.all
       ? all.filter((i) => i.status === 'open')
-      : positionals.map((k) => all.find((i) => i.sk === k));
-    const missing = positionals.filter((_, n) => !chosen[n]);
+      : keys.map((k) => all.find((i) => i.sk === k));
+    const missing = keys.filter((_, n) => !chosen[n]);
     if (!values.all && missing.length > 0)
       throw new CommandFailed(`no rejected event with key ${missing[0]}`);
-    const targets = chosen as QuarantineItem[];
+    // An entry already replayed was either accepted or rejected again under a new key: sending its
+    // old body once more would only add a duplicate rejection.
+    const done = (chosen as QuarantineItem[]).filter((t) => t.status !== 'open');
+    for (const t of done) io.err(`pb quarantine replay: ${t.sk} was replayed already (${t.status}); skipped`);
+    const targets = (chosen as QuarantineItem[]).filter((t) => t.status === 'open');
+    if (targets.length === 0)
+      throw new CommandFailed('nothing to replay: every event named was replayed already');
     const bodies = targets.map((t, n) => ({
       line: t.line ?? n + 1,
       body: fixedBody ?? open(cfg.pseudonymKey(), t.sealedBody),

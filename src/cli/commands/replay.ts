@@ -1,25 +1,15 @@
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
-import { logger } from '../../adapters/observability.ts';
 import { queryAll, scanAll } from '../../adapters/dynamodb/scan.ts';
 import { fromDecisionItem } from '../../adapters/dynamodb/subject-store.ts';
 import { drainQueues, sendLines } from '../../local/pipeline.ts';
 import { retryBackoff } from '../../local/poller.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, parseOptions, readInputFile, required, UsageError } from '../io.ts';
+import { type Command, parseOptions, readInputFile, required, requireOutputFile, UsageError } from '../io.ts';
 import { nowOption } from '../now.ts';
 
 /** One line of the decisions output of `pb replay`. */
@@ -45,19 +35,6 @@ async function decisionStates(doc: DynamoDBDocumentClient, table: string): Promi
   return out;
 }
 
-/** An output file option: its directory must exist and be writable, and it must not be a directory. */
-function outputFile(flag: string, path: string): void {
-  const dir = dirname(resolve(path));
-  try {
-    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`--${flag} ${path}: directory ${dir} does not exist or is not writable`);
-  }
-  if (existsSync(path) && statSync(path).isDirectory())
-    throw new UsageError(`--${flag} ${path}: is a directory, not a file`);
-}
-
 /**
  * `pb replay --events <file.jsonl> --now <ISO date-time> [--out <decisions.jsonl>] [--rejected <file.jsonl>]`
  * Runs an event file through the real handlers on the local stack (started for this run when none
@@ -74,8 +51,8 @@ export const replay: Command = async (args, io) => {
   const file = required(values.events, 'events');
   const now = nowOption(required(values.now, 'now'));
   // Where the results go is checked before the run, not after it.
-  if (values.out) outputFile('out', values.out);
-  if (values.rejected) outputFile('rejected', values.rejected);
+  if (values.out) requireOutputFile('out', values.out);
+  if (values.rejected) requireOutputFile('rejected', values.rejected);
   const concurrency = values.concurrency ? Number(values.concurrency) : 2;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     throw new UsageError('--concurrency must be a whole number from 1 to 32');
@@ -89,8 +66,6 @@ export const replay: Command = async (args, io) => {
   const tmp = mkdtempSync(join(tmpdir(), 'pb-replay-'));
   const notifyFile = join(tmp, 'notifications.jsonl');
   process.env.PB_NOTIFY_FILE = notifyFile;
-  // A rejected event is reported in the rejections (or --rejected), not also as a warning log line.
-  if (process.env.POWERTOOLS_LOG_LEVEL === undefined) logger.setLogLevel('ERROR');
   const engine = await openLocalEngine({ now });
   try {
     const cfg = runtimeConfig();

@@ -2,11 +2,12 @@ import { join, resolve } from 'node:path';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { digestStore, writeDigest } from '../../adapters/ledger-store.ts';
 import { sendBatch } from '../../adapters/sqs/relay.ts';
+import { systemClock } from '../../clock.ts';
 import { backfillJobs } from '../../domain/engine/backfill.ts';
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { observe, runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, parseOptions, required, UsageError } from '../io.ts';
+import { type Command, parseOptions, required, wholeNumber } from '../io.ts';
 import { nowOption } from '../now.ts';
 
 /**
@@ -17,9 +18,7 @@ import { nowOption } from '../now.ts';
 export const tick: Command = async (args, io) => {
   const { values } = parseOptions(args, { now: { type: 'string' }, segments: { type: 'string' } });
   const now = nowOption(required(values.now, 'now'), '2026-12-01T00:00:00+08:00');
-  const segments = Number(values.segments ?? '4');
-  if (!Number.isInteger(segments) || segments < 1 || segments > 64)
-    throw new UsageError('--segments must be 1 to 64');
+  const segments = wholeNumber('segments', values.segments, 4, 1, 64);
   const engine = await openLocalEngine({
     now,
     persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
@@ -43,7 +42,9 @@ export const tick: Command = async (args, io) => {
     // Plays the backfill function's part here too, so the command reports what it granted.
     await drainQueues(engine.queues, engine.consumers);
     io.progress('');
-    await writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), new Date(now));
+    // The digest is dated by the wall clock, not by --now: digests form a chain in time, and a tick
+    // run for another date must not date one ahead of (or behind) the others.
+    await writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), systemClock.now());
     io.out(`periods opened at ${now}: subjects: ${subjects}, grants: ${grants}`);
     return 0;
   } finally {
