@@ -24,9 +24,17 @@ export interface ReplayDecisionLine {
 }
 
 const decisionId = (item: Record<string, unknown>): string => `${item.pk}\u0000${item.sk}`;
-/** What changes when a decision is decided again, flagged or reviewed. */
-const decisionState = (item: Record<string, unknown>): string =>
-  JSON.stringify([item.status, item.amount, item.updatedAt ?? item.createdAt, item.flag ?? null]);
+/** What changes when a decision is decided, flagged (again) or reviewed. */
+const decisionState = (item: Record<string, unknown>): string => {
+  const flag = item.flag as { outcome?: unknown; amount?: unknown } | undefined;
+  return JSON.stringify([
+    item.status,
+    item.amount,
+    item.updatedAt ?? item.createdAt,
+    flag?.outcome,
+    flag?.amount,
+  ]);
+};
 
 /** The state of every stored decision, by key. */
 async function decisionStates(doc: DynamoDBDocumentClient, table: string): Promise<Map<string, string>> {
