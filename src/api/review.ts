@@ -195,6 +195,12 @@ export function planResolve(
 export function planObjection(d: StoredDecision, actor: Actor, reason: string): TransitionPlan {
   if (!['granted', 'confirmed', 'eligibility-changed'].includes(d.status)) refuse(d, 'object');
   if (d.status === 'eligibility-changed') {
+    const since = d.flag?.at ?? '';
+    if (
+      d.reviews?.some((r) => r.action === 'objection' && r.from === 'eligibility-changed' && r.at >= since)
+    ) {
+      throw conflict('cannot object: an objection to this change is already waiting for review');
+    }
     return {
       set: { updatedAt: actor.at },
       remove: [],

@@ -326,6 +326,10 @@ describe('Route: POST …/resolve', () => {
       claims: CALLERS.citizenOwn,
       body: { ref: s.d.ref, reason: 'The amount is wrong.' },
     });
+    const second = await s.call('POST', '/api/citizen/objections', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'Still wrong.' },
+    });
     const confirm = await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
     const resolve = await s.call('POST', `${s.base}/resolve`, {
       claims: CALLERS.reviewer,
@@ -334,6 +338,7 @@ describe('Route: POST …/resolve', () => {
     // Assess
     expect(objection.status).toBe(200);
     expect(objection.json.decision).toMatchObject({ status: 'eligibility-changed' });
+    expect(second.status).toBe(409);
     expect(confirm.status).toBe(409);
     expect(confirm.json.error).toMatch(/resolve it instead/);
     expect(resolve.status).toBe(200);
