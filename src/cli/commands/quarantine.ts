@@ -22,7 +22,10 @@ const engineFor = () =>
   openLocalEngine({ persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb') });
 
 interface QuarantineItem {
+  pk?: string;
   sk: string;
+  /** The delivery that brought it (message id), to tell this run's rejections from others. */
+  deliveryKey?: string;
   eventId: string | null;
   reason: string;
   receivedAt: string;
@@ -191,7 +194,8 @@ export const list: Command = async (args, io) => {
   try {
     const rows = (await items()).filter((i) => values.all || i.status === 'open');
     for (const i of rows) {
-      const { sealedBody: _sealed, ...shown } = i;
+      // Storage keys and the delivery key stay inside: `key` is what the other commands take.
+      const { sealedBody: _sealed, pk: _pk, sk: _sk, deliveryKey: _dk, ...shown } = i;
       io.out(
         values.json
           ? JSON.stringify({ key: i.sk, ...shown })
