@@ -22,19 +22,24 @@ async function runVerify() {
   return { code, ...c };
 }
 
+/** A test stack of its own with the demo stream decided on it: a real ledger. */
+async function demoLedger(prefix: string): Promise<void> {
+  const engine = await useTestEngine(prefix, '2026-03-15T10:00:00+08:00');
+  const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+  await sendLines(
+    sqsClient(),
+    engine.queues.agencyEvents.url,
+    demo.map((body, i) => ({ line: i + 1, body })),
+  );
+  await drainQueues(engine.queues, engine.consumers);
+}
+
 describe('Command: pb audit verify', () => {
   it('passes on the untouched ledger and fails on every modified, deleted, reordered or inserted entry', async () => {
     // Prepare: a real ledger from the demo stream.
-    const engine = await useTestEngine('audit', '2026-03-15T10:00:00+08:00');
-    const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
-      .split('\n')
-      .filter((l) => l.trim());
-    await sendLines(
-      sqsClient(),
-      engine.queues.agencyEvents.url,
-      demo.map((body, i) => ({ line: i + 1, body })),
-    );
-    await drainQueues(engine.queues, engine.consumers);
+    await demoLedger('audit');
     const table = runtimeConfig().table('ledger');
     const doc = docClient();
     const entries: Record<string, unknown>[] = [];
@@ -84,16 +89,7 @@ describe('Command: pb audit verify', () => {
 
   it('audits the DynamoDB the environment points at without needing its queues', async () => {
     // Prepare: a ledger on a running stack, and an environment that names only its DynamoDB.
-    const engine = await useTestEngine('audit-env', '2026-03-15T10:00:00+08:00');
-    const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
-      .split('\n')
-      .filter((l) => l.trim());
-    await sendLines(
-      sqsClient(),
-      engine.queues.agencyEvents.url,
-      demo.map((body, i) => ({ line: i + 1, body })),
-    );
-    await drainQueues(engine.queues, engine.consumers);
+    await demoLedger('audit-env');
     let entries = 0;
     for await (const _ of scanAll(docClient(), runtimeConfig().table('ledger'))) entries += 1;
     const saved = Object.entries(process.env).filter(([k]) => /^PB_(DLQ|QUEUE)_URL_/.test(k));
