@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docClient, sqsClient } from '../../src/adapters/aws.ts';
+import { docClient } from '../../src/adapters/aws.ts';
 import { DynamoLedgerReader, digestStore } from '../../src/adapters/ledger-store.ts';
 import { verifyLedgerFrom } from '../../src/domain/ledger/index.ts';
 import { type ReviewServer, startReviewServer } from '../../src/local/http.ts';
-import { drainQueues, sendLines } from '../../src/local/pipeline.ts';
+import { drainQueues } from '../../src/local/pipeline.ts';
 import { type LocalEngine, openLocalEngine } from '../../src/local/session.ts';
 import { runtimeConfig } from '../../src/runtime/engine.ts';
+import { decideDemo } from '../integration/helpers.ts';
 
 const CHROMIUM = process.env.PB_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -46,15 +47,7 @@ beforeAll(async () => {
     reuseRunning: false,
     now: '2025-03-20T12:00:00+08:00',
   });
-  const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
-    .split('\n')
-    .filter((l) => l.trim());
-  await sendLines(
-    sqsClient(),
-    engine.queues.agencyEvents.url,
-    demo.map((body, i) => ({ line: i + 1, body })),
-  );
-  await drainQueues(engine.queues, engine.consumers);
+  await decideDemo(engine);
   server = await startReviewServer({ port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });

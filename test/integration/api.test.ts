@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { docClient, sqsClient } from '../../src/adapters/aws.ts';
+import { docClient } from '../../src/adapters/aws.ts';
 import { scanAll } from '../../src/adapters/dynamodb/scan.ts';
 import { DynamoLedgerReader, digestStore } from '../../src/adapters/ledger-store.ts';
 import { verifyLedgerFrom } from '../../src/domain/ledger/index.ts';
 import { type ReviewServer, startReviewServer } from '../../src/local/http.ts';
-import { drainQueues, sendLines } from '../../src/local/pipeline.ts';
+import { drainQueues } from '../../src/local/pipeline.ts';
 import { runtimeConfig } from '../../src/runtime/engine.ts';
 import { resetReviewApi } from '../../functions/review-api.ts';
-import { type TestEngine, useTestEngine } from './helpers.ts';
+import { decideDemo, type TestEngine, useTestEngine } from './helpers.ts';
 
 interface Item {
   subject: string;
@@ -27,10 +27,6 @@ interface Item {
 let engine: TestEngine;
 let server: ReviewServer;
 let stored: Array<Record<string, unknown>>;
-
-const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
-  .split('\n')
-  .filter((l) => l.trim());
 
 async function api(
   path: string,
@@ -84,12 +80,7 @@ async function verifyAll() {
 beforeAll(async () => {
   engine = await useTestEngine('api', '2025-03-20T12:00:00+08:00');
   resetReviewApi();
-  await sendLines(
-    sqsClient(),
-    engine.queues.agencyEvents.url,
-    demo.map((body, i) => ({ line: i + 1, body })),
-  );
-  await drainQueues(engine.queues, engine.consumers);
+  await decideDemo(engine);
   stored = [];
   for await (const d of scanAll(docClient(), runtimeConfig().table('decisions'))) stored.push(d);
   server = await startReviewServer({ port: 0 });

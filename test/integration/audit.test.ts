@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { docClient, sqsClient } from '../../src/adapters/aws.ts';
+import { docClient } from '../../src/adapters/aws.ts';
 import { scanAll } from '../../src/adapters/dynamodb/scan.ts';
 import { verify } from '../../src/cli/commands/audit.ts';
 import type { Io } from '../../src/cli/io.ts';
-import { drainQueues, sendLines } from '../../src/local/pipeline.ts';
 import { runtimeConfig } from '../../src/runtime/engine.ts';
-import { useTestEngine } from './helpers.ts';
+import { decideDemo, useTestEngine } from './helpers.ts';
 
 function captureIo() {
   const out: string[] = [];
@@ -25,15 +23,7 @@ async function runVerify() {
 /** A test stack of its own with the demo stream decided on it: a real ledger. */
 async function demoLedger(prefix: string): Promise<void> {
   const engine = await useTestEngine(prefix, '2026-03-15T10:00:00+08:00');
-  const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
-    .split('\n')
-    .filter((l) => l.trim());
-  await sendLines(
-    sqsClient(),
-    engine.queues.agencyEvents.url,
-    demo.map((body, i) => ({ line: i + 1, body })),
-  );
-  await drainQueues(engine.queues, engine.consumers);
+  await decideDemo(engine);
 }
 
 describe('Command: pb audit verify', () => {

@@ -2,19 +2,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docClient, sqsClient } from '../../src/adapters/aws.ts';
+import { docClient } from '../../src/adapters/aws.ts';
 import { scanAll } from '../../src/adapters/dynamodb/scan.ts';
 import { verify } from '../../src/cli/commands/audit.ts';
 import { publish } from '../../src/cli/commands/publish.ts';
 import { tick } from '../../src/cli/commands/tick.ts';
 import type { Io } from '../../src/cli/io.ts';
-import { drainQueues, sendLines } from '../../src/local/pipeline.ts';
 import { runtimeConfig } from '../../src/runtime/engine.ts';
-import { useTestEngine } from './helpers.ts';
-
-const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
-  .split('\n')
-  .filter((l) => l.trim());
+import { decideDemo, useTestEngine } from './helpers.ts';
 
 function io() {
   const out: string[] = [];
@@ -32,12 +27,7 @@ describe('Policy finds people: period opening and publication', () => {
   it('opens a new month for every stored subject, exactly once however often it ticks', async () => {
     // Prepare: the demo population, decided in March.
     const engine = await useTestEngine('tick', '2026-03-15T10:00:00+08:00');
-    await sendLines(
-      sqsClient(),
-      engine.queues.agencyEvents.url,
-      demo.map((body, i) => ({ line: i + 1, body })),
-    );
-    await drainQueues(engine.queues, engine.consumers);
+    await decideDemo(engine);
     const march = await decisions();
     const marchMonthly = march.filter((d) => d.period === '2026-03');
     expect(marchMonthly.length).toBeGreaterThan(1);
@@ -63,12 +53,7 @@ describe('Policy finds people: period opening and publication', () => {
 
   it('backfills a newly published policy version over the stored profiles', async () => {
     const engine = await useTestEngine('publish', '2026-04-15T10:00:00+08:00');
-    await sendLines(
-      sqsClient(),
-      engine.queues.agencyEvents.url,
-      demo.map((body, i) => ({ line: i + 1, body })),
-    );
-    await drainQueues(engine.queues, engine.consumers);
+    await decideDemo(engine);
     const before = await decisions();
     const baseline = io();
     expect(await publish(['--now', '2026-04-15T10:00:00+08:00'], baseline.io)).toBe(0);

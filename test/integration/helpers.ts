@@ -1,10 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { resetClients } from '../../src/adapters/aws.ts';
+import { resetClients, sqsClient } from '../../src/adapters/aws.ts';
 import { fixedClock } from '../../src/clock.ts';
-import { type Consumers, functionHandlers } from '../../src/local/pipeline.ts';
+import { type Consumers, drainQueues, functionHandlers, sendLines } from '../../src/local/pipeline.ts';
 import { applyEnv, type LocalQueue, provision } from '../../src/local/stack.ts';
 import type { QueueId } from '../../src/resources.ts';
 import { resetRuntime, setClock } from '../../src/runtime/engine.ts';
@@ -45,4 +45,23 @@ export async function useTestEngine(name: string, now?: string): Promise<TestEng
   resetNotifyRuntime();
   if (now) setClock(fixedClock(now));
   return { prefix, queues, consumers: await functionHandlers(), dataDir, notifyFile };
+}
+
+/** The sample stream every scenario starts from: `events/samples/demo.jsonl`, one event a line. */
+export const demoLines = (): string[] =>
+  readFileSync('events/samples/demo.jsonl', 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+
+/** Sends the demo stream to an engine's agency-events queue and runs its handlers until every queue is empty. */
+export async function decideDemo(engine: {
+  queues: Record<QueueId, LocalQueue>;
+  consumers: Consumers;
+}): Promise<void> {
+  await sendLines(
+    sqsClient(),
+    engine.queues.agencyEvents.url,
+    demoLines().map((body, i) => ({ line: i + 1, body })),
+  );
+  await drainQueues(engine.queues, engine.consumers);
 }
