@@ -46,6 +46,8 @@ export interface PartitionRead {
 export interface ReviewRecord {
   action: 'confirm' | 'revoke' | 'resolve' | 'objection' | 'decline';
   by: string;
+  /** For a citizen's answer: whether the beneficiary or one of their guardians gave it. */
+  role?: 'subject' | 'guardian';
   at: string;
   reason?: string;
   resolution?: 'keep' | 'adjust' | 'revoke';

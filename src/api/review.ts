@@ -5,13 +5,14 @@
  */
 import type { DecisionStatus, OutboxRow } from '../domain/engine/model.ts';
 import { decisionKey } from '../domain/engine/model.ts';
-import { conflict } from './http.ts';
+import { badRequest, conflict } from './http.ts';
 import type { ReviewRecord, StoredDecision, TransitionPlan } from './ports.ts';
 
-/** Who acts, and when. */
+/** Who acts, and when; for a citizen's answer, whether the beneficiary or a guardian. */
 export interface Actor {
   id: string;
   at: string;
+  role?: 'subject' | 'guardian';
 }
 
 const ALREADY: Record<DecisionStatus, string> = {
@@ -34,7 +35,13 @@ function base(
   kind: string,
   extra: Record<string, unknown> = {},
 ): Pick<TransitionPlan, 'review' | 'ledger'> {
-  const record: ReviewRecord = { ...review, by: actor.id, at: actor.at, from: d.status };
+  const record: ReviewRecord = {
+    ...review,
+    by: actor.id,
+    ...(actor.role ? { role: actor.role } : {}),
+    at: actor.at,
+    from: d.status,
+  };
   return {
     review: record,
     ledger: {
@@ -50,6 +57,7 @@ function base(
         to: review.to,
         ...(review.reason ? { reason: review.reason } : {}),
         ...(review.resolution ? { resolution: review.resolution } : {}),
+        ...(actor.role ? { role: actor.role } : {}),
         ...extra,
       },
     },
@@ -106,13 +114,19 @@ const outcomeNotices = (
 /**
  * Confirm: the reviewer has looked and the decision stands. A granted or objected decision becomes
  * `confirmed`; a declined one stays declined (the decline is acknowledged). Either way it leaves
- * the review queue. Whoever objected is told the outcome.
+ * the review queue. Whoever objected is told the outcome, with the reviewer's reason: turning an
+ * objection down needs one, as revoking and resolving do.
  */
 export function planConfirm(d: StoredDecision, actor: Actor, reason?: string): TransitionPlan {
   if (d.status === 'eligibility-changed') {
     refuse(d, 'confirm', ': resolve it instead (keep, adjust or revoke)');
   }
   if (!['granted', 'objected', 'declined'].includes(d.status)) refuse(d, 'confirm');
+  if (d.status === 'objected' && !reason) {
+    throw badRequest(
+      'body.reason: is required to turn down an objection: say why the decision stands (the beneficiary is told)',
+    );
+  }
   if (d.status === 'declined' && !d.inReviewQueue) {
     throw conflict('cannot confirm: the decline was already acknowledged');
   }

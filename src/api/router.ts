@@ -19,7 +19,7 @@ import {
 } from './http.ts';
 import { decodeCursor, encodeCursor, fingerprint, type Positions, readPage } from './paging.ts';
 import type { Partition, PartitionFilter, ReviewStore, StoredDecision, TransitionPlan } from './ports.ts';
-import { planConfirm, planDecline, planObjection, planResolve, planRevoke } from './review.ts';
+import { type Actor, planConfirm, planDecline, planObjection, planResolve, planRevoke } from './review.ts';
 import {
   CitizenBodySchema,
   CitizenQuerySchema,
@@ -78,8 +78,19 @@ interface Ctx {
   event: APIGatewayProxyEventV2WithJWTAuthorizer;
 }
 
-/** Query parameters without empty values (a form's blank filter means "any"). */
+/**
+ * Query parameters without empty values (a form's blank filter means "any"). A parameter given
+ * twice is refused by name: API Gateway would hand its values over joined by a comma, and the
+ * schema's message about that value would not say what is wrong.
+ */
 function queryOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Record<string, string> {
+  if (event.rawQueryString) {
+    const seen = new Set<string>();
+    for (const [k] of new URLSearchParams(event.rawQueryString)) {
+      if (seen.has(k)) throw badRequest(`${k}: given more than once: give each parameter once`);
+      seen.add(k);
+    }
+  }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) {
     // An own property even for `__proto__`, so the strict schemas refuse it like any unknown name.
@@ -261,7 +272,11 @@ async function citizenAnswer(ctx: Ctx, kind: 'objection' | 'decline') {
     (d) => d.subject === me || d.recipients.includes(me),
   );
   if (!mine) throw missing();
-  const actor = { id: ctx.principal.id, at: ctx.deps.now().toISOString() };
+  const actor: Actor = {
+    id: ctx.principal.id,
+    at: ctx.deps.now().toISOString(),
+    role: mine.subject === me ? 'subject' : 'guardian',
+  };
   const result = await ctx.deps.store.transition(mine.subject, mine.policy, mine.period, (d) =>
     kind === 'objection' ? planObjection(d, actor, b.reason) : planDecline(d, actor, b.reason),
   );

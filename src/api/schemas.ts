@@ -117,8 +117,9 @@ export const DecisionPathSchema = z.object({ subject: SUBJECT, policy: POLICY, p
 
 /**
  * A free-text reason: trimmed, 1–500 characters, never an identity number. It is kept for good in
- * the ledger, so anything that could be one is refused: a valid number in any form, and any run of
- * 15 or more digits (full-width too, lower-case x too, next to letters too).
+ * the ledger, so anything that could be one is refused: a valid number in any form, any run of
+ * 15 or more digits (full-width too, lower-case x too, next to letters too), and 18 or more digits
+ * in groups (`110105 1949 1231 002X`).
  */
 const reason = z
   .string({ error: 'is required: say why, in up to 500 characters' })
@@ -127,7 +128,7 @@ const reason = z
   .max(500, 'must be at most 500 characters')
   .refine(
     (t) => findIdentityNumbers(t).length === 0 && !hasIdentityLike(t),
-    'must not contain an identity number (nor any run of 15 or more digits)',
+    'must not contain an identity number (nor 15 or more digits in a row, or 18 or more in groups)',
   );
 
 const body = <T extends z.ZodRawShape>(shape: T) =>

@@ -108,8 +108,48 @@ export const IDENTITY_PATTERN = {
  */
 export const IDENTITY_LIKE = /[0-9０-９]{14,}[0-9０-９XxＸｘ]/g;
 
-/** True when a text holds an identity-number-like run of digits (see `IDENTITY_LIKE`). */
-export const hasIdentityLike = (text: string): boolean => text.search(IDENTITY_LIKE) !== -1;
+/**
+ * True when a text holds an identity-number-like run of digits (see `IDENTITY_LIKE`), or a valid
+ * identity number written in groups (see {@link hasGroupedIdentity}).
+ */
+export const hasIdentityLike = (text: string): boolean =>
+  text.search(IDENTITY_LIKE) !== -1 || hasGroupedIdentity(text);
+
+/** Full-width digits, letters and space as their ASCII forms; dashes of every kind as `-`. */
+const toHalfWidth = (text: string): string =>
+  text
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[\u3000\u00A0\u2000-\u200B\u202F\u205F]/g, ' ')
+    .replace(/[\u2010-\u2015\u2212\uFE58\uFE63]/g, '-');
+
+/** Groups of digits (a person id may end in X) joined by one space, dash, dot or slash each. */
+const GROUPED_DIGITS = /[0-9](?:[ \t\-./]?[0-9])*(?:[ \t\-./]?[Xx])?/g;
+/** Groups of credit-code characters joined by one space, dash, dot or slash each. */
+const GROUPED_CODE = /[0-9A-HJ-NPQRTUWXY](?:[ \t\-./]?[0-9A-HJ-NPQRTUWXY])*/g;
+/** A decision reference number (`PB-2025-7K3M-9QXD-2F8A`), which is never an identity number. */
+const REFERENCE = /PB[ -]?[0-9]{4}(?:[ -]?[0-9A-Z]{4}){3}/gi;
+
+/**
+ * True when a text holds what could be an identity number written in groups, as people type them
+ * (`110105 1949 1231 002X`, `110105-19491231-002x`, full-width digits and spaces too): digits
+ * joined by single spaces, dashes, dots or slashes that add up to 18 or more (an X at the end
+ * counts), or a valid unified social credit code in groups. A decision reference number is not
+ * read as one.
+ */
+export function hasGroupedIdentity(text: string): boolean {
+  const t = toHalfWidth(text).replace(REFERENCE, ' ');
+  for (const m of t.matchAll(GROUPED_DIGITS)) {
+    if (m[0].replace(/[^0-9Xx]/g, '').length >= 18) return true;
+  }
+  for (const m of t.matchAll(GROUPED_CODE)) {
+    const code = m[0].replace(/[^0-9A-Z]/g, '');
+    if (code.length === m[0].length || !/[A-Z]/.test(code)) continue;
+    for (let i = 0; i + 18 <= code.length; i++) {
+      if (isValidCreditCode(code.slice(i, i + 18))) return true;
+    }
+  }
+  return false;
+}
 
 /** A raw identity number found in text. */
 export interface FoundIdentity {

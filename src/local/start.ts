@@ -56,7 +56,10 @@ async function main(): Promise<void> {
         console.log(`Rejected event ${e.eventId ?? '(no id)'}: ${e.reason}`);
       }
     });
+    // Who was notified, in order: the first one gets a citizen token to try the citizen routes with.
+    const notified: string[] = [];
     observeNotifications((n) => {
+      if (!notified.includes(n.recipient)) notified.push(n.recipient);
       console.log(`Notified ${n.recipient}  ${n.title}  (ref ${n.ref})`);
     });
     const samplesDir = resolve('events/samples');
@@ -80,6 +83,11 @@ async function main(): Promise<void> {
     server = await startReviewServer({ port });
     console.log(`Review console: http://localhost:${new URL(server.url).port}`);
     console.log(`Reviewer token: ${server.reviewerToken}`);
+    console.log(`Auditor token: ${server.auditorToken}`);
+    const citizen = notified[0];
+    if (citizen) {
+      console.log(`Citizen token (${citizen}, notified above): ${await server.tokenFor('citizen', citizen)}`);
+    }
     console.log(
       `Tables: ${runtimeConfig().prefix}-*; agency events queue: ${engine.queues.agencyEvents.url}`,
     );

@@ -44,7 +44,7 @@ describe('Command: npm start', () => {
     });
     // Act: wait for the two lines.
     const deadline = Date.now() + 120_000;
-    while (!/Reviewer token: \S+/.test(out) && Date.now() < deadline && child.exitCode === null) {
+    while (!/Press Ctrl-C/.test(out) && Date.now() < deadline && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const url = /Review console: (http:\/\/localhost:\d+)/.exec(out)?.[1];
@@ -61,6 +61,24 @@ describe('Command: npm start', () => {
     expect(listed.status).toBe(200);
     const body = (await listed.json()) as { items: Array<{ policy: string; status: string }> };
     expect(body.items.some((d) => d.policy === 'childcare-subsidy' && d.status === 'granted')).toBe(true);
+    // The auditor reads but may not act; the citizen sees the decisions notified to them, nothing else.
+    const auditor = /Auditor token: (\S+)/.exec(out)?.[1];
+    const citizen = /Citizen token \((ps_[0-9a-f]+), notified above\): (\S+)/.exec(out);
+    expect(auditor).toBeDefined();
+    expect(citizen, out).not.toBeNull();
+    const read = await fetch(`${url}/api/review-queue`, { headers: { authorization: `Bearer ${auditor}` } });
+    expect(read.status).toBe(200);
+    const own = await fetch(`${url}/api/citizen/decisions`, {
+      headers: { authorization: `Bearer ${citizen![2]}` },
+    });
+    expect(own.status).toBe(200);
+    const mine = (await own.json()) as { items: Array<{ ref: string }> };
+    expect(mine.items.length).toBeGreaterThan(0);
+    expect(out).toContain(`Notified ${citizen![1]}`);
+    const queue = await fetch(`${url}/api/review-queue`, {
+      headers: { authorization: `Bearer ${citizen![2]}` },
+    });
+    expect(queue.status).toBe(403);
     expect(javaUnder(dataDir).length).toBe(1);
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child.kill('SIGINT');

@@ -72,6 +72,23 @@ describe('Route: POST …/confirm', () => {
     ]);
   });
 
+  it('turns an objection down only with a reason: 400 without one, writing nothing', async () => {
+    // Prepare
+    const s = withDecision({ subject: OWN, recipients: [OWN] });
+    await s.call('POST', '/api/citizen/objections', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'I already receive this from another district.' },
+    });
+    // Act
+    const bare = await s.call('POST', `${s.base}/confirm`, { claims: CALLERS.reviewer, body: {} });
+    // Assess
+    expect(bare.status).toBe(400);
+    expect(bare.json.error).toMatch(/^body\.reason: is required to turn down an objection/);
+    expect((await s.store.getDecision(s.d.subject, s.d.policy, s.d.period))?.status).toBe('objected');
+    expect(s.store.ledger.get(OWN)).toHaveLength(1);
+    expect(s.relayed).toHaveLength(0);
+  });
+
   it('chains a second action on the first (seq 2, prevHash = first hash) and shows both in the history', async () => {
     // Prepare
     const s = withDecision();
@@ -379,7 +396,30 @@ describe('Route: POST /api/citizen/objections', () => {
     expect(
       (queue.json.items as Array<{ ref: string; reviewReason: string }>).map((d) => [d.ref, d.reviewReason]),
     ).toEqual([[s.d.ref, 'objected']]);
-    expect(s.store.ledger.get(OWN)?.[0]).toMatchObject({ kind: 'citizen.objection', actor: 'citizen-own' });
+    expect(s.store.ledger.get(OWN)?.[0]).toMatchObject({
+      kind: 'citizen.objection',
+      actor: 'citizen-own',
+      payload: { role: 'subject' },
+    });
+  });
+
+  it("records a guardian's objection as the guardian's, in the history and the ledger", async () => {
+    // Prepare: a child's decision, notified to the caller as guardian.
+    const s = withDecision({ subject: OTHER, recipients: [OWN] });
+    // Act
+    const r = await s.call('POST', '/api/citizen/objections', {
+      claims: CALLERS.citizenOwn,
+      body: { ref: s.d.ref, reason: 'The child moved to another district.' },
+    });
+    // Assess
+    expect(r.status).toBe(200);
+    const stored = await s.store.getDecision(OTHER, s.d.policy, s.d.period);
+    expect(stored?.reviews?.[0]).toMatchObject({ action: 'objection', role: 'guardian', by: 'citizen-own' });
+    expect(s.store.ledger.get(OTHER)?.[0]).toMatchObject({
+      kind: 'citizen.objection',
+      payload: { role: 'guardian' },
+    });
+    expect(r.json.decision).not.toHaveProperty('reviews');
   });
 
   it('answers 409 to a second objection', async () => {
@@ -464,6 +504,10 @@ describe('Free-text reasons', () => {
     ['a lower-case check character', '证号:11010519491231002x'],
     ['full-width digits', '１１０１０５１９９３０７２１０８６７'],
     ['an old 15-digit number', 'old number 110105491231002'],
+    ['a number in groups of digits', '身份证 110105 1949 1231 002X 已核对'],
+    ['a number in dashed groups, lower-case x', 'id 110105-19491231-002x'],
+    ['a number in full-width groups', '１１０１０５　１９４９１２３１　００２Ｘ'],
+    ['a credit code in groups', 'code 9111 0105 0004 9M30 2T'],
   ])('refuses a reason holding an identity number (%s), writing nothing', async (_label, reason) => {
     // Prepare
     const s = withDecision();
@@ -479,7 +523,10 @@ describe('Free-text reasons', () => {
     const s = withDecision();
     const r = await s.call('POST', `${s.base}/revoke`, {
       claims: CALLERS.reviewer,
-      body: { reason: 'Paid 3,600.00 twice on 2025-03-01; call 13800138000.' },
+      body: {
+        reason:
+          'Paid 3,600.00 twice on 2025-03-01 and 2025-04-01; call 138 0013 8000; see PB-2025-7K3M-9QXD-2F8A.',
+      },
     });
     expect(r.status).toBe(200);
   });

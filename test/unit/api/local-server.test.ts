@@ -74,6 +74,14 @@ describe('Function: startReviewServer', () => {
       expect(citizen).toEqual({ id: `citizen-${subject}`, role: 'citizen', subject });
     });
 
+    it('refuses a query parameter given twice by its name (API Gateway would join the values)', async () => {
+      // Act
+      const r = await get('/api/me?limit=10&limit=20', server.reviewerToken);
+      // Assess
+      expect(r.status).toBe(400);
+      expect(await r.json()).toEqual({ error: 'limit: given more than once: give each parameter once' });
+    });
+
     it('answers 403 (not 401) to a valid token of the wrong role', async () => {
       // Act
       const r = await get('/api/review-queue', await server.tokenFor('citizen', `ps_${'e'.repeat(32)}`));
