@@ -46,11 +46,15 @@ const COMMANDS: CommandEntry[] = [
     words: ['rules', 'publish'],
     load: async () => (await import('./commands/publish.ts')).publish,
     summary: 'publish rules and backfill changes',
-    synopsis: '[--dir <dir>] [--now <ISO date-time>] [--segments <N>]',
+    synopsis: '[--dir <dir>] [--now <ISO date-time>] [--segments <N>] [--withdraw]',
     options: [
       ['--dir <dir>', 'rules directory (default: $PB_RULES_DIR, else rules)'],
       ['--now <ISO date-time>', `the engine's clock for the backfill (${ISO_NOW})`],
       ['--segments <N>', 'backfill segments per policy, 1 to 64 (default 4)'],
+      [
+        '--withdraw',
+        'withdraw the published policies that have no rule file in the directory (refused without it)',
+      ],
     ],
   },
   {
@@ -165,6 +169,16 @@ const COMMANDS: CommandEntry[] = [
       ['--seed <S>', 'seed: the same seed gives the same stream (required)'],
       ['--out <file>', 'write the events there instead of stdout'],
       ['--year <YYYY>', 'the year of the events, 2001 to 2099 (default 2025)'],
+    ],
+  },
+  {
+    words: ['events', 'profiles'],
+    load: async () => (await import('./commands/events.ts')).profiles,
+    summary: 'fold an event stream into profiles (input of evaluate and simulate)',
+    synopsis: '--events <file.jsonl> [--out <file>]',
+    options: [
+      ['--events <file.jsonl>', 'agency events, one a line (required)'],
+      ['--out <file>', 'write the profiles there instead of stdout'],
     ],
   },
 ];

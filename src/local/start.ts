@@ -10,13 +10,14 @@ import { formatYuan } from '../domain/notifications/index.ts';
 import { startReviewServer } from './http.ts';
 import { docClient } from '../adapters/aws.ts';
 import { digestStore, writeDigest } from '../adapters/ledger-store.ts';
-import { runtimeClock } from '../runtime/engine.ts';
+import { systemClock } from '../clock.ts';
 
 /**
  * `npm start`: the whole engine on this machine. Starts the local stack (DynamoDB Local file-backed
  * under .data/, fauxqs), publishes the sample events, runs the real handlers until the queues are
  * empty (printing each grant and notification), then serves the reviewer API and console on PORT
- * and keeps consuming the queues until Ctrl-C.
+ * and keeps consuming the queues until Ctrl-C. `PB_NOW` (an ISO date-time) sets the engine's clock
+ * for the whole run, e.g. to see a month's allowances before that month.
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? '3000');
@@ -30,8 +31,10 @@ async function main(): Promise<void> {
   });
   let stopping = false;
   let server: Awaited<ReturnType<typeof startReviewServer>> | undefined;
+  // Digests are dated by the wall clock even when PB_NOW sets the engine's: they are anchored now,
+  // and must stay one chain in time with those of later commands (as pb tick dates its own).
   const anchor = () =>
-    writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), runtimeClock().now());
+    writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), systemClock.now());
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;

@@ -87,11 +87,41 @@ describe('Policy finds people: period opening and publication', () => {
     cpSync(dir, withdrawn, { recursive: true });
     rmSync(join(withdrawn, 'job-stabilization-refund.json'));
     rmSync(join(withdrawn, 'job-stabilization-refund.test.json'), { force: true });
+    await expect(publish(['--dir', withdrawn, '--now', '2026-05-02T09:00:00+08:00'], io().io)).rejects.toThrow(
+      /1 published policy has no rule file in .* \(job-stabilization-refund\): .*pass --withdraw; nothing published$/,
+    );
     const out = io();
-    expect(await publish(['--dir', withdrawn, '--now', '2026-05-02T09:00:00+08:00'], out.io)).toBe(0);
+    expect(
+      await publish(['--dir', withdrawn, '--now', '2026-05-02T09:00:00+08:00', '--withdraw'], out.io),
+    ).toBe(0);
     expect(out.out).toContain(
       'withdrawn job-stabilization-refund: no new decisions; the decisions made stay',
     );
+    // One version is one rule text: a changed rule under the published version, a lower version and
+    // failing test cases are refused, and nothing is recorded (the next run still sees the change).
+    const rule = join(withdrawn, 'six-taxes-two-fees.json');
+    const original = readFileSync(rule, 'utf8');
+    const policy = JSON.parse(original) as { version: string | number; description?: string };
+    writeFileSync(rule, JSON.stringify({ ...policy, description: 'Reworded.' }, null, 2));
+    await expect(publish(['--dir', withdrawn], io().io)).rejects.toThrow(
+      new RegExp(
+        `six-taxes-two-fees: the rule changed since version ${policy.version} was published: raise its version`,
+      ),
+    );
+    writeFileSync(rule, JSON.stringify({ ...policy, version: '0.0.1' }, null, 2));
+    await expect(publish(['--dir', withdrawn], io().io)).rejects.toThrow(
+      /six-taxes-two-fees: version 0\.0\.1 is lower than the published/,
+    );
+    writeFileSync(rule, original);
+    const tests = join(withdrawn, 'six-taxes-two-fees.test.json');
+    const cases = JSON.parse(readFileSync(tests, 'utf8')) as Array<{ expected: { amount: number } }>;
+    cases[0]!.expected.amount += 1;
+    writeFileSync(tests, JSON.stringify(cases, null, 2));
+    const failing = io();
+    await expect(publish(['--dir', withdrawn], failing.io)).rejects.toThrow(
+      /1 of \d+ test cases beside the rules fail: nothing published/,
+    );
+    expect(failing.out.join('\n')).toMatch(/^ERR FAIL .*six-taxes-two-fees\.test\.json \[0\]/m);
     const empty = mkdtempSync(join(tmpdir(), 'pb-rules-'));
     await expect(publish(['--dir', empty], io().io)).rejects.toThrow(
       /no rule file in .*would withdraw every policy/,

@@ -60,6 +60,13 @@ export function parseProfileLine(
   if (v === null || typeof v !== 'object' || Array.isArray(v))
     return { ok: false, error: 'must be a JSON object {"subject", "kind", "facts"}' };
   const o = v as Record<string, unknown>;
+  if (typeof o.type === 'string' && Object.hasOwn(o, 'id') && Object.hasOwn(o, 'data')) {
+    return {
+      ok: false,
+      error:
+        'an agency event, not a profile: fold the event stream into profiles first (pb events profiles --events <file>)',
+    };
+  }
   const extra = Object.keys(o).filter((k) => !['subject', 'kind', 'facts'].includes(k));
   if (extra.length) return { ok: false, error: `unknown key ${extra.map((k) => `"${k}"`).join(', ')}` };
   if (typeof o.subject !== 'string' || o.subject === '')

@@ -4,16 +4,19 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { sendBatch } from '../../adapters/sqs/relay.ts';
 import { backfillJobs } from '../../domain/engine/backfill.ts';
-import { loadPolicySet, type PolicySet } from '../../domain/rules/index.ts';
+import { loadPolicySet, type PolicySet, runRuleTests } from '../../domain/rules/index.ts';
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { observe, runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
 import { type Command, CommandFailed, parseOptions, requireDir, wholeNumber } from '../io.ts';
 import { nowOption } from '../now.ts';
 
-/** What was published last: per policy, its version and the fingerprint of its rule and parameters. */
+/**
+ * What was published last: per policy, its version, the hash of its rule file's content and the
+ * fingerprint of its rule and parameters (`contentHash` is absent in states recorded before it was).
+ */
 interface PublishedState {
-  policies: Record<string, { version: string; fingerprint: string }>;
+  policies: Record<string, { version: string; fingerprint: string; contentHash?: string }>;
   ruleSetHash: string;
   publishedAt: string;
 }
@@ -28,16 +31,61 @@ export function fingerprint(set: PolicySet, policyId: string): string {
   return createHash('sha256').update(policy.contentHash).update(JSON.stringify(params)).digest('hex');
 }
 
+/** A rule version (`1.2.3`, `1.2.3-rc.1` or a positive integer) as numbers to compare. */
+function versionParts(v: string): { nums: number[]; pre: string | undefined } {
+  const m = /^(\d+)(?:\.(\d+)\.(\d+))?(?:-(.+))?$/.exec(v);
+  if (!m) return { nums: [0, 0, 0], pre: v };
+  return { nums: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], pre: m[4] };
+}
+
+/** Negative when version `a` is lower than `b`, 0 when equal, positive when higher (semver order). */
+export function compareVersions(a: string, b: string): number {
+  const x = versionParts(a);
+  const y = versionParts(b);
+  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return x.nums[i]! - y.nums[i]!;
+  if (x.pre === y.pre) return 0;
+  if (x.pre === undefined) return 1;
+  if (y.pre === undefined) return -1;
+  return x.pre < y.pre ? -1 : 1;
+}
+
 /**
- * `pb rules publish [--dir rules] [--now <ISO>]`: publishes the rule files as the engine's policy set
- * and backfills every new or changed policy over every stored profile (政策找人 on publication),
- * through the backfill queue and handler, like the period opening.
+ * Why a policy may not be published over what was published before: its rule changed under the
+ * same version, or its version went down. Every decision records the version it was made under, so
+ * one version must always mean one rule text.
+ */
+function versionProblem(
+  policy: { id: string; version: string; contentHash: string },
+  before: PublishedState['policies'][string] | undefined,
+): string | undefined {
+  if (!before) return undefined;
+  if (compareVersions(policy.version, before.version) < 0) {
+    return `${policy.id}: version ${policy.version} is lower than the published ${before.version}: raise it above ${before.version}`;
+  }
+  if (
+    policy.version === before.version &&
+    before.contentHash !== undefined &&
+    before.contentHash !== policy.contentHash
+  ) {
+    return `${policy.id}: the rule changed since version ${before.version} was published: raise its version (decisions record the version they were made under)`;
+  }
+  return undefined;
+}
+
+/**
+ * `pb rules publish [--dir rules] [--now <ISO>] [--withdraw]`: publishes the rule files as the
+ * engine's policy set and backfills every new or changed policy over every stored profile (政策找人
+ * on publication), through the backfill queue and handler, like the period opening. Refused (exit
+ * 1, nothing published) when the test cases beside the rules fail, when a rule changed without a
+ * new version or its version went down, and when published policies would be withdrawn without
+ * `--withdraw`.
  */
 export const publish: Command = async (args, io) => {
   const { values } = parseOptions(args, {
     dir: { type: 'string' },
     now: { type: 'string' },
     segments: { type: 'string' },
+    withdraw: { type: 'boolean' },
   });
   const now = values.now === undefined ? undefined : nowOption(values.now);
   const dir = resolve(requireDir('dir', values.dir ?? process.env.PB_RULES_DIR ?? 'rules'));
@@ -52,6 +100,14 @@ export const publish: Command = async (args, io) => {
   }
   if (set.policies.length === 0) {
     throw new CommandFailed(`no rule file in ${dir}: publishing it would withdraw every policy`);
+  }
+  // What is published must pass its own test cases, as `pb rules test` runs them.
+  const tests = await runRuleTests(dir);
+  if (tests.failed > 0 || tests.problems.length > 0) {
+    for (const f of tests.failures) io.err(`FAIL ${f.file} [${f.index}] ${f.name}: ${f.diff.join('; ')}`);
+    throw new CommandFailed(
+      `${tests.failed} of ${tests.passed + tests.failed} test cases beside the rules fail: nothing published (pb rules test --dir ${dir})`,
+    );
   }
   const readFrom = resolve(process.env.PB_RULES_DIR ?? 'rules');
   if (dir !== readFrom) {
@@ -92,12 +148,25 @@ export const publish: Command = async (args, io) => {
       publishedAt: at.toISOString(),
     };
     const changed: string[] = [];
+    const refused: string[] = [];
     for (const p of set.policies) {
       const fp = fingerprint(set, p.id);
-      state.policies[p.id] = { version: p.version, fingerprint: fp };
-      if (previous?.policies[p.id]?.fingerprint !== fp) changed.push(p.id);
+      state.policies[p.id] = { version: p.version, fingerprint: fp, contentHash: p.contentHash };
+      const before = previous?.policies[p.id];
+      const problem = versionProblem(p, before);
+      if (problem) refused.push(problem);
+      if (before?.fingerprint !== fp) changed.push(p.id);
     }
     const withdrawn = Object.keys(previous?.policies ?? {}).filter((id) => !state.policies[id]);
+    if (withdrawn.length > 0 && !values.withdraw) {
+      refused.push(
+        `${withdrawn.length} published ${withdrawn.length === 1 ? 'policy has' : 'policies have'} no rule file in ${dir} (${withdrawn.join(', ')}): publishing it would withdraw them; add their files, or pass --withdraw`,
+      );
+    }
+    if (refused.length > 0) {
+      for (const r of refused.slice(0, -1)) io.err(`pb rules publish: ${r}`);
+      throw new CommandFailed(`${refused.at(-1)!}; nothing published`);
+    }
     if (changed.length === 0 && withdrawn.length === 0) {
       io.out(`nothing changed since ${previous?.publishedAt ?? 'the last publication'}: no backfill`);
       return 0;

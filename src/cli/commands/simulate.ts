@@ -55,13 +55,22 @@ function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDra
   let id: string | undefined;
   try {
     const json: unknown = JSON.parse(text);
+    if (Array.isArray(json)) {
+      return {
+        problems: [
+          `${draftFile}: $: a list of test cases, not a rule file: pass the policy's own file (--${flag} <id>.json)`,
+        ],
+      };
+    }
     const raw = json !== null && typeof json === 'object' ? (json as Record<string, unknown>).id : undefined;
     if (typeof raw === 'string' && /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(raw)) id = raw;
   } catch (e) {
     return { problems: [`${draftFile}: $: not valid JSON: ${(e as Error).message.split('\n')[0]}`] };
   }
-  // Without a usable id the validator names the problem; the file keeps its own name meanwhile.
-  const asFile = id === undefined ? basename(draftFile) : `${id}.json`;
+  // Without a usable id the validator names the problem; the file keeps its own name meanwhile (as
+  // a rule file: a name ending in .test.json would be read as test cases).
+  const asFile =
+    id === undefined ? basename(draftFile).replace(/(\.test)?\.json$/i, '') + '.json' : `${id}.json`;
   const scratch = mkdtempSync(join(tmpdir(), 'pb-simulate-'));
   try {
     mkdirSync(join(scratch, 'params'));
@@ -84,14 +93,21 @@ function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDra
         p.file === asFile
           ? `${draftFile}: ${p.path}: ${p.message}`
           : `${rulesLabel}/${p.file}: ${p.path}: ${p.message}`;
-      return { problems: content.problems.map(line) };
+      const lines = content.problems.map(line);
+      if (content.problems.some((p) => p.file === asFile && /unknown parameter/.test(p.message))) {
+        lines.push(
+          `${draftFile}: $: its parameters are read from ${rulesLabel}/params: pass --rules <dir> for a draft whose parameters are elsewhere`,
+        );
+      }
+      return { problems: lines };
     }
     const set: PolicySet = {
       policies: content.policies,
       params: content.params,
       contentHash: content.contentHash,
     };
-    const policy = set.policies.find((p) => p.file === asFile)!;
+    const policy = set.policies.find((p) => p.file === asFile);
+    if (!policy) return { problems: [`${draftFile}: $: not a rule file`] };
     return { set, policy };
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -19,6 +19,7 @@ const SOURCES: Record<string, [string, string]> = {
   'quarantine replay': ['quarantine.ts', 'replay'],
   'quarantine redrive': ['quarantine.ts', 'redrive'],
   'events generate': ['events.ts', 'generate'],
+  'events profiles': ['events.ts', 'profiles'],
 };
 
 /** The option names of the `parseOptions` call in a command's source (the call's text, balanced). */

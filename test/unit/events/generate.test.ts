@@ -1,13 +1,15 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../../events/schemas.ts';
-import { generate } from '../../../src/cli/commands/events.ts';
+import { parseProfileLine } from '../../../src/cli/commands/evaluate.ts';
+import { generate, profiles } from '../../../src/cli/commands/events.ts';
 import { pseudonym } from '../../../src/cli/commands/pseudonym.ts';
 import type { Io } from '../../../src/cli/io.ts';
 import { generateEvents } from '../../../src/domain/events/generate.ts';
 import { parseAgencyEvent } from '../../../src/domain/events/parse.ts';
+import { findIdentityNumbers } from '../../../src/domain/identity.ts';
 import { pseudonymise } from '../../../src/domain/pseudonym.ts';
 
 function captureIo(): Io & { outLines: string[]; errLines: string[] } {
@@ -97,5 +99,85 @@ describe('Command: pb pseudonym', () => {
     ]);
     expect(io.errLines).toHaveLength(1);
     expect(io.errLines[0]).toContain('110105194912310021');
+  });
+});
+
+describe('Command: pb events profiles', () => {
+  const saved = process.env.PB_PSEUDONYM_KEY;
+  const KEY = '5d'.repeat(32);
+  beforeAll(() => {
+    process.env.PB_PSEUDONYM_KEY = KEY;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.PB_PSEUDONYM_KEY;
+    else process.env.PB_PSEUDONYM_KEY = saved;
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'pb-profiles-'));
+  const fold = async (lines: string[]) => {
+    const file = join(dir, `events-${Math.random().toString(36).slice(2)}.jsonl`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const io = captureIo();
+    expect(await profiles(['--events', file], io)).toBe(0);
+    return io;
+  };
+
+  it('folds a stream into one valid profile per subject, under pseudonyms, whatever the order', async () => {
+    // Prepare
+    const events = [...generateEvents({ persons: 60, enterprises: 20, seed: 'fold', year: 2025 })];
+    const ids = new Set(events.map((l) => (JSON.parse(l) as { subject: { id: string } }).subject.id));
+    const shuffled = [...events].reverse();
+    // Act
+    const inOrder = await fold(events);
+    const reversed = await fold([...shuffled, ...shuffled.slice(0, 10)]);
+    // Assess
+    const key = Buffer.from(KEY, 'hex');
+    expect(inOrder.outLines.length).toBe(ids.size);
+    expect(new Set(inOrder.outLines.map((l) => (JSON.parse(l) as { subject: string }).subject))).toEqual(
+      new Set([...ids].map((id) => pseudonymise(key, id))),
+    );
+    for (const line of inOrder.outLines) expect(parseProfileLine(line).ok, line).toBe(true);
+    expect(findIdentityNumbers(inOrder.outLines.join('\n'))).toEqual([]);
+    expect(reversed.outLines).toEqual(inOrder.outLines);
+    expect(inOrder.errLines.at(-1)).toBe(
+      `events: ${events.length}, accepted: ${events.length}, rejected: 0, profiles: ${ids.size}`,
+    );
+  });
+
+  it('keeps the latest fact by occurredAt, and refuses an id seen with another body', async () => {
+    // Prepare: a move registered before the registration it follows arrives.
+    const id = '11010519491231002X';
+    const event = (n: number, at: string, region: string, type = 'public-security.hukou-moved') =>
+      JSON.stringify({
+        id: `ev-${n}`,
+        type,
+        schemaVersion: 1,
+        source: 'public-security',
+        occurredAt: at,
+        subject: { kind: 'person', id },
+        data:
+          type === 'person.registered'
+            ? { birthDate: '1949-12-31', hukouRegion: region }
+            : { hukouRegion: region },
+      });
+    // Act
+    const io = await fold([
+      event(2, '2025-06-01T09:00:00+08:00', '110106'),
+      event(1, '2024-01-01T09:00:00+08:00', '110105', 'person.registered'),
+      event(2, '2025-06-01T09:00:00+08:00', '310101'),
+      'not json',
+    ]);
+    // Assess
+    expect(io.outLines.map((l) => JSON.parse(l))).toEqual([
+      {
+        subject: pseudonymise(Buffer.from(KEY, 'hex'), id),
+        kind: 'person',
+        facts: { birthDate: '1949-12-31', hukouRegion: '110106' },
+      },
+    ]);
+    expect(io.errLines.join('\n')).toMatch(
+      /rejected line 3: conflict: event id ev-2 was seen with another body/,
+    );
+    expect(io.errLines.join('\n')).not.toContain(id);
+    expect(io.errLines.at(-1)).toBe('events: 4, accepted: 2, rejected: 2, profiles: 1');
   });
 });

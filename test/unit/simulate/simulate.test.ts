@@ -368,6 +368,50 @@ describe('Command: pb simulate', () => {
     expect(r.out[0]).toMatch(new RegExp(`^${draft.replace(/[.]/g, '\\.')}: \\$: not valid JSON`));
   });
 
+  it('names a test-case file given as the draft or the baseline, and an event stream given as profiles', async () => {
+    const tests = join(RULES, 'elderly-allowance.test.json');
+    const draft = join(RULES, 'elderly-allowance.json');
+    const asDraft = await run('simulate', '--policy', tests, '--profiles', PROFILES, '--period', '2025-03');
+    const asBaseline = await run(
+      'simulate',
+      '--policy',
+      draft,
+      '--baseline',
+      tests,
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025-03',
+    );
+    const events = file(
+      'events.jsonl',
+      `${JSON.stringify({ id: 'e-1', type: 'person.registered', schemaVersion: 1, data: {} })}\n`,
+    );
+    const asProfiles = await run('simulate', '--policy', draft, '--profiles', events, '--period', '2025-03');
+    for (const r of [asDraft, asBaseline]) {
+      expect(r.code).toBe(1);
+      expect(r.out).toEqual([
+        `${tests}: $: a list of test cases, not a rule file: pass the policy's own file (--${r === asDraft ? 'policy' : 'baseline'} <id>.json)`,
+      ]);
+    }
+    expect(asProfiles.err[0]).toBe(
+      `${events}:1: an agency event, not a profile: fold the event stream into profiles first (pb events profiles --events <file>)`,
+    );
+  });
+
+  it('says where the parameters of a draft outside the rules directory were read', async () => {
+    const draft = draftOf('elderly-allowance', 'elsewhere.json', (r) => {
+      (r.conditions.all[2] as { value: unknown }).value = { param: 'elsewhere.min-age' };
+    });
+    const r = await run('simulate', '--policy', draft, '--profiles', PROFILES, '--period', '2025-03');
+    expect(r.code).toBe(1);
+    expect(r.out.at(-1)).toMatch(
+      new RegExp(
+        `^${draft.replace(/[.]/g, '\\.')}: \\$: its parameters are read from .*params: pass --rules <dir>`,
+      ),
+    );
+  });
+
   it('exits 2 with one line on bad usage', async () => {
     const draft = join(RULES, 'elderly-allowance.json');
     const missing = await run('simulate', '--policy', draft, '--period', '2025-03', '--rules', RULES);
