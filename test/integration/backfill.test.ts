@@ -87,7 +87,9 @@ describe('Policy finds people: period opening and publication', () => {
     cpSync(dir, withdrawn, { recursive: true });
     rmSync(join(withdrawn, 'job-stabilization-refund.json'));
     rmSync(join(withdrawn, 'job-stabilization-refund.test.json'), { force: true });
-    await expect(publish(['--dir', withdrawn, '--now', '2026-05-02T09:00:00+08:00'], io().io)).rejects.toThrow(
+    await expect(
+      publish(['--dir', withdrawn, '--now', '2026-05-02T09:00:00+08:00'], io().io),
+    ).rejects.toThrow(
       /1 published policy has no rule file in .* \(job-stabilization-refund\): .*pass --withdraw; nothing published$/,
     );
     const out = io();
