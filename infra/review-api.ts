@@ -9,7 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { REVIEW_API_ROUTES } from '../src/api/routes.ts';
-import { RESIDENT_ID_ATTRIBUTE_NAME } from '../src/api/subject-claim.ts';
+import { CREDIT_CODE_ATTRIBUTE_NAME, RESIDENT_ID_ATTRIBUTE_NAME } from '../src/api/subject-claim.ts';
 import { logRetention, removalPolicy, type Settings } from './settings.ts';
 
 /** User-pool groups; the review function authorises each route from the token's `cognito:groups`. */
@@ -60,14 +60,16 @@ export class ReviewApi extends Construct {
         tempPasswordValidity: Duration.days(3),
       },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      // A citizen's resident identity number (GB 11643), set by an administrator when the account is
-      // created (docs/deploy.md) and read only by the pre token generation trigger. Immutable: the
+      // A citizen's resident identity number (GB 11643), or for an enterprise's account its unified
+      // social credit code (GB 32100), set by an administrator when the account is created
+      // (docs/deploy.md) and read only by the pre token generation trigger. Immutable: the
       // account's `sub`, which the ledger records as the actor of a citizen's answers, stays bound to
       // one person for good; a wrong number is corrected by disabling the account and creating a new
       // one. Cognito never lets an app client write an immutable attribute, and this client cannot
       // read it either, so the raw number is in no token.
       customAttributes: {
         [RESIDENT_ID_ATTRIBUTE_NAME]: new cognito.StringAttribute({ minLen: 18, maxLen: 18, mutable: false }),
+        [CREDIT_CODE_ATTRIBUTE_NAME]: new cognito.StringAttribute({ minLen: 18, maxLen: 18, mutable: false }),
       },
       featurePlan: cognito.FeaturePlan.PLUS,
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,

@@ -2,7 +2,11 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionName } from '../../infra/function.ts';
 import { REVIEW_GROUPS, REVIEW_ROUTES } from '../../infra/review-api.ts';
-import { RESIDENT_ID_ATTRIBUTE, RESIDENT_ID_ATTRIBUTE_NAME } from '../../src/api/subject-claim.ts';
+import {
+  CREDIT_CODE_ATTRIBUTE_NAME,
+  RESIDENT_ID_ATTRIBUTE,
+  RESIDENT_ID_ATTRIBUTE_NAME,
+} from '../../src/api/subject-claim.ts';
 import {
   dlqName,
   type QueueId,
@@ -460,17 +464,17 @@ describe('Stack: pb-<stage>', () => {
       expect(granted).toHaveLength(3);
     });
 
-    it('the identity attribute is 18 characters and immutable: only an administrator sets it, once', () => {
+    it('the identity attributes are 18 characters and immutable: only an administrator sets them, once', () => {
       const pool = resource('AWS::Cognito::UserPool', userPoolId()).Properties;
       expect(pool.Schema).toEqual(
-        expect.arrayContaining([
-          {
-            Name: RESIDENT_ID_ATTRIBUTE_NAME,
+        expect.arrayContaining(
+          [RESIDENT_ID_ATTRIBUTE_NAME, CREDIT_CODE_ATTRIBUTE_NAME].map((Name) => ({
+            Name,
             AttributeDataType: 'String',
             Mutable: false,
             StringAttributeConstraints: { MinLength: '18', MaxLength: '18' },
-          },
-        ]),
+          })),
+        ),
       );
     });
 

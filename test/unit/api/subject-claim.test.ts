@@ -3,7 +3,11 @@ import { resolve } from 'node:path';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { principalFrom, SUBJECT_CLAIM } from '../../../src/api/auth.ts';
-import { RESIDENT_ID_ATTRIBUTE, subjectClaims } from '../../../src/api/subject-claim.ts';
+import {
+  CREDIT_CODE_ATTRIBUTE,
+  RESIDENT_ID_ATTRIBUTE,
+  subjectClaims,
+} from '../../../src/api/subject-claim.ts';
 import { type EngineDeps, ingestRaw } from '../../../src/domain/engine/ingest.ts';
 import { findIdentityNumbers } from '../../../src/domain/identity.ts';
 import { pseudonymise } from '../../../src/domain/pseudonym.ts';
@@ -15,6 +19,11 @@ const KEY = Buffer.alloc(32, 7);
 const birth = readFileSync(resolve('events/samples/civil.birth-registered.jsonl'), 'utf8').split('\n')[0]!;
 const RAW_ID = (JSON.parse(birth) as { subject: { id: string } }).subject.id;
 const BAD_CHECK = RAW_ID.slice(0, 17) + (RAW_ID[17] === '0' ? '1' : '0');
+/** The subject of the first sample business registration: a valid unified social credit code. */
+const registered = readFileSync(resolve('events/samples/samr.business-registered.jsonl'), 'utf8').split(
+  '\n',
+)[0]!;
+const CREDIT_CODE = (JSON.parse(registered) as { subject: { id: string } }).subject.id;
 
 /** A version 2 pre token generation event as Cognito sends it. */
 function tokenEvent(
@@ -37,8 +46,8 @@ function tokenEvent(
   };
 }
 
-/** The pseudonym the engine stores for a person: ingest the sample event naming them. */
-async function storedSubject(key: Buffer): Promise<string> {
+/** The pseudonym the engine stores for a subject: ingest the sample event naming them. */
+async function storedSubject(key: Buffer, event = birth): Promise<string> {
   const store = new MemoryStore();
   const deps = {
     store,
@@ -48,7 +57,7 @@ async function storedSubject(key: Buffer): Promise<string> {
     pseudonymKey: key,
     reviewAmountThreshold: 500000,
   } as unknown as EngineDeps;
-  const outcome = await ingestRaw(deps, birth, { deliveryKey: 'm1' });
+  const outcome = await ingestRaw(deps, event, { deliveryKey: 'm1' });
   if (outcome.status === 'rejected') throw new Error(outcome.reason);
   expect([...store.profiles.keys()]).toEqual([outcome.subject]);
   return outcome.subject;
@@ -62,13 +71,28 @@ describe('Module: subject-claim', () => {
       // Assess
       const subject = await storedSubject(KEY);
       const details = result.response.claimsAndScopeOverrideDetails;
-      expect(result.outcome).toEqual({ status: 'added', subject });
+      expect(result.outcome).toEqual({ status: 'added', subject, kind: 'person' });
       expect(details.idTokenGeneration?.claimsToAddOrOverride).toEqual({ [SUBJECT_CLAIM]: subject });
       expect(details.accessTokenGeneration?.claimsToAddOrOverride).toEqual({ [SUBJECT_CLAIM]: subject });
       // The raw number stays out of the ID token, and nothing is both added and suppressed.
-      expect(details.idTokenGeneration?.claimsToSuppress).toEqual([RESIDENT_ID_ATTRIBUTE]);
+      expect(details.idTokenGeneration?.claimsToSuppress).toEqual([
+        RESIDENT_ID_ATTRIBUTE,
+        CREDIT_CODE_ATTRIBUTE,
+      ]);
       expect(details.accessTokenGeneration?.claimsToSuppress).toBeUndefined();
       expect(details.groupOverrideDetails).toBeUndefined();
+    });
+
+    it('an enterprise account: both tokens carry the pseudonym the engine stores for the enterprise', async () => {
+      // Act
+      const result = await subjectClaims(tokenEvent({ [CREDIT_CODE_ATTRIBUTE]: CREDIT_CODE }), () => KEY);
+      // Assess
+      const subject = await storedSubject(KEY, registered);
+      const details = result.response.claimsAndScopeOverrideDetails;
+      expect(result.outcome).toEqual({ status: 'added', subject, kind: 'enterprise' });
+      expect(details.accessTokenGeneration?.claimsToAddOrOverride).toEqual({ [SUBJECT_CLAIM]: subject });
+      expect(details.idTokenGeneration?.claimsToSuppress).toContain(CREDIT_CODE_ATTRIBUTE);
+      expect(JSON.stringify(result)).not.toContain(CREDIT_CODE);
     });
 
     it('the review API reads the claim as the citizen’s own subject', async () => {
@@ -112,6 +136,21 @@ describe('Module: subject-claim', () => {
         'surrounding spaces',
         { [RESIDENT_ID_ATTRIBUTE]: ` ${RAW_ID} ` },
         { status: 'invalid', problem: 'format' },
+      ],
+      [
+        'a credit code with a bad check character',
+        { [CREDIT_CODE_ATTRIBUTE]: CREDIT_CODE.slice(0, 17) + (CREDIT_CODE[17] === '0' ? '1' : '0') },
+        { status: 'invalid', problem: 'check-digit' },
+      ],
+      [
+        'a credit code with a letter outside its alphabet (I)',
+        { [CREDIT_CODE_ATTRIBUTE]: BAD_CHECK.replace(/.$/, 'I') },
+        { status: 'invalid', problem: 'format' },
+      ],
+      [
+        'both a resident identity number and a credit code',
+        { [RESIDENT_ID_ATTRIBUTE]: RAW_ID, [CREDIT_CODE_ATTRIBUTE]: CREDIT_CODE },
+        { status: 'invalid', problem: 'both-attributes' },
       ],
     ])('%s: no claim in either token, and the key is never asked for', async (_name, attributes, outcome) => {
       // Act
