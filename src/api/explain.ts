@@ -325,6 +325,107 @@ export function amountWorking(explanation: unknown): {
   return { ...(typeof amount?.text === 'string' ? { text: amount.text } : {}), parameters };
 }
 
+/** A value of the amount's working: a number, or a parameter's `value [name from date]`. */
+const WORKING_VALUE = String.raw`(-?\d+(?:\/\d+)?)(?: \[([a-z0-9.-]+) from (\d{4}-\d{2}-\d{2})\])?`;
+const FIXED = new RegExp(`^fixed ${WORKING_VALUE}$`);
+const PER_MONTH = new RegExp(`^countedMonths × ${WORKING_VALUE}$`);
+const PERCENT = new RegExp(`^([A-Za-z]+) × ${WORKING_VALUE} / ${WORKING_VALUE}, rounded half-up to a fen$`);
+const TIER = /^([A-Za-z]+) in tier (\d+) \((.*?)\): (.*)$/;
+const BOUND = new RegExp(`^(min|max) ${WORKING_VALUE}$`);
+
+type Words = { 'zh-CN': string; en: string };
+
+/** A value of the working in words: fen as yuan where it is money, with the parameter it came from. */
+function workingValue(m: RegExpExecArray, at: number, money: boolean): Words | undefined {
+  const raw = m[at]!;
+  const param = m[at + 1];
+  const from = m[at + 2];
+  let shown = raw;
+  if (money) {
+    if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) return undefined;
+    shown = formatYuan(Number(raw));
+  }
+  const zh = money ? `${shown} 元` : shown;
+  const en = money ? `CNY ${shown}` : shown;
+  return param
+    ? { 'zh-CN': `${zh}（参数 ${param}，${from} 起）`, en: `${en} (parameter ${param}, from ${from})` }
+    : { 'zh-CN': zh, en };
+}
+
+/** The formula part of an amount's working (before `= value`) in words, or undefined. */
+function workingFormula(text: string): Words | undefined {
+  let m = FIXED.exec(text);
+  if (m) {
+    const v = workingValue(m, 1, true);
+    return v && { 'zh-CN': `固定金额 ${v['zh-CN']}`, en: `a fixed ${v.en}` };
+  }
+  m = PER_MONTH.exec(text);
+  if (m) {
+    const v = workingValue(m, 1, true);
+    return v && { 'zh-CN': `可计发月数 × 每月 ${v['zh-CN']}`, en: `counted months × ${v.en} a month` };
+  }
+  m = PERCENT.exec(text);
+  if (m) {
+    const fact = m[1]!;
+    const n = workingValue(m, 2, false);
+    const d = workingValue(m, 5, false);
+    if (!n || !d) return undefined;
+    return {
+      'zh-CN': `${factLabel(fact, 'zh-CN')} × ${n['zh-CN']} ÷ ${d['zh-CN']}（四舍五入到分）`,
+      en: `${factLabel(fact, 'en')} × ${n.en} ÷ ${d.en}, rounded half-up to a fen`,
+    };
+  }
+  m = TIER.exec(text);
+  if (m) {
+    const fact = m[1]!;
+    const bounds: Words[] = [];
+    for (const part of m[3]!.split(', ')) {
+      const b = BOUND.exec(part);
+      if (b) {
+        const v = workingValue(b, 2, false);
+        if (!v) return undefined;
+        bounds.push(
+          b[1] === 'min'
+            ? { 'zh-CN': `不低于 ${v['zh-CN']}`, en: `at least ${v.en}` }
+            : { 'zh-CN': `不高于 ${v['zh-CN']}`, en: `at most ${v.en}` },
+        );
+      } else if (part.startsWith('in ')) {
+        bounds.push({ 'zh-CN': `属于 ${part.slice(3)}`, en: `one of ${part.slice(3)}` });
+      } else return undefined;
+    }
+    const inner = workingFormula(m[4]!);
+    if (!inner) return undefined;
+    return {
+      'zh-CN': `${factLabel(fact, 'zh-CN')}第 ${m[2]} 档（${bounds.map((b) => b['zh-CN']).join('，')}）：${inner['zh-CN']}`,
+      en: `${factLabel(fact, 'en')} in tier ${m[2]} (${bounds.map((b) => b.en).join(', ')}): ${inner.en}`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * An amount's working as the engine recorded it (`countedMonths × 20000 [childcare.amount-per-month
+ * from 2025-01-01] = 240000`) in words, fen as yuan and facts by their labels; undefined for a text
+ * of another shape (the recorded text is then shown as it is). A value the reviewer may not see is
+ * not in the recorded text, so not in the words either.
+ */
+export function workingInWords(text: string): Words | undefined {
+  const m = /^(.*) = (-?\d+)(?: \(([A-Za-z]+) = (-?\d+)\))?$/.exec(text);
+  if (!m || !Number.isSafeInteger(Number(m[2]))) return undefined;
+  const formula = workingFormula(m[1]!);
+  if (!formula) return undefined;
+  const total = formatYuan(Number(m[2]));
+  let zh = `${formula['zh-CN']} = ${total} 元`;
+  let en = `${formula.en} = CNY ${total}`;
+  const [fact, raw] = [m[3], m[4]];
+  if (fact !== undefined && raw !== undefined && Number.isSafeInteger(Number(raw))) {
+    const fen = factDefinition(fact)?.type.kind === 'fen';
+    zh += `；其中${factLabel(fact, 'zh-CN')} = ${fen ? `${formatYuan(Number(raw))} 元` : raw}`;
+    en += `, where ${factLabel(fact, 'en')} = ${fen ? `CNY ${formatYuan(Number(raw))}` : raw}`;
+  }
+  return { 'zh-CN': zh, en };
+}
+
 /** Reason codes of the shipped rule files (the `name` of each condition), in plain words. */
 const REASON_TEXT: Record<string, { 'zh-CN': string; en: string }> = {
   'outside-effective-period': { 'zh-CN': '不在政策有效期内', en: 'Outside the period the policy applies to' },

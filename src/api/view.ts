@@ -7,6 +7,7 @@ import type { LedgerEntry } from '../domain/ledger/index.ts';
 import { formatAmount, formatPeriod, formatYuan } from '../domain/notifications/index.ts';
 import {
   amountWorking,
+  workingInWords,
   type ExplanationLine,
   explainDecision,
   factLabel,
@@ -81,10 +82,18 @@ export interface DecisionDetail {
     fen: number;
     yuan: string;
     working?: string;
+    /** `working` in words (both languages), when its shape is known. */
+    workingText?: { 'zh-CN': string; en: string };
     parameters: Array<{ name: string; value: unknown; from: string }>;
   };
   /** What a later evaluation said, when the decision is flagged eligibility-changed. */
-  flag: { 'zh-CN': string; en: string; reasons: Array<{ code: string; 'zh-CN': string; en: string }> } | null;
+  flag: {
+    'zh-CN': string;
+    en: string;
+    reasons: Array<{ code: string; 'zh-CN': string; en: string }>;
+    /** The events whose facts changed the evaluation. */
+    eventIds: string[];
+  } | null;
   /** The events the decision rests on, each with the fact it gave in words. */
   provenance: Array<StoredDecision['provenance'][number] & { label: { 'zh-CN': string; en: string } }>;
   ruleVersion: string;
@@ -120,6 +129,7 @@ export function decisionDetail(
       fen: d.amount,
       yuan: formatYuan(d.amount),
       ...(working.text ? { working: working.text } : {}),
+      ...(working.text && workingInWords(working.text) ? { workingText: workingInWords(working.text)! } : {}),
       parameters: working.parameters,
     },
     flag: d.flag
@@ -133,6 +143,7 @@ export function decisionDetail(
               ? `Under the information of ${d.flag.at.slice(0, 10)} the amount would be ${formatAmount(d.flag.amount, 'en')} (granted: ${formatAmount(d.amount, 'en')}).`
               : `Under the information of ${d.flag.at.slice(0, 10)} the beneficiary no longer qualifies.`,
           reasons: d.flag.reasons.map((code) => ({ code, ...reasonText(code) })),
+          eventIds: [...(d.flag.eventIds ?? [])],
         }
       : null,
     provenance: d.provenance.map((p) => ({ ...p, label: provenanceLabel(p.fact) })),

@@ -366,6 +366,15 @@ describe('Route: POST …/resolve', () => {
     expect(s.store.ledger.get(OWN)?.map((e) => e.kind)).toEqual(['citizen.objection', 'review.resolve']);
   });
 
+  it("shows the flag with the events that changed the evaluation in the decision's detail", async () => {
+    const s = withDecision(flagged('not-eligible', null));
+    const r = await s.call('GET', s.base, { claims: CALLERS.reviewer });
+    expect(r.json.flag).toMatchObject({
+      eventIds: ['e2'],
+      reasons: [{ code: 'not-alive', en: 'Deceased before the first day of the period' }],
+    });
+  });
+
   it('answers 409 for a decision that is not flagged', async () => {
     // Prepare
     const s = withDecision();

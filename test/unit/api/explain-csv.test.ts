@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { csvCell, decisionsCsv } from '../../../src/api/csv.ts';
-import { explainDecision, reasonText } from '../../../src/api/explain.ts';
+import { amountWorking, explainDecision, reasonText, workingInWords } from '../../../src/api/explain.ts';
+import { formatYuan } from '../../../src/domain/notifications/index.ts';
+import { createReferenceEvaluator, loadPolicySet, readRulesDir } from '../../../src/domain/rules/index.ts';
 import { maskIdentities } from '../../../src/api/http.ts';
 import { CALLERS, testApi } from './fixtures.ts';
 import { decision } from './memory-store.ts';
@@ -118,6 +120,50 @@ describe('Function: explainDecision', () => {
     });
     expect(reasonText('not-alive').en).toBe('Deceased before the first day of the period');
     expect(reasonText('some-new-code')).toEqual({ 'zh-CN': 'some-new-code', en: 'some-new-code' });
+  });
+});
+
+describe('Function: workingInWords', () => {
+  it("puts the working of every shipped policy's eligible test cases in words, with the amount in yuan", async () => {
+    // Prepare: the engine's own working texts, from the reference evaluator on the rule test cases.
+    const set = loadPolicySet('rules');
+    const evaluator = createReferenceEvaluator(set);
+    const kinds = new Set<string>();
+    let worded = 0;
+    for (const [policy, { cases }] of readRulesDir('rules').tests) {
+      for (const c of cases.filter((x) => x.expected.outcome === 'eligible')) {
+        const [e] = await evaluator.evaluate({ subject: 's', kind: c.kind, facts: c.facts }, c.period, {
+          policy,
+        });
+        const text = amountWorking(e!.explanation).text!;
+        // Act
+        const words = workingInWords(text);
+        // Assess
+        expect(words, text).toBeDefined();
+        const total = formatYuan(e!.amount!);
+        expect(words!['zh-CN']).toContain(`= ${total} 元`);
+        expect(words!.en).toContain(`= CNY ${total}`);
+        expect(`${words!['zh-CN']} ${words!.en}`).not.toMatch(/countedMonths|[a-z]+[A-Z][a-z]+ [×i]/);
+        kinds.add(set.policies.find((p) => p.id === policy)!.amount.kind);
+        worded += 1;
+      }
+    }
+    expect([...kinds].sort()).toEqual(['fixed', 'perCountedMonth', 'percentOf', 'tiered']);
+    expect(worded).toBeGreaterThan(20);
+  });
+
+  it('says a per-month working in both languages, with the parameter it used', () => {
+    expect(
+      workingInWords('countedMonths × 20000 [childcare.amount-per-month from 2025-01-01] = 240000'),
+    ).toEqual({
+      'zh-CN': '可计发月数 × 每月 200.00 元（参数 childcare.amount-per-month，2025-01-01 起） = 2,400.00 元',
+      en: 'counted months × CNY 200.00 (parameter childcare.amount-per-month, from 2025-01-01) a month = CNY 2,400.00',
+    });
+  });
+
+  it('leaves a text of another shape alone', () => {
+    expect(workingInWords('tier by ageOnPeriodStart: unknown')).toBeUndefined();
+    expect(workingInWords('something = 12')).toBeUndefined();
   });
 });
 
