@@ -10,6 +10,8 @@
   const T = {
     'zh-CN': {
       title: '免申即享 · 复核控制台',
+      langSwitch: 'English',
+      langSwitchLabel: 'English（切换为英文界面）',
       signOut: '退出',
       signInTitle: '登录',
       signInHelp: '请粘贴访问令牌（本地运行时由 npm start 打印的 “Reviewer token”）。',
@@ -37,7 +39,9 @@
       search: '查询',
       exportCsv: '导出 CSV',
       back: '← 返回列表',
-      conditions: '判断依据（条件是否满足）',
+      conditions: (p) => `判断依据：办理时（${p.date}）的信息与条件，及是否满足`,
+      conditionsFlagged: (p) =>
+        `判断依据：办理时（${p.date}）的信息与条件，及当时是否满足（不反映之后的变化，变化见上方提示）`,
       amountTitle: '金额如何计算',
       legalBasis: '政策依据',
       provenance: '数据来源',
@@ -80,7 +84,12 @@
       needResolveReason: '请填写理由。',
       confirmRevoke: '确定撤销这项决定吗？撤销原因将告知本人。',
       badToken: '令牌无效或已过期，请重新登录。',
-      failed: '操作未完成：',
+      staffOnly: (p) =>
+        `本控制台供复核人员和审计人员使用。您登录的是${T['zh-CN'].roles[p.role] || p.role}账户，不能查看复核队列和决定；请使用复核人员或审计人员的令牌登录。`,
+      badPeriod: '“期间”应为年份（如 2025）或年月（如 2025-03）。',
+      badDate: '请填写完整的日期，或清空该日期。',
+      badRange: '“办理日期自”不能晚于“至”。',
+      failed: (p) => `操作未完成：${p.detail}`,
       loading: '加载中…',
       ledgerKinds: {
         grant: '系统自动办理',
@@ -105,6 +114,8 @@
     },
     en: {
       title: 'Proactive benefits · Review console',
+      langSwitch: '中文',
+      langSwitchLabel: '中文 (switch to Chinese)',
       signOut: 'Sign out',
       signInTitle: 'Sign in',
       signInHelp: 'Paste your access token (locally: the “Reviewer token” npm start printed).',
@@ -133,7 +144,10 @@
       search: 'Search',
       exportCsv: 'Export CSV',
       back: '← Back to the list',
-      conditions: 'Why: the conditions and whether they are met',
+      conditions: (p) =>
+        `Why: the facts and conditions at the time of the decision (${p.date}), and whether they were met`,
+      conditionsFlagged: (p) =>
+        `Why it was granted: the facts and conditions at the time of the decision (${p.date}), and whether they were met then (not the later change shown above)`,
       amountTitle: 'How the amount was worked out',
       legalBasis: 'Legal basis',
       provenance: 'Where the data came from',
@@ -177,7 +191,12 @@
       needResolveReason: 'Write the reason.',
       confirmRevoke: 'Revoke this decision? The beneficiary will be told the reason.',
       badToken: 'The token is not valid or has expired: sign in again.',
-      failed: 'Not done: ',
+      staffOnly: (p) =>
+        `This console is for reviewers and auditors. You signed in with a ${T.en.roles[p.role] || p.role} account, which cannot see the review queue or the decisions: sign in with a reviewer or auditor token.`,
+      badPeriod: 'The period is a year (2025) or a year and month (2025-03).',
+      badDate: 'Enter a whole date, or clear it.',
+      badRange: '"Decided from" must not be after "to".',
+      failed: (p) => `Not done: ${p.detail}`,
       loading: 'Loading…',
       ledgerKinds: {
         grant: 'Granted automatically',
@@ -243,12 +262,43 @@
     return el;
   }
 
-  function flash(text, kind = 'info') {
-    const el = $('flash');
-    el.textContent = text;
-    el.className = `flash ${kind}`;
-    el.hidden = !text;
+  // The message on the page, kept as its key and parameters so that a change of language shows it
+  // again in the other language. (Error sentences from the API itself are in English only.)
+  let message = null;
+
+  function flash(key, kind = 'info', params = {}) {
+    message = key ? { key, kind, params } : null;
+    renderFlash();
   }
+
+  function renderFlash() {
+    const el = $('flash');
+    if (!message) {
+      el.textContent = '';
+      el.hidden = true;
+      return;
+    }
+    const v = t(message.key);
+    el.textContent = typeof v === 'function' ? v(message.params) : String(v ?? message.key);
+    el.className = `flash ${message.kind}`;
+    el.hidden = false;
+  }
+
+  /** Shows a failed request; a 401 has already signed out with its own message. */
+  function failed(e) {
+    if (e?.status !== 401) flash('failed', 'error', { detail: e?.message || String(e) });
+  }
+
+  const day = (iso) => {
+    const d = new Date(iso);
+    if (!iso || Number.isNaN(d.getTime())) return iso || '';
+    return d.toLocaleDateString(state.lang === 'en' ? 'en-GB' : 'zh-CN', {
+      timeZone: 'Asia/Shanghai',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+  };
 
   const when = (iso) => {
     if (!iso) return '';
@@ -265,15 +315,18 @@
   };
 
   // ---------------------------------------------------------------------------------------------
-  // Token: from #token=… (then removed from the address bar), else the paste box; kept for the tab.
+  // Token: from #token=… (on load or when the hash changes in the same tab; either way removed from
+  // the address bar at once), else the paste box; kept for the tab once /me accepts it.
 
-  function readToken() {
-    const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-    if (m) {
-      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
-      history.replaceState(null, '', location.pathname + location.search);
+  function tokenFromHash() {
+    const m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+    if (!m) return null;
+    history.replaceState(null, '', location.pathname + location.search);
+    try {
+      return decodeURIComponent(m[1]).trim() || null;
+    } catch {
+      return m[1].trim() || null;
     }
-    return sessionStorage.getItem(TOKEN_KEY);
   }
 
   class ApiFailure extends Error {
@@ -293,8 +346,8 @@
       body: opts.body ? JSON.stringify(opts.body) : undefined,
     });
     if (res.status === 401) {
-      signOut(t('badToken'));
-      throw new ApiFailure(401, t('badToken'));
+      signOut('badToken');
+      throw new ApiFailure(401, 'unauthorised');
     }
     if (opts.raw) {
       if (!res.ok)
@@ -306,23 +359,32 @@
     return body;
   }
 
-  function signOut(message) {
+  /** Back to the sign-in form, with a message (key and parameters) or none. */
+  function signOut(key, params) {
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
     state.me = null;
+    state.detail = null;
     $('app').hidden = true;
     $('sign-in').hidden = false;
     $('sign-out').hidden = true;
     $('who').textContent = '';
-    flash(message || '', message ? 'error' : 'info');
+    flash(key || '', 'error', params);
   }
+
+  const STAFF = ['reviewer', 'auditor'];
 
   async function signIn(token) {
     state.token = token.trim();
     try {
       state.me = await api('/me');
     } catch (e) {
-      if (e.status !== 401) signOut(`${t('failed')}${e.message}`);
+      if (e.status !== 401) signOut('failed', { detail: e.message });
+      return;
+    }
+    if (!STAFF.includes(state.me?.role)) {
+      // A citizen's token is valid, but this console has nothing for it: say so, not a 403.
+      signOut('staffOnly', { role: state.me?.role });
       return;
     }
     sessionStorage.setItem(TOKEN_KEY, state.token);
@@ -355,9 +417,12 @@
       if (typeof v === 'string') el.textContent = v;
     }
     document.title = `${t('title')}`;
-    $('lang-toggle').textContent = state.lang === 'zh-CN' ? 'English' : '中文';
+    // The button names the language it switches to.
+    $('lang-toggle').textContent = t('langSwitch');
+    $('lang-toggle').setAttribute('aria-label', t('langSwitchLabel'));
     renderWho();
     fillFilters();
+    renderFlash();
   }
 
   function fillFilters() {
@@ -376,19 +441,19 @@
   // ---------------------------------------------------------------------------------------------
   // Lists
 
+  /**
+   * A decision in a list. The reference number is a button (keyboard: Tab, then Enter or Space);
+   * a click anywhere on the row opens the decision too (the button's click bubbles up to the row).
+   */
   function row(d) {
     const tr = h(
       'tr',
       {
-        tabIndex: 0,
         className: 'clickable',
         dataset: { ref: d.ref, subject: d.subject, policy: d.policy, period: d.period, status: d.status },
         onclick: () => openDetail(d.subject, d.policy, d.period),
-        onkeydown: (e) => {
-          if (e.key === 'Enter') openDetail(d.subject, d.policy, d.period);
-        },
       },
-      h('td', { className: 'mono' }, d.ref),
+      h('td', { className: 'ref' }, h('button', { type: 'button', className: 'ref-link mono' }, d.ref)),
       h('td', {}, d.policyTitle ? bi(d.policyTitle) : d.policy),
       h('td', {}, d.period),
       h('td', { className: 'num' }, d.amountYuan),
@@ -414,10 +479,33 @@
     $('queue-empty').hidden = body.rows.length > 0;
   }
 
-  function filterParams() {
+  function filterParams(filters = state.filters) {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(state.filters)) if (v) q.set(k, v);
+    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
     return q;
+  }
+
+  /**
+   * The filters the form shows, checked as the API checks them; null (with the reason on the page
+   * and the field marked) when they are not valid. Searching and exporting both read them here.
+   */
+  function readFilters() {
+    const form = $('filters');
+    const f = Object.fromEntries([...new FormData(form).entries()].map(([k, v]) => [k, String(v).trim()]));
+    const fields = ['filter-period', 'filter-from', 'filter-to'];
+    for (const id of fields) $(id).removeAttribute('aria-invalid');
+    let bad = null;
+    if (f.period && !/^\d{4}(-(0[1-9]|1[0-2]))?$/.test(f.period)) bad = ['filter-period', 'badPeriod'];
+    else if ($('filter-from').validity.badInput) bad = ['filter-from', 'badDate'];
+    else if ($('filter-to').validity.badInput) bad = ['filter-to', 'badDate'];
+    else if (f.from && f.to && f.from > f.to) bad = ['filter-from', 'badRange'];
+    if (bad) {
+      $(bad[0]).setAttribute('aria-invalid', 'true');
+      flash(bad[1], 'error');
+      $(bad[0]).focus();
+      return null;
+    }
+    return f;
   }
 
   async function loadList(more = false) {
@@ -436,24 +524,49 @@
     $('list-empty').hidden = body.rows.length > 0;
   }
 
+  const VIEWS = ['queue', 'list'];
+
   async function show(view) {
     state.view = view;
     $('view-queue').hidden = view !== 'queue';
     $('view-list').hidden = view !== 'list';
     $('detail').hidden = true;
-    $('tab-queue').setAttribute('aria-selected', String(view === 'queue'));
-    $('tab-list').setAttribute('aria-selected', String(view === 'list'));
+    for (const v of VIEWS) {
+      const tab = $(`tab-${v}`);
+      tab.setAttribute('aria-selected', String(v === view));
+      tab.tabIndex = v === view ? 0 : -1; // one tab stop for the tab list; the arrows move within it
+    }
     try {
       if (view === 'queue') await loadQueue();
       else await loadList();
     } catch (e) {
-      if (e.status !== 401) flash(`${t('failed')}${e.message}`, 'error');
+      failed(e);
     }
   }
 
-  async function exportCsv() {
+  /** Tabs: ArrowLeft/ArrowRight (and Home/End) move to the other tab and show it. */
+  function onTabKey(e) {
+    const at = VIEWS.indexOf(e.target.dataset.view);
+    if (at < 0) return;
+    const next =
+      e.key === 'ArrowRight'
+        ? (at + 1) % VIEWS.length
+        : e.key === 'ArrowLeft'
+          ? (at - 1 + VIEWS.length) % VIEWS.length
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? VIEWS.length - 1
+              : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    $(`tab-${VIEWS[next]}`).focus();
+    show(VIEWS[next]);
+  }
+
+  async function exportCsv(filters) {
     try {
-      const res = await api(`/export.csv?${filterParams()}`, { raw: true });
+      const res = await api(`/export.csv?${filterParams(filters)}`, { raw: true });
       const blob = await res.blob();
       const name =
         /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || 'decisions.csv';
@@ -463,7 +576,7 @@
       a.remove();
       setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
     } catch (e) {
-      if (e.status !== 401) flash(`${t('failed')}${e.message}`, 'error');
+      failed(e);
     }
   }
 
@@ -482,7 +595,7 @@
       $('detail-title').focus?.();
       window.scrollTo(0, 0);
     } catch (e) {
-      if (e.status !== 401) flash(`${t('failed')}${e.message}`, 'error');
+      failed(e);
     }
   }
 
@@ -507,10 +620,16 @@
       [t('factRecipients'), (d.recipients || []).join(', ') || t('none')],
     ];
     if (d.inReviewQueue && d.reviewReasonLabel) facts.push([t('factWhy'), bi(d.reviewReasonLabel)]);
-    $('detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+    $('detail-facts').replaceChildren(
+      ...facts.flatMap(([k, v]) => [
+        h('dt', {}, k),
+        h('dd', k === t('factRef') ? { className: 'ref' } : {}, v),
+      ]),
+    );
 
+    // A flag stays with the decision whatever happened next (a decline, an objection): show it.
     const flagEl = $('detail-flag');
-    if (x.flag && d.status === 'eligibility-changed') {
+    if (x.flag) {
       flagEl.hidden = false;
       flagEl.replaceChildren(
         h('strong', {}, bi(x.flag)),
@@ -524,6 +643,10 @@
       );
     } else flagEl.hidden = true;
 
+    // The conditions are those evaluated when the decision was made, not the later facts.
+    $('conditions-title').textContent = t(x.flag ? 'conditionsFlagged' : 'conditions')({
+      date: day(d.createdAt),
+    });
     $('detail-conditions').replaceChildren(
       ...x.explanation.map((line) =>
         h(
@@ -599,7 +722,9 @@
     const s = d.status;
     $('actions').hidden = !canAct;
     $('read-only').hidden = canAct;
-    $('confirm-box').hidden = !['granted', 'objected', 'declined'].includes(s);
+    // What the API accepts for the status (a flagged decision is resolved, which can revoke it; a
+    // decline is acknowledged once, while it waits in the queue).
+    $('confirm-box').hidden = !(['granted', 'objected'].includes(s) || (s === 'declined' && d.inReviewQueue));
     $('revoke-box').hidden = !['granted', 'confirmed', 'objected'].includes(s);
     $('resolve-box').hidden = s !== 'eligibility-changed';
     $('actions').hidden =
@@ -609,19 +734,20 @@
     $('resolve-reason').value = '';
   }
 
-  async function act(action, body, doneText) {
+  /** Sends a review action; `done` is the message key for success, or picks one from the response. */
+  async function act(action, body, done) {
     const buttons = document.querySelectorAll('#actions button');
     for (const b of buttons) b.disabled = true;
     try {
       const r = await api(`${state.detail.path}/${action}`, { method: 'POST', body });
       const relayed = r.notifications?.relayed !== false;
-      flash(typeof doneText === 'function' ? doneText(r, relayed) : doneText, 'ok');
+      flash(typeof done === 'function' ? done(r, relayed) : done, 'ok');
       const path = state.detail.path;
       state.detail = await api(path);
       state.detail.path = path;
       renderDetail();
     } catch (e) {
-      if (e.status !== 401) flash(`${t('failed')}${e.message}`, 'error');
+      failed(e);
     } finally {
       for (const b of buttons) b.disabled = false;
     }
@@ -643,50 +769,64 @@
       const v = $('token-input').value.trim();
       if (v) signIn(v);
     });
+    // A #token=… link opened in this tab while the console is already open.
+    window.addEventListener('hashchange', () => {
+      const fromHash = tokenFromHash();
+      if (fromHash) signIn(fromHash);
+    });
     $('sign-out').addEventListener('click', () => signOut());
-    $('tab-queue').addEventListener('click', () => show('queue'));
-    $('tab-list').addEventListener('click', () => show('list'));
-    $('queue-more').addEventListener('click', () => loadQueue(true).catch((e) => flash(e.message, 'error')));
-    $('list-more').addEventListener('click', () => loadList(true).catch((e) => flash(e.message, 'error')));
+    for (const v of VIEWS) {
+      $(`tab-${v}`).addEventListener('click', () => show(v));
+      $(`tab-${v}`).addEventListener('keydown', onTabKey);
+    }
+    $('queue-more').addEventListener('click', () => loadQueue(true).catch(failed));
+    $('list-more').addEventListener('click', () => loadList(true).catch(failed));
     $('filters').addEventListener('submit', (e) => {
       e.preventDefault();
-      const f = new FormData(e.target);
-      state.filters = Object.fromEntries([...f.entries()].map(([k, v]) => [k, String(v).trim()]));
+      const f = readFilters();
+      if (!f) return;
+      state.filters = f;
       flash('');
-      loadList().catch((err) => flash(`${t('failed')}${err.message}`, 'error'));
+      loadList().catch(failed);
     });
-    $('export-csv').addEventListener('click', exportCsv);
+    // The export is of what the form shows now, checked as a search is.
+    $('export-csv').addEventListener('click', () => {
+      const f = readFilters();
+      if (!f) return;
+      flash('');
+      exportCsv(f);
+    });
     $('detail-close').addEventListener('click', () => show(state.view));
     $('confirm-btn').addEventListener('click', () => {
       const note = $('confirm-note').value.trim();
-      act('confirm', note ? { reason: note } : {}, t('confirmed'));
+      act('confirm', note ? { reason: note } : {}, 'confirmed');
     });
     $('revoke-btn').addEventListener('click', () => {
       const reason = $('revoke-reason').value.trim();
       if (!reason) {
-        flash(t('needReason'), 'error');
+        flash('needReason', 'error');
         $('revoke-reason').focus();
         return;
       }
       if (!window.confirm(t('confirmRevoke'))) return;
-      act('revoke', { reason }, (_r, relayed) => (relayed ? t('revoked') : t('revokedPending')));
+      act('revoke', { reason }, (_r, relayed) => (relayed ? 'revoked' : 'revokedPending'));
     });
     $('resolve-btn').addEventListener('click', () => {
       const reason = $('resolve-reason').value.trim();
       if (!reason) {
-        flash(t('needResolveReason'), 'error');
+        flash('needResolveReason', 'error');
         $('resolve-reason').focus();
         return;
       }
       const resolution = $('resolve-choice').value;
       if (resolution === 'revoke' && !window.confirm(t('confirmRevoke'))) return;
-      act('resolve', { resolution, reason }, t('resolved'));
+      act('resolve', { resolution, reason }, 'resolved');
     });
   }
 
   wire();
   applyLang();
-  const token = readToken();
+  const token = tokenFromHash() || sessionStorage.getItem(TOKEN_KEY);
   if (token) signIn(token);
   else signOut();
 })();

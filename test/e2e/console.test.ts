@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docClient } from '../../src/adapters/aws.ts';
 import { DynamoLedgerReader, digestStore } from '../../src/adapters/ledger-store.ts';
@@ -59,8 +59,8 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function openConsole(token: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
+async function openConsole(token: string, options: BrowserContextOptions = {}): Promise<Page> {
+  const page = await (await browser.newContext(options)).newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('dialog', (d) => void d.accept());
@@ -91,6 +91,84 @@ async function ledgerOf(subject: string) {
   );
   return r.Items ?? [];
 }
+
+/** A decision as the listing returns it (the fields these tests use). */
+interface ListedDecision {
+  ref: string;
+  subject: string;
+  policy: string;
+  period: string;
+  status: string;
+}
+
+/** Calls the review API as the holder of `token`. */
+async function apiAs(
+  token: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${server.url}/api${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+const used = new Set<string>();
+
+/**
+ * A granted decision no other test of this file acts on: the oldest of the listing (the first test
+ * takes the newest ones).
+ */
+async function unusedGrant(): Promise<ListedDecision> {
+  const r = await apiAs(server.reviewerToken, '/decisions?status=granted&limit=200');
+  const d = (r.json.items as ListedDecision[]).filter((x) => !used.has(x.ref)).at(-1);
+  if (!d) throw new Error('the demo stream should leave a granted decision for this test');
+  used.add(d.ref);
+  return d;
+}
+
+/** Flags a grant as the engine does when later facts say the beneficiary no longer qualifies. */
+async function flagNoLongerEligible(d: ListedDecision): Promise<void> {
+  await docClient().send(
+    new UpdateCommand({
+      TableName: runtimeConfig().table('decisions'),
+      Key: { pk: d.subject, sk: `${d.policy}#${d.period}` },
+      UpdateExpression: 'SET #s = :s, flag = :f, reviewBucket = :rb, reviewReason = :rr',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':s': 'eligibility-changed',
+        ':f': {
+          outcome: 'not-eligible',
+          amount: null,
+          reasons: ['hukouRegion-not-eligible-region'],
+          at: '2025-03-20T04:00:00.000Z',
+          eventIds: [],
+        },
+        ':rb': 'review',
+        ':rr': 'eligibility-changed',
+      },
+    }),
+  );
+}
+
+/** Opens one decision from the listing filtered by its status. */
+async function openDecision(page: Page, d: ListedDecision, status: string): Promise<void> {
+  await page.click('#tab-list');
+  await page.selectOption('#filter-status', status);
+  await page.click('#filter-apply');
+  await openRow(page, `#list-table tbody tr[data-ref="${d.ref}"]`);
+}
+
+/** Which of the three review actions the reviewer can see: [confirm, revoke, resolve]. */
+const visibleActions = (page: Page): Promise<boolean[]> =>
+  Promise.all(['#confirm-box', '#revoke-box', '#resolve-box'].map((s) => page.isVisible(s)));
+
+const CJK = /[\u4e00-\u9fff]/;
 
 describe('Console: a reviewer audits granted benefits after the fact', () => {
   it('confirms one decision, revokes another with a reason; the ledger and the beneficiary both hear of it', async () => {
@@ -193,5 +271,234 @@ describe('Console: a reviewer audits granted benefits after the fact', () => {
     // Assess
     await page.waitForSelector('#flash.error');
     expect(await page.isVisible('#app')).toBe(false);
+  });
+});
+
+describe('Console: what a reviewer sees is what the API allows', () => {
+  it('shows only the actions that fit the status, and dates the conditions of a flagged decision', async () => {
+    // Prepare
+    const granted = await unusedGrant();
+    const flagged = await unusedGrant();
+    await flagNoLongerEligible(flagged);
+    const page = await openConsole(server.reviewerToken);
+    // Act 1
+    await openDecision(page, granted, 'granted');
+    // Assess 1: a grant can be confirmed or revoked; there is no change of eligibility to resolve.
+    expect(await visibleActions(page)).toEqual([true, true, false]);
+    // Act 2
+    await page.click('#detail-close');
+    await openDecision(page, flagged, 'eligibility-changed');
+    // Assess 2: a flagged decision is resolved, not confirmed (409) nor revoked outside the resolution.
+    expect(await visibleActions(page)).toEqual([false, false, true]);
+    expect(await page.textContent('#detail-flag')).toContain('已不再符合享受条件');
+    const heading = '#detail h3:has(+ #detail-conditions)';
+    expect(await page.textContent(heading)).toContain('办理时');
+    await page.click('#lang-toggle');
+    expect(await page.textContent(heading)).toContain('at the time of the decision');
+  });
+
+  it('draws the flag of a flagged decision that the beneficiary declined', async () => {
+    // Prepare
+    const d = await unusedGrant();
+    await flagNoLongerEligible(d);
+    const citizen = await server.tokenFor('citizen', d.subject);
+    const declined = await apiAs(citizen, '/citizen/declines', {
+      ref: d.ref,
+      reason: '我不再需要这项补贴。',
+    });
+    expect(declined.status).toBe(200);
+    const page = await openConsole(server.reviewerToken);
+    // Act
+    await openDecision(page, d, 'declined');
+    // Assess
+    expect(await page.getAttribute('#detail', 'data-status')).toBe('declined');
+    expect(await page.isVisible('#detail-flag')).toBe(true);
+    expect(await page.textContent('#detail-flag')).toContain('已不再符合享受条件');
+    expect(await visibleActions(page)).toEqual([true, false, false]);
+  });
+
+  it('exports what the filter form shows, and refuses a range that ends before it starts', async () => {
+    // Prepare
+    const page = await openConsole(server.reviewerToken);
+    await page.click('#tab-list');
+    await page.waitForSelector('#list-table tbody tr');
+    const exports: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/export.csv')) exports.push(r.url());
+    });
+    await page.fill('#filter-from', '2026-11-22');
+    await page.fill('#filter-to', '2026-11-20');
+    // Act 1: search and export with the bad range.
+    await page.click('#filter-apply');
+    await page.waitForSelector('#flash.error');
+    await page.click('#export-csv');
+    // Assess 1: refused in the page, in words.
+    expect(await page.textContent('#flash')).toContain('不能晚于');
+    // Act 2: clear the dates and choose a status, without searching again, then export.
+    await page.fill('#filter-from', '');
+    await page.fill('#filter-to', '');
+    await page.selectOption('#filter-status', 'confirmed');
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/export.csv')),
+      page.click('#export-csv'),
+    ]);
+    // Assess 2: one export only, of what the form shows.
+    expect(res.status()).toBe(200);
+    expect(exports).toHaveLength(1);
+    const q = new URL(exports[0]!).searchParams;
+    expect([q.get('from'), q.get('to'), q.get('status')]).toEqual([null, null, 'confirmed']);
+  });
+});
+
+describe('Console: accessibility and layout', () => {
+  it('works from the keyboard: tabs with the arrow keys, rows with a visible focus and Space', async () => {
+    // Prepare
+    const page = await openConsole(server.reviewerToken);
+    await page.waitForSelector('#queue-table tbody tr');
+    expect(await page.getByRole('button', { name: /English/ }).count()).toBe(1);
+    expect(await page.getAttribute('#tab-list', 'aria-controls')).toBe('view-list');
+    expect(await page.getAttribute('#view-list', 'role')).toBe('tabpanel');
+    // Act 1: the arrow keys move between the tabs.
+    await page.focus('#tab-queue');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('#view-list:not([hidden])');
+    // Assess 1
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('tab-list');
+    expect(await page.getAttribute('#tab-list', 'aria-selected')).toBe('true');
+    expect(await page.getAttribute('#tab-queue', 'aria-selected')).toBe('false');
+    // Act 2: back to the queue, then Tab into its first row.
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForSelector('#view-queue:not([hidden]) #queue-table tbody tr');
+    await page.keyboard.press('Tab');
+    // Assess 2: the focus is on a button of the row, and shows.
+    const focus = await page.evaluate<{
+      ref?: string;
+      role: string;
+      outline: string;
+      width: number;
+    }>(`(() => {
+      const el = document.activeElement;
+      const style = getComputedStyle(el);
+      return {
+        ref: el.closest('#queue-table tbody tr')?.dataset.ref,
+        role: el.getAttribute('role') ?? el.tagName.toLowerCase(),
+        outline: style.outlineStyle,
+        width: Number.parseFloat(style.outlineWidth),
+      };
+    })()`);
+    expect(focus.ref).toBeTruthy();
+    expect(focus.role).toBe('button');
+    expect(focus.outline).not.toBe('none');
+    expect(focus.width).toBeGreaterThanOrEqual(2);
+    // Act 3: Space opens the decision.
+    await page.keyboard.press('Space');
+    // Assess 3
+    await page.waitForSelector(`#detail:not([hidden])[data-ref="${focus.ref}"]`);
+    await page.click('#lang-toggle');
+    expect(await page.getByRole('button', { name: /中文/ }).count()).toBe(1);
+  });
+
+  it('fits a 390 px wide screen in both languages: the tables scroll inside their cards', async () => {
+    for (const lang of ['zh-CN', 'en']) {
+      // Prepare
+      const page = await openConsole(server.reviewerToken, { viewport: { width: 390, height: 844 } });
+      if (lang === 'en') await page.click('#lang-toggle');
+      const overflow = () =>
+        page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      // Act and assess: the queue, the listing and a decision.
+      await page.waitForSelector('#queue-table tbody tr');
+      expect(await overflow(), `${lang} queue`).toBeLessThanOrEqual(0);
+      await page.click('#tab-list');
+      await page.waitForSelector('#list-table tbody tr');
+      expect(await overflow(), `${lang} list`).toBeLessThanOrEqual(0);
+      await openRow(page, '#list-table tbody tr');
+      expect(await overflow(), `${lang} decision`).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it('keeps reference numbers on one line at 1280 px in both languages', async () => {
+    // Prepare
+    const page = await openConsole(server.reviewerToken, { viewport: { width: 1280, height: 800 } });
+    // How many lines the text of each cell takes (the tops of its line boxes).
+    const lines = (selector: string) =>
+      page.evaluate<number[]>(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(document.createTreeWalker(cell, NodeFilter.SHOW_TEXT).nextNode());
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      })`);
+    await page.waitForSelector('#queue-table tbody tr');
+    const seen: number[] = [];
+    for (const lang of ['zh-CN', 'en']) {
+      // Act
+      if (lang === 'en') await page.click('#lang-toggle');
+      await page.click('#tab-queue');
+      await page.waitForSelector('#queue-table tbody tr');
+      seen.push(...(await lines('#queue-table tbody td:first-child')));
+      await page.click('#tab-list');
+      await page.waitForSelector('#list-table tbody tr');
+      seen.push(...(await lines('#list-table tbody td:first-child')));
+      await openRow(page, '#list-table tbody tr');
+      seen.push(...(await lines('#detail-facts dd:first-of-type')));
+    }
+    // Assess
+    expect(seen.length).toBeGreaterThan(4);
+    expect(seen.filter((n) => n !== 1)).toEqual([]);
+  });
+});
+
+describe('Console: signing in and messages', () => {
+  it('signs in from #token=… in the same tab and takes the token out of the address bar', async () => {
+    // Prepare
+    const page = await openConsole(server.auditorToken);
+    expect(await page.textContent('#who')).toContain('审计人员');
+    // Act
+    await page.goto(`${server.url}/#token=${server.reviewerToken}`);
+    // Assess
+    await page.waitForFunction("document.getElementById('who').textContent.includes('复核人员')", null, {
+      timeout: 15_000,
+    });
+    expect(page.url()).not.toContain('token=');
+    expect(await page.isVisible('#app')).toBe(true);
+  });
+
+  it('translates a message already on the page when the language is switched', async () => {
+    // Prepare: a message of the page, in Chinese.
+    const page = await openConsole(server.reviewerToken);
+    await page.click('#tab-list');
+    await openRow(page, '#list-table tbody tr[data-status="granted"]');
+    await page.click('#revoke-btn');
+    expect(await page.textContent('#flash')).toContain('请填写撤销原因');
+    // Act
+    await page.click('#lang-toggle');
+    // Assess
+    expect(await page.textContent('#flash')).toBe('Write the reason for revoking.');
+
+    // Prepare: a refused token, in Chinese.
+    const signIn = await (await browser.newContext()).newPage();
+    await signIn.goto(server.url);
+    await signIn.fill('#token-input', 'not-a-token');
+    await signIn.click('#token-submit');
+    await signIn.waitForSelector('#flash.error');
+    expect(await signIn.textContent('#flash')).toMatch(CJK);
+    // Act
+    await signIn.click('#lang-toggle');
+    // Assess
+    expect(await signIn.textContent('#flash')).not.toMatch(CJK);
+    expect(await signIn.textContent('#flash')).toContain('not valid');
+  });
+
+  it('tells a citizen that the console is for reviewers and auditors', async () => {
+    // Prepare
+    const token = await server.tokenFor('citizen', `ps_${'1'.repeat(32)}`);
+    const page = await (await browser.newContext()).newPage();
+    // Act
+    await page.goto(`${server.url}/#token=${token}`);
+    await page.waitForSelector('#flash:not([hidden])');
+    // Assess
+    expect(await page.textContent('#flash')).toContain('复核人员和审计人员');
+    expect(await page.textContent('#flash')).not.toContain('403');
+    expect(await page.isVisible('#app')).toBe(false);
+    await page.click('#lang-toggle');
+    expect(await page.textContent('#flash')).toContain('reviewers and auditors');
   });
 });
