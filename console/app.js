@@ -19,7 +19,7 @@
       signIn: '登录',
       tabQueue: '复核队列',
       tabList: '全部决定',
-      queueHelp: '以下决定需要人工复核：随机抽查、金额较大、享受条件发生变化，或本人提出异议、放弃享受。',
+      queueHelp: '以下决定需要人工复核：随机抽查、金额较大、享受条件发生变化，或受益人（监护人）提出异议、放弃享受。',
       colRef: '业务编号',
       colPolicy: '政策',
       colPeriod: '期间',
@@ -99,7 +99,10 @@
         'review.resolve': '处理条件变化',
         'citizen.objection': '本人提出异议',
         'citizen.decline': '本人放弃享受',
+        'citizen.objection.guardian': '监护人提出异议',
+        'citizen.decline.guardian': '监护人代为放弃享受',
       },
+      flagEvents: '引起变化的事件',
       by: '操作人',
       reason: '原因',
       resolution: { keep: '维持', adjust: '调整金额', revoke: '撤销' },
@@ -124,7 +127,7 @@
       tabQueue: 'Review queue',
       tabList: 'All decisions',
       queueHelp:
-        'Decisions waiting for a person to look at them: random samples, large amounts, changed eligibility, objections and declines.',
+        'Decisions waiting for a person to look at them: random samples, large amounts, changed eligibility, objections and declines (by the beneficiary or a guardian).',
       colRef: 'Reference',
       colPolicy: 'Benefit',
       colPeriod: 'Period',
@@ -206,7 +209,10 @@
         'review.resolve': 'Change in eligibility resolved',
         'citizen.objection': 'Objection by the beneficiary',
         'citizen.decline': 'Declined by the beneficiary',
+        'citizen.objection.guardian': 'Objection by a guardian',
+        'citizen.decline.guardian': 'Declined by a guardian',
       },
+      flagEvents: 'Events behind the change',
       by: 'by',
       reason: 'reason',
       resolution: { keep: 'keep', adjust: 'adjust', revoke: 'revoke' },
@@ -640,6 +646,14 @@
               x.flag.reasons.map((r) => h('li', {}, bi(r))),
             )
           : null,
+        x.flag.eventIds?.length
+          ? h(
+              'div',
+              { className: 'flag-events' },
+              `${t('flagEvents')}: `,
+              h('span', { className: 'mono' }, x.flag.eventIds.join(', ')),
+            )
+          : null,
       );
     } else flagEl.hidden = true;
 
@@ -665,8 +679,10 @@
       ),
     );
 
-    $('detail-amount').textContent =
-      `${t('yuan')(x.amount.yuan)}${x.amount.working ? ` — ${x.amount.working}` : ''}`;
+    // The working in words when the API could put it so; the engine's own text otherwise.
+    const working = x.amount.workingText ? bi(x.amount.workingText) : x.amount.working;
+    $('detail-amount').textContent = `${t('yuan')(x.amount.yuan)}${working ? ` — ${working}` : ''}`;
+    if (x.amount.working) $('detail-amount').title = x.amount.working;
     $('detail-params').replaceChildren(
       ...x.amount.parameters.map((p) =>
         h('li', { className: 'mono' }, `${p.name} = ${JSON.stringify(p.value)} (${p.from})`),
@@ -709,7 +725,14 @@
         h(
           'li',
           { dataset: { kind: e.kind, seq: String(e.seq) } },
-          h('strong', {}, t('ledgerKinds')[e.kind] || e.kind),
+          h(
+            'strong',
+            {},
+            // A citizen's answer says whether the beneficiary or a guardian gave it.
+            (e.payload?.role === 'guardian' && t('ledgerKinds')[`${e.kind}.guardian`]) ||
+              t('ledgerKinds')[e.kind] ||
+              e.kind,
+          ),
           ` · ${when(e.at)} · ${t('by')} ${e.actor}`,
           e.payload?.resolution ? ` · ${t('resolution')[e.payload.resolution] || e.payload.resolution}` : '',
           e.payload?.reason ? h('div', { className: 'reason' }, `${t('reason')}: ${e.payload.reason}`) : null,

@@ -40,8 +40,9 @@ export const REVIEW_REASON_LABELS: Record<string, { 'zh-CN': string; en: string 
   sampled: { 'zh-CN': '随机抽查', en: 'random sample' },
   'amount-above-threshold': { 'zh-CN': '金额超过复核阈值', en: 'amount above the review threshold' },
   'eligibility-changed': { 'zh-CN': '享受条件发生变化', en: 'eligibility changed' },
-  objected: { 'zh-CN': '本人提出异议', en: 'the beneficiary objected' },
-  declined: { 'zh-CN': '本人放弃享受', en: 'the beneficiary declined' },
+  // The beneficiary or a guardian (the decision's history says which).
+  objected: { 'zh-CN': '受益人或其监护人提出异议', en: 'an objection (beneficiary or guardian)' },
+  declined: { 'zh-CN': '受益人或其监护人放弃享受', en: 'declined (by the beneficiary or a guardian)' },
 };
 
 /** A decision in a listing: the record plus amount in yuan, policy title and status in words. */

@@ -119,6 +119,8 @@ async function apiAs(
 }
 
 const used = new Set<string>();
+/** The demo's one grant notified to guardians: kept for the test of a guardian's objection. */
+const CHILDCARE = 'childcare-subsidy';
 
 /**
  * A granted decision no other test of this file acts on: the oldest of the listing (the first test
@@ -126,7 +128,9 @@ const used = new Set<string>();
  */
 async function unusedGrant(): Promise<ListedDecision> {
   const r = await apiAs(server.reviewerToken, '/decisions?status=granted&limit=200');
-  const d = (r.json.items as ListedDecision[]).filter((x) => !used.has(x.ref)).at(-1);
+  const d = (r.json.items as ListedDecision[])
+    .filter((x) => !used.has(x.ref) && x.policy !== CHILDCARE)
+    .at(-1);
   if (!d) throw new Error('the demo stream should leave a granted decision for this test');
   used.add(d.ref);
   return d;
@@ -147,7 +151,7 @@ async function flagNoLongerEligible(d: ListedDecision): Promise<void> {
           amount: null,
           reasons: ['hukouRegion-not-eligible-region'],
           at: '2025-03-20T04:00:00.000Z',
-          eventIds: [],
+          eventIds: ['ps-flag-0001'],
         },
         ':rb': 'review',
         ':rr': 'eligibility-changed',
@@ -178,7 +182,8 @@ describe('Console: a reviewer audits granted benefits after the fact', () => {
     await page.waitForSelector('#queue-table tbody tr');
     await page.click('#tab-list');
     await page.waitForSelector('#list-table tbody tr');
-    const granted = '#list-table tbody tr[data-status="granted"]';
+    // The childcare grant (notified to guardians) is kept for the guardian's objection below.
+    const granted = '#list-table tbody tr[data-status="granted"]:not([data-policy="childcare-subsidy"])';
     expect(await page.locator(granted).count()).toBeGreaterThanOrEqual(2);
 
     // Act 1: confirm the first granted decision.
@@ -314,7 +319,43 @@ describe('Console: what a reviewer sees is what the API allows', () => {
     expect(await page.getAttribute('#detail', 'data-status')).toBe('declined');
     expect(await page.isVisible('#detail-flag')).toBe(true);
     expect(await page.textContent('#detail-flag')).toContain('已不再符合享受条件');
+    expect(await page.textContent('#detail-flag')).toContain('引起变化的事件: ps-flag-0001');
     expect(await visibleActions(page)).toEqual([true, false, false]);
+  });
+
+  it("labels a guardian's objection as the guardian's and puts the amount's working in words", async () => {
+    // Prepare: a child's childcare subsidy, notified to a guardian, who objects.
+    const r = await apiAs(server.reviewerToken, '/decisions?policy=childcare-subsidy&limit=200');
+    const d = (r.json.items as Array<ListedDecision & { recipients: string[] }>).find(
+      (x) => !used.has(x.ref) && x.status === 'granted' && x.recipients.some((g) => g !== x.subject),
+    );
+    if (!d) throw new Error('the demo stream should grant a childcare subsidy notified to a guardian');
+    used.add(d.ref);
+    const guardian = d.recipients.find((g) => g !== d.subject)!;
+    const objected = await apiAs(await server.tokenFor('citizen', guardian), '/citizen/objections', {
+      ref: d.ref,
+      reason: '孩子已随父母迁出本市。',
+    });
+    expect(objected.status).toBe(200);
+    const page = await openConsole(server.reviewerToken);
+    // Act
+    await openDecision(page, d, 'objected');
+    // Assess
+    const history = await page.locator('#detail-history li').allTextContents();
+    expect(history.some((l) => l.startsWith('监护人提出异议'))).toBe(true);
+    expect(history.some((l) => l.startsWith('本人提出异议'))).toBe(false);
+    const amount = (await page.textContent('#detail-amount'))!;
+    expect(amount).toMatch(/可计发月数 × 每月 [\d,]+\.\d\d 元.* = [\d,]+\.\d\d 元$/);
+    expect(amount).not.toContain('countedMonths');
+    await page.click('#lang-toggle');
+    expect(await page.textContent('#detail-amount')).toMatch(
+      /counted months × CNY [\d,]+\.\d\d .*= CNY [\d,]+\.\d\d$/,
+    );
+    expect(
+      (await page.locator('#detail-history li').allTextContents()).some((l) =>
+        l.startsWith('Objection by a guardian'),
+      ),
+    ).toBe(true);
   });
 
   it('exports what the filter form shows, and refuses a range that ends before it starts', async () => {
