@@ -33,14 +33,14 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./commands/rules.ts')).validate,
     summary: 'check every rule file',
     synopsis: '[--dir <dir>]',
-    options: [['--dir <dir>', 'rules directory (default rules)']],
+    options: [['--dir <dir>', 'rules directory (default: $PB_RULES_DIR, else rules)']],
   },
   {
     words: ['rules', 'test'],
     load: async () => (await import('./commands/rules.ts')).test,
     summary: 'run the rule test cases',
     synopsis: '[--dir <dir>]',
-    options: [['--dir <dir>', 'rules directory (default rules)']],
+    options: [['--dir <dir>', 'rules directory (default: $PB_RULES_DIR, else rules)']],
   },
   {
     words: ['rules', 'publish'],

@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FACTS } from '../domain/facts/catalogue.ts';
+import { FACTS, type FactType } from '../domain/facts/catalogue.ts';
 import { DERIVED_FACTS } from '../domain/facts/derived.ts';
 import { createCompiledEvaluator } from '../domain/rules/compiled/index.ts';
 import {
@@ -17,7 +17,7 @@ import {
   validateRulesDir,
 } from '../domain/rules/index.ts';
 import { OPERATORS } from '../domain/rules/model.ts';
-import { dirLabel } from '../domain/rules/validate.ts';
+import { dirLabel, factTypeOf } from '../domain/rules/validate.ts';
 import type { FactValues } from '../domain/types.ts';
 import type { SubjectKind } from '../domain/types.ts';
 
@@ -120,29 +120,71 @@ export const fuzzLeaf = fc.record(
   { requiredKeys: ['name', 'fact', 'operator', 'value'] },
 );
 
+/** Values a leaf may compare a fact of this type with, and the operators that fit them. */
+function valuesFor(t: FactType | undefined) {
+  const lists = <T>(arb: fc.Arbitrary<T>) => fc.array(arb, { minLength: 1, maxLength: 3 });
+  const order = ['equal', 'notEqual', 'lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive'];
+  switch (t?.kind) {
+    case 'integer':
+    case 'fen': {
+      const min = t.kind === 'integer' ? (t.min ?? -10) : -10;
+      const max = t.kind === 'integer' ? (t.max ?? 1_000_000) : 1_000_000;
+      const n = fc.integer({ min, max });
+      return fc.oneof(
+        fc.record({ operator: fc.constantFrom(...order), value: n }),
+        fc.record({ operator: fc.constantFrom('in', 'notIn'), value: lists(n) }),
+      );
+    }
+    case 'boolean':
+      return fc.record({ operator: fc.constantFrom('equal', 'notEqual'), value: fc.boolean() });
+    case 'enum':
+      return fc.oneof(
+        fc.record({ operator: fc.constantFrom('equal', 'notEqual'), value: fc.constantFrom(...t.values) }),
+        fc.record({ operator: fc.constantFrom('in', 'notIn'), value: lists(fc.constantFrom(...t.values)) }),
+      );
+    case 'region':
+      return fc.oneof(
+        fc.record({
+          operator: fc.constantFrom('equal', 'notEqual'),
+          value: fc.constantFrom('110105', '310101'),
+        }),
+        fc.record({ operator: fc.constant('startsWith'), value: fc.constantFrom('11', '1101', '31') }),
+      );
+    case 'date':
+      return fc.record({
+        operator: fc.constantFrom(...order),
+        value: fc.constantFrom('2000-01-01', '1945-03-01', '2025-12-31'),
+      });
+    default:
+      return fc.record({ operator: fc.constantFrom(...OPERATORS), value: fc.integer({ min: -10, max: 10 }) });
+  }
+}
+
 /**
- * A leaf a policy author could write for a subject kind: a real fact, an allowed operator and a
- * value of a plausible type. Many load; those are the ones whose evaluation the fuzz test checks.
+ * A leaf a policy author could write for a subject kind: a real fact, an operator and a value that
+ * fit the fact's type. Most load (the validator refuses values of another type); those are the
+ * ones whose evaluation the fuzz test checks.
  */
 export function plausibleLeaf(kind: SubjectKind) {
   const names = [
-    ...FACTS.filter((f) => f.subjectKind === kind).map((f) => f.name),
+    ...FACTS.filter((f) => f.subjectKind === kind && f.type.kind !== 'person-ids').map((f) => f.name),
     ...DERIVED_FACTS.filter((d) => d.subjectKind === kind).map((d) => d.name),
   ];
-  return fc.record({
-    name: fc.constantFrom('fuzz-leaf', 'fuzz.check-1'),
-    fact: fc.constantFrom(...names),
-    operator: fc.constantFrom(...OPERATORS),
-    value: fc.oneof(
-      fc.integer({ min: -10, max: 1_000_000 }),
-      fc.boolean(),
-      fc.constantFrom('110105', '11', '2000-01-01', 'company', 'general', 'small-scale', 'small', 'micro'),
-      fc.array(fc.constantFrom('110105', 'company', 'individual-business', 1, 2, 3), {
-        minLength: 1,
-        maxLength: 3,
+  return fc
+    .constantFrom(...names)
+    .chain((fact) =>
+      fc.record({
+        name: fc.constantFrom('fuzz-leaf', 'fuzz.check-1'),
+        fact: fc.constant(fact),
+        comparison: valuesFor(factTypeOf(fact)),
       }),
-    ),
-  });
+    )
+    .map(({ name, fact, comparison }) => ({
+      name,
+      fact,
+      operator: comparison.operator,
+      value: comparison.value,
+    }));
 }
 
 /** Where a fuzzed leaf goes in a policy's condition tree. */

@@ -1,40 +1,80 @@
-import { type Command, parseOptions, requireDir } from '../io.ts';
 import { readRulesDir, runRuleTests } from '../../domain/rules/index.ts';
+import { dirLabel, type Problem } from '../../domain/rules/validate.ts';
+import { type Command, type Io, parseOptions, requireDir, UsageError } from '../io.ts';
 
 const problems = (n: number): string => `${n} problem${n === 1 ? '' : 's'}`;
 
 /**
+ * The rules directory a command checks: `--dir`, else `$PB_RULES_DIR` (as `src/config.ts` and the
+ * other commands read it), else `rules`. One that is missing or not a directory is bad usage, named
+ * by where it came from.
+ */
+export function rulesDirOption(dir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (dir !== undefined) return requireDir('dir', dir);
+  const fromEnv = env.PB_RULES_DIR;
+  const [path, source] =
+    fromEnv !== undefined && fromEnv !== ''
+      ? [fromEnv, 'PB_RULES_DIR']
+      : ['rules', 'default rules directory'];
+  try {
+    return requireDir('dir', path);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const why = e.message.slice(`--dir ${path}: `.length);
+    throw new UsageError(
+      `${source} ${path}: ${why} (give --dir <dir>${source === 'PB_RULES_DIR' ? '' : ' or set PB_RULES_DIR'})`,
+    );
+  }
+}
+
+/** Warnings (a policy without test cases) go to stderr, as other commands' do, and never change the exit code. */
+function warn(io: Io, command: string, warnings: readonly Problem[]): void {
+  for (const w of warnings) io.err(`pb rules ${command}: warning: ${w.text}`);
+}
+
+/**
  * `pb rules validate [--dir rules]`: one line per problem (`rules/<file>: <json-path>: <message>`)
- * and exit 1, or a one-line summary and exit 0. A `--dir` that is not a directory is bad usage.
+ * and exit 1, or a one-line summary naming the directory and exit 0. Warnings go to stderr.
  */
 export const validate: Command = async (args, io) => {
-  const { values } = parseOptions(args, { dir: { type: 'string', default: 'rules' } });
-  const dir = requireDir('dir', values.dir ?? 'rules');
+  const { values } = parseOptions(args, { dir: { type: 'string' } });
+  const dir = rulesDirOption(values.dir);
+  const label = dirLabel(dir);
   const content = readRulesDir(dir);
   for (const p of content.problems) io.out(p.text);
+  warn(io, 'validate', content.warnings);
   if (content.problems.length) {
-    io.err(`${problems(content.problems.length)} in ${dir}`);
+    io.err(`${problems(content.problems.length)} in ${label}`);
     return 1;
   }
   const cases = [...content.tests.values()].reduce((n, t) => n + t.cases.length, 0);
-  io.out(`${content.policies.length} policies, ${content.params.size} parameters, ${cases} test cases: ok`);
+  io.out(
+    `${label}: ${content.policies.length} policies, ${content.params.size} parameters, ${cases} test cases: ok`,
+  );
   return 0;
 };
 
 /**
  * `pb rules test [--dir rules]`: runs every `<policy>.test.json` against the reference evaluator;
- * one line per failure with its difference; the last line is exactly `N passed, N failed`. Rules
- * that do not validate run no test: their problems, then a line saying so, then `0 passed, 0 failed`.
+ * one line per failure with its difference, then a line naming the directory, and last exactly
+ * `N passed, N failed`. Rules that do not validate run no test: their problems, then a line saying
+ * so, then `0 passed, 0 failed`.
  */
 export const test: Command = async (args, io) => {
-  const { values } = parseOptions(args, { dir: { type: 'string', default: 'rules' } });
-  const report = await runRuleTests(requireDir('dir', values.dir ?? 'rules'));
+  const { values } = parseOptions(args, { dir: { type: 'string' } });
+  const dir = rulesDirOption(values.dir);
+  const label = dirLabel(dir);
+  const report = await runRuleTests(dir);
   for (const p of report.problems) io.out(p.text);
-  for (const f of report.failures) io.out(`FAIL ${f.file} [${f.index}] ${f.name}: ${f.diff.join('; ')}`);
+  warn(io, 'test', report.warnings);
+  for (const f of report.failures) io.out(f.text);
   if (report.problems.length) {
     io.out(
-      `no test ran: the rules have ${problems(report.problems.length)} (see above; pb rules validate lists them too)`,
+      `no test ran: the rules in ${label} have ${problems(report.problems.length)} (see above; pb rules validate lists them too)`,
     );
+  } else {
+    const cases = report.passed + report.failed;
+    io.out(`${label}: ${cases} test cases in ${report.files} files`);
   }
   io.out(`${report.passed} passed, ${report.failed} failed`);
   return report.failed > 0 || report.problems.length > 0 ? 1 : 0;

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import canonicalize from 'canonicalize';
 import type { z } from 'zod';
-import { factDefinition } from '../facts/catalogue.ts';
+import { checkFactValue, checkFactValues, type FactType, factDefinition } from '../facts/catalogue.ts';
 import { derivedFact, ELIGIBLE_FOR_PREFIX, isCalendarDate, isRatio, parsePeriod } from '../facts/derived.ts';
 import type { SubjectKind } from '../types.ts';
 import {
@@ -37,6 +37,11 @@ export interface Problem {
 /** Everything read from a rules directory, with the problems found. */
 export interface RulesDirContent {
   problems: Problem[];
+  /**
+   * Findings that do not make the directory invalid (a policy without test cases beside it): the
+   * commands print them on stderr without changing the exit code. Same line format as problems.
+   */
+  warnings: Problem[];
   policies: Policy[];
   params: Map<string, Parameter>;
   /** Test cases by policy id. */
@@ -99,7 +104,7 @@ function depthOf(value: unknown): number {
 }
 
 /** One problem is one line: control characters are escaped and overlong text is cut. */
-function oneLine(text: string, max = 300): string {
+export function oneLine(text: string, max = 300): string {
   let escaped = '';
   for (const c of text) {
     const code = c.codePointAt(0)!;
@@ -115,13 +120,18 @@ function oneLine(text: string, max = 300): string {
 export function readRulesDir(dir: string): RulesDirContent {
   const label = dirLabel(dir);
   const problems: Problem[] = [];
-  const report = (file: string, segs: readonly Seg[] | string, message: string): void => {
+  const warnings: Problem[] = [];
+  const finding = (file: string, segs: readonly Seg[] | string, message: string): Problem => {
     const path = oneLine(typeof segs === 'string' ? segs : jsonPath(segs), 200);
     const line = oneLine(message);
-    problems.push({ file, path, message: line, text: `${label}/${file}: ${path}: ${line}` });
+    return { file, path, message: line, text: `${label}/${file}: ${path}: ${line}` };
+  };
+  const report = (file: string, segs: readonly Seg[] | string, message: string): void => {
+    problems.push(finding(file, segs, message));
   };
   const out: RulesDirContent = {
     problems,
+    warnings,
     policies: [],
     params: new Map(),
     tests: new Map(),
@@ -135,7 +145,8 @@ export function readRulesDir(dir: string): RulesDirContent {
   const hashed: Record<string, unknown> = {};
   const readJson = (file: string): { ok: true; json: unknown } | { ok: false } => {
     try {
-      const json: unknown = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      // A UTF-8 byte order mark (Windows editors save one) is not content: removed before parsing.
+      const json: unknown = JSON.parse(stripBom(readFileSync(join(dir, file), 'utf8')));
       if (depthOf(json) > MAX_DEPTH) {
         report(file, '$', `nested more than ${MAX_DEPTH} levels deep`);
         return { ok: false };
@@ -146,12 +157,16 @@ export function readRulesDir(dir: string): RulesDirContent {
       return { ok: false };
     }
   };
-  const zodProblems = (file: string, error: z.ZodError): void => {
+  const zodProblems = (file: string, error: z.ZodError, input: unknown): void => {
     for (const issue of error.issues) {
       const segs = issue.path.filter((s): s is Seg => typeof s !== 'symbol');
       if (issue.code === 'unrecognized_keys') {
         for (const k of issue.keys) report(file, [...segs, k], 'unknown key (not part of the file format)');
-      } else if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+      } else if (
+        absentKey(input, segs) ||
+        (issue.code === 'invalid_type' && /received undefined$/.test(issue.message))
+      ) {
+        // A missing key is "is required", whatever the schema says of a present value (a link).
         report(file, segs, 'is required');
       } else {
         report(file, segs, issue.message);
@@ -179,7 +194,7 @@ export function readRulesDir(dir: string): RulesDirContent {
     hashed[file] = r.json;
     const parsed = ParamFileSchema.safeParse(r.json);
     if (!parsed.success) {
-      zodProblems(file, parsed.error);
+      zodProblems(file, parsed.error, r.json);
       // The names it defines are not "unknown" to the rules that use them: one problem, not a cascade.
       const listed = (r.json as { parameters?: unknown } | null)?.parameters;
       if (Array.isArray(listed)) {
@@ -237,7 +252,7 @@ export function readRulesDir(dir: string): RulesDirContent {
     hashed[file] = r.json;
     const parsed = PolicyFileSchema.safeParse(r.json);
     if (!parsed.success) {
-      zodProblems(file, parsed.error);
+      zodProblems(file, parsed.error, r.json);
       // Still check the condition tree and amount, so one run lists every problem of the file.
       const raw = r.json as Record<string, unknown> | null;
       const kind = raw && typeof raw === 'object' ? raw.subjectKind : undefined;
@@ -245,9 +260,11 @@ export function readRulesDir(dir: string): RulesDirContent {
         (kind === 'person' || kind === 'enterprise') &&
         !parsed.error.issues.some((i) => i.path[0] === 'conditions' || i.path[0] === 'amount')
       ) {
+        const unit = raw!.periodUnit;
         const ctx: CheckContext = {
           file,
           kind,
+          ...(unit === 'year' || unit === 'month' ? { periodUnit: unit } : {}),
           report,
           params: out.params,
           broken,
@@ -293,6 +310,7 @@ export function readRulesDir(dir: string): RulesDirContent {
     const ctx: CheckContext = {
       file,
       kind: p.subjectKind,
+      periodUnit: p.periodUnit,
       report,
       params: out.params,
       broken,
@@ -383,7 +401,7 @@ export function readRulesDir(dir: string): RulesDirContent {
     if (!present.has(id)) report(file, '$', `test cases for policy ${id}, but there is no ${id}.json`);
     const parsed = TestFileSchema.safeParse(r.json);
     if (!parsed.success) {
-      zodProblems(file, parsed.error);
+      zodProblems(file, parsed.error, r.json);
       continue;
     }
     parsed.data.forEach((c, i) => {
@@ -404,8 +422,17 @@ export function readRulesDir(dir: string): RulesDirContent {
       if (c.expected.outcome === 'not-eligible' && c.expected.amount !== null) {
         report(file, [i, 'expected', 'amount'], 'a not-eligible case has amount null');
       }
+      checkCaseFacts(c, (segs, message) => report(file, [i, 'facts', ...segs], message));
     });
     out.tests.set(id, { file, cases: parsed.data as RuleTestCase[] });
+  }
+
+  // Every policy is meant to carry its cases; a draft directory (pb simulate, a copy without tests)
+  // still loads, so a missing test file is a warning, not a problem.
+  const testIds = new Set(testFiles.map((f) => f.slice(0, -'.test.json'.length)));
+  for (const id of present) {
+    if (!testIds.has(id))
+      warnings.push(finding(`${id}.json`, '$', `no test cases: add ${id}.test.json beside it`));
   }
 
   out.policies.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -418,11 +445,61 @@ export function validateRulesDir(dir: string): Problem[] {
   return readRulesDir(dir).problems;
 }
 
+/** A UTF-8 byte order mark at the start of a text, removed. */
+const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/** True when the last key of `segs` is absent from an object found at the path before it. */
+function absentKey(input: unknown, segs: readonly Seg[]): boolean {
+  if (segs.length === 0) return false;
+  let cur: unknown = input;
+  for (const s of segs.slice(0, -1)) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, s)) return false;
+    cur = (cur as Record<string | number, unknown>)[s];
+  }
+  const last = segs.at(-1)!;
+  return cur !== null && typeof cur === 'object' && !Array.isArray(cur) && !Object.hasOwn(cur, last);
+}
+
+/**
+ * Checks the `facts` of a test case as `pb evaluate` checks an input line (the same checker, so the
+ * same messages), one problem per fact: names outside the catalogue or of the other subject kind,
+ * and values not of the fact's type. A malformed value is accepted only where the case expects it
+ * to be treated as unknown: its expected reasons list `missing-fact:<that fact>`.
+ */
+export function checkCaseFacts(
+  c: Pick<RuleTestCase, 'kind' | 'facts' | 'expected'>,
+  report: (segs: Seg[], message: string) => void,
+): void {
+  const expectedMissing = new Set(
+    (c.expected.reasons ?? [])
+      .filter((r) => r.startsWith('missing-fact:'))
+      .map((r) => r.slice('missing-fact:'.length)),
+  );
+  for (const [name, value] of Object.entries(c.facts)) {
+    const d = factDefinition(name);
+    if (!d) {
+      report(
+        [name],
+        `unknown fact '${name}' (not in the fact catalogue of benefits.md; pb evaluate ignores it)`,
+      );
+      continue;
+    }
+    if (d.subjectKind !== c.kind) {
+      report([name], `fact ${name} describes ${d.subjectKind}s; this case is about a ${c.kind}`);
+      continue;
+    }
+    if (expectedMissing.has(name)) continue;
+    for (const message of checkFactValues(c.kind, { [name]: value })) report([name], message);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 interface CheckContext {
   file: string;
   kind: SubjectKind;
+  /** The policy's period unit, when the file gives a valid one. */
+  periodUnit?: 'year' | 'month';
   report: (file: string, segs: readonly Seg[], message: string) => void;
   params: ReadonlyMap<string, Parameter>;
   /** Parameter names defined in params files that failed their schema: not reported again here. */
@@ -450,17 +527,25 @@ function unknownKeys(
 
 type ParamType = 'integer' | 'string' | 'ratio';
 
-/** Checks a parameter reference exists and holds values of the wanted type. */
-function checkParamRef(ctx: CheckContext, ref: { param: string }, segs: Seg[], want: ParamType): void {
+/**
+ * Checks a parameter reference exists and holds values of the wanted type. Returns the parameter
+ * when it does (so its values can be checked further), undefined otherwise.
+ */
+function checkParamRef(
+  ctx: CheckContext,
+  ref: { param: string },
+  segs: Seg[],
+  want: ParamType,
+): Parameter | undefined {
   const p = ctx.params.get(ref.param);
   if (!p) {
-    if (ctx.broken.has(ref.param) || ctx.broken.has(ANY_PARAMETER)) return;
+    if (ctx.broken.has(ref.param) || ctx.broken.has(ANY_PARAMETER)) return undefined;
     ctx.report(
       ctx.file,
       [...segs, 'param'],
       `unknown parameter '${ref.param}' (not defined in params/*.json)`,
     );
-    return;
+    return undefined;
   }
   if (!ctx.usedParams.has(ref.param)) ctx.usedParams.set(ref.param, [...segs, 'param']);
   const fits = p.values.every((v) =>
@@ -470,12 +555,15 @@ function checkParamRef(ctx: CheckContext, ref: { param: string }, segs: Seg[], w
         ? Number.isSafeInteger(v.value)
         : typeof v.value === 'string',
   );
-  if (!fits)
+  if (!fits) {
     ctx.report(
       ctx.file,
       [...segs, 'param'],
       `parameter ${ref.param} must hold ${want === 'integer' ? 'whole numbers' : `${want} values`}`,
     );
+    return undefined;
+  }
+  return p;
 }
 
 function checkNumberOrParam(
@@ -483,12 +571,37 @@ function checkNumberOrParam(
   v: unknown,
   segs: Seg[],
   want: 'integer' | 'ratio' = 'integer',
-): void {
-  if (isParamRef(v)) checkParamRef(ctx, v, segs, want);
-  else if (want === 'integer' && !Number.isSafeInteger(v))
+): Parameter | undefined {
+  if (isParamRef(v)) return checkParamRef(ctx, v, segs, want);
+  if (want === 'integer' && !Number.isSafeInteger(v))
     ctx.report(ctx.file, segs, 'must be a whole number or {"param": "<name>"}');
   else if (want === 'ratio' && !isRatio(v))
     ctx.report(ctx.file, segs, 'must be {"numerator": n, "denominator": d} or {"param": "<name>"}');
+  return undefined;
+}
+
+/**
+ * Checks a whole number (literal or parameter) that must not be negative (an amount) or must be
+ * positive (a denominator): a literal where it is written, every dated value of a parameter.
+ */
+function checkSign(ctx: CheckContext, v: unknown, segs: Seg[], sign: 'non-negative' | 'positive'): void {
+  const bad = (n: number): boolean => (sign === 'positive' ? n <= 0 : n < 0);
+  const why =
+    sign === 'positive'
+      ? 'must be positive'
+      : 'must not be negative: an amount is paid to the subject, never taken (fen >= 0)';
+  const p = checkNumberOrParam(ctx, v, segs);
+  if (typeof v === 'number' && Number.isSafeInteger(v) && bad(v)) ctx.report(ctx.file, segs, why);
+  for (const d of p?.values ?? []) {
+    if (typeof d.value === 'number' && bad(d.value)) {
+      ctx.report(
+        ctx.file,
+        [...segs, 'param'],
+        `parameter ${p!.name} holds ${d.value} from ${d.from}: ${why}`,
+      );
+      return;
+    }
+  }
 }
 
 /** What a fact name refers to, for a subject kind; a message when it refers to nothing usable. */
@@ -522,6 +635,124 @@ function resolveFact(
     return undefined;
   }
   return { kind: base ? 'base' : 'derived', name };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fact types: what a comparison or a tier may compare a fact with
+
+/**
+ * Value types of the derived facts (derived.ts computes them, the catalogue types only base facts).
+ * A unit test checks every derived fact has one.
+ */
+export const DERIVED_FACT_TYPES: Readonly<Record<string, FactType>> = {
+  ageOnPeriodStart: { kind: 'integer' },
+  aliveOnPeriodStart: { kind: 'boolean' },
+  countedMonths: { kind: 'integer', min: 0, max: 12 },
+  certValidOnPeriodStart: { kind: 'boolean' },
+  layoffRateWithinLimit: { kind: 'boolean' },
+};
+
+/** The value type of any fact a rule may name (`eligibleFor:<policy>` is true or false). */
+export function factTypeOf(name: string): FactType | undefined {
+  if (name.startsWith(ELIGIBLE_FOR_PREFIX)) return { kind: 'boolean' };
+  return (
+    factDefinition(name)?.type ??
+    (Object.hasOwn(DERIVED_FACT_TYPES, name) ? DERIVED_FACT_TYPES[name] : undefined)
+  );
+}
+
+type JsonKind = 'text' | 'number' | 'boolean' | 'list';
+
+function jsonKindOf(t: FactType): JsonKind {
+  switch (t.kind) {
+    case 'date':
+    case 'region':
+    case 'enum':
+      return 'text';
+    case 'integer':
+    case 'fen':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'person-ids':
+      return 'list';
+  }
+}
+
+/** How a fact type reads in messages: `ageOnPeriodStart is a whole number`. */
+function describeType(t: FactType): string {
+  switch (t.kind) {
+    case 'date':
+      return 'a date YYYY-MM-DD';
+    case 'region':
+      return 'a 6-digit region code';
+    case 'enum':
+      return `one of ${t.values.join(', ')}`;
+    case 'integer':
+      return 'a whole number';
+    case 'fen':
+      return 'a whole number of fen';
+    case 'boolean':
+      return 'true or false';
+    case 'person-ids':
+      return 'a list of person ids';
+  }
+}
+
+/** True when some value of the type can start with `prefix` (startsWith can ever be true). */
+function canStartWith(t: FactType, prefix: string): boolean {
+  switch (t.kind) {
+    case 'region':
+      return /^\d{0,6}$/.test(prefix);
+    case 'enum':
+      return t.values.some((v) => v.startsWith(prefix));
+    case 'date': {
+      const shape = 'dddd-dd-dd';
+      return (
+        prefix.length <= shape.length &&
+        [...prefix].every((c, i) => (shape[i] === '-' ? c === '-' : c >= '0' && c <= '9'))
+      );
+    }
+    default:
+      return false;
+  }
+}
+
+const show = (v: unknown): string =>
+  typeof v === 'object' && v !== null && isRatio(v) ? `${v.numerator}/${v.denominator}` : JSON.stringify(v);
+
+/**
+ * Why a comparison value can never be the fact's value (or a prefix of it, for startsWith), or
+ * undefined when it can. `null` with equal/notEqual asks "known or not" and is always allowed.
+ */
+function valueMismatch(t: FactType, op: string, v: unknown): string | undefined {
+  if (op === 'startsWith') {
+    if (typeof v !== 'string' || jsonKindOf(t) !== 'text') return undefined;
+    return canStartWith(t, v) ? undefined : `it is ${describeType(t)}`;
+  }
+  if (op === 'contains' || op === 'doesNotContain') {
+    if (t.kind !== 'person-ids') return undefined;
+    return typeof v === 'string' && v !== '' ? undefined : 'its elements are person ids, non-empty texts';
+  }
+  if (['equal', 'notEqual', 'in', 'notIn'].includes(op)) {
+    if (v === null && (op === 'equal' || op === 'notEqual')) return undefined;
+    return checkFactValue(t, v);
+  }
+  return undefined;
+}
+
+/** Why an operator can never hold for a fact of this type, or undefined when it can. */
+function operatorMismatch(t: FactType, op: string, fact: string): string | undefined {
+  const k = jsonKindOf(t);
+  if (op === 'startsWith' && k !== 'text')
+    return `operator startsWith compares texts: ${fact} is ${describeType(t)}`;
+  if ((op === 'contains' || op === 'doesNotContain') && (k === 'number' || k === 'boolean'))
+    return `operator ${op} looks for an element of a list: ${fact} is ${describeType(t)}`;
+  if (COMPARE.has(op) && (k === 'boolean' || t.kind === 'enum' || k === 'list'))
+    return `operator ${op} compares numbers: ${fact} is ${describeType(t)}`;
+  if (['equal', 'notEqual', 'in', 'notIn'].includes(op) && k === 'list')
+    return `${fact} is ${describeType(t)}: compare its elements with contains or doesNotContain`;
+  return undefined;
 }
 
 const BOOLEAN_KEYS = ['all', 'any', 'not'] as const;
@@ -582,13 +813,18 @@ function checkNode(ctx: CheckContext, node: unknown, segs: Seg[], root = false):
     ctx.report(ctx.file, [...segs, 'name'], 'is required: the reason reported when the condition fails');
   const fact = resolveFact(ctx, node.fact, [...segs, 'fact']);
   const op = node.operator;
-  if (typeof op !== 'string' || !(OPERATORS as readonly string[]).includes(op)) {
+  const knownOp = typeof op === 'string' && (OPERATORS as readonly string[]).includes(op);
+  if (!knownOp) {
     ctx.report(
       ctx.file,
       [...segs, 'operator'],
       `unknown operator '${String(op)}' (allowed: ${OPERATORS.join(', ')})`,
     );
   }
+  // A `path` compares a part of the fact, whose type the catalogue does not give.
+  const type = fact && knownOp && node.path === undefined ? factTypeOf(fact.name) : undefined;
+  const opProblem = type ? operatorMismatch(type, op as string, fact!.name) : undefined;
+  if (opProblem) ctx.report(ctx.file, [...segs, 'operator'], opProblem);
   if (!Object.hasOwn(node, 'value')) ctx.report(ctx.file, [...segs, 'value'], 'is required');
   else
     checkValue(
@@ -597,6 +833,7 @@ function checkNode(ctx: CheckContext, node: unknown, segs: Seg[], root = false):
       [...segs, 'value'],
       typeof op === 'string' ? op : '',
       fact?.kind === 'base' ? fact.name : undefined,
+      opProblem ? undefined : type && { fact: fact!.name, type },
     );
   if (node.path !== undefined) {
     const p = node.path;
@@ -653,12 +890,17 @@ function checkReasonName(ctx: CheckContext, name: unknown, segs: Seg[]): void {
   }
 }
 
+/**
+ * Checks a comparison value against its operator and, when `typed` is given, against the fact's
+ * type: a literal (each element of an in/notIn list) or every dated value of a parameter.
+ */
 function checkValue(
   ctx: CheckContext,
   v: unknown,
   segs: Seg[],
   op: string,
   baseFact: string | undefined,
+  typed: { fact: string; type: FactType } | undefined,
 ): void {
   const def = baseFact ? factDefinition(baseFact) : undefined;
   if (isObj(v)) {
@@ -675,7 +917,7 @@ function checkValue(
       );
       return;
     }
-    checkParamRef(
+    const p = checkParamRef(
       ctx,
       v,
       segs,
@@ -685,6 +927,19 @@ function checkValue(
           ? 'integer'
           : (paramTypeOf(ctx, v.param) ?? 'integer'),
     );
+    if (p && typed) {
+      for (const d of p.values) {
+        const why = valueMismatch(typed.type, op, d.value);
+        if (why) {
+          ctx.report(
+            ctx.file,
+            [...segs, 'param'],
+            `parameter ${p.name} holds ${show(d.value)} from ${d.from}, which ${typed.fact} can never ${op === 'startsWith' ? 'start with' : 'be'} (${why})`,
+          );
+          break;
+        }
+      }
+    }
     return;
   }
   const literals: unknown[] = Array.isArray(v) ? v : [v];
@@ -692,31 +947,35 @@ function checkValue(
     ctx.report(ctx.file, segs, 'array elements must be strings, numbers or booleans');
     return;
   }
-  if ((op === 'in' || op === 'notIn') && !Array.isArray(v))
+  if ((op === 'in' || op === 'notIn') && !Array.isArray(v)) {
     ctx.report(ctx.file, segs, `operator ${op} needs an array value`);
-  if (COMPARE.has(op) && !Number.isSafeInteger(v))
+    return;
+  }
+  if (COMPARE.has(op) && !Number.isSafeInteger(v)) {
     ctx.report(
       ctx.file,
       segs,
       `operator ${op} compares whole numbers: give a whole number or {"param": "<name>"}`,
     );
-  if (op === 'startsWith' && typeof v !== 'string')
+    return;
+  }
+  if (op === 'startsWith' && typeof v !== 'string') {
     ctx.report(ctx.file, segs, 'operator startsWith needs a string value');
-  if (def?.type.kind === 'enum' && ['equal', 'notEqual', 'in', 'notIn'].includes(op)) {
-    const allowed = def.type.values;
-    literals.forEach((x, i) => {
-      if (!allowed.includes(x as string)) {
-        ctx.report(
-          ctx.file,
-          Array.isArray(v) ? [...segs, i] : segs,
-          `${JSON.stringify(x)} is not a value of ${def.name} (${allowed.join(', ')})`,
-        );
-      }
-    });
+    return;
   }
-  if (def?.type.kind === 'boolean' && ['equal', 'notEqual'].includes(op) && typeof v !== 'boolean') {
-    ctx.report(ctx.file, segs, `${def.name} is true or false`);
-  }
+  if (!typed) return;
+  const list = op === 'in' || op === 'notIn';
+  literals.forEach((x, i) => {
+    const why = valueMismatch(typed.type, op, x);
+    if (why)
+      ctx.report(
+        ctx.file,
+        list ? [...segs, i] : segs,
+        op === 'startsWith'
+          ? `${typed.fact} never starts with ${show(x)} (${why})`
+          : `${show(x)} is not a possible value of ${typed.fact} (${why})`,
+      );
+  });
 }
 
 function paramTypeOf(ctx: CheckContext, name: string): ParamType | undefined {
@@ -742,7 +1001,7 @@ function checkAmount(ctx: CheckContext, a: unknown, segs: Seg[]): void {
     return;
   }
   const kind = a.kind;
-  const keys = typeof kind === 'string' ? AMOUNT_KEYS[kind] : undefined;
+  const keys = typeof kind === 'string' && Object.hasOwn(AMOUNT_KEYS, kind) ? AMOUNT_KEYS[kind] : undefined;
   if (!keys) {
     ctx.report(
       ctx.file,
@@ -754,12 +1013,20 @@ function checkAmount(ctx: CheckContext, a: unknown, segs: Seg[]): void {
   unknownKeys(ctx, a, segs, keys);
   switch (kind) {
     case 'fixed':
-      checkNumberOrParam(ctx, a.value, [...segs, 'value']);
+      checkSign(ctx, a.value, [...segs, 'value'], 'non-negative');
       break;
     case 'perCountedMonth':
       if (ctx.kind !== 'person')
         ctx.report(ctx.file, [...segs, 'kind'], 'perCountedMonth applies to persons');
-      checkNumberOrParam(ctx, a.perMonth, [...segs, 'perMonth']);
+      else if (ctx.periodUnit === 'month')
+        // benefits.md counts months inside a year period (countedMonths(Y)); a month is 0 or 1 of
+        // them, so an eligible month could be granted 0 fen.
+        ctx.report(
+          ctx.file,
+          [...segs, 'kind'],
+          'perCountedMonth pays for the counted months of a year; this policy is decided per month: use fixed (and a countedMonths condition)',
+        );
+      checkSign(ctx, a.perMonth, [...segs, 'perMonth'], 'non-negative');
       break;
     case 'percentOf': {
       const f = resolveFact(ctx, a.fact, [...segs, 'fact']);
@@ -767,41 +1034,170 @@ function checkAmount(ctx: CheckContext, a: unknown, segs: Seg[]): void {
         ctx.report(ctx.file, [...segs, 'fact'], `fact ${f.name} is not an amount in fen`);
       } else if (f && f.kind !== 'base')
         ctx.report(ctx.file, [...segs, 'fact'], 'percentOf takes a base fact in fen');
-      checkNumberOrParam(ctx, a.numerator, [...segs, 'numerator']);
-      checkNumberOrParam(ctx, a.denominator, [...segs, 'denominator']);
-      if (typeof a.denominator === 'number' && a.denominator <= 0)
-        ctx.report(ctx.file, [...segs, 'denominator'], 'must be positive');
+      checkSign(ctx, a.numerator, [...segs, 'numerator'], 'non-negative');
+      checkSign(ctx, a.denominator, [...segs, 'denominator'], 'positive');
       break;
     }
     case 'tiered': {
       const f = resolveFact(ctx, a.fact, [...segs, 'fact']);
       if (f?.kind === 'eligibleFor')
         ctx.report(ctx.file, [...segs, 'fact'], 'a tier cannot be chosen by eligibility for another policy');
+      const type = f && f.kind !== 'eligibleFor' ? factTypeOf(f.name) : undefined;
       if (!Array.isArray(a.tiers) || a.tiers.length === 0) {
         ctx.report(ctx.file, [...segs, 'tiers'], 'must be a non-empty array of tiers');
         break;
       }
+      let wellFormed = true;
       a.tiers.forEach((t, i) => {
         const ts: Seg[] = [...segs, 'tiers', i];
         if (!isObj(t)) {
           ctx.report(ctx.file, ts, 'must be a tier {min?, max?, in?, amount}');
+          wellFormed = false;
           return;
         }
         unknownKeys(ctx, t, ts, ['min', 'max', 'in', 'amount']);
         if (t.min === undefined && t.max === undefined && t.in === undefined) {
           ctx.report(ctx.file, ts, 'needs min, max or in');
+          wellFormed = false;
         }
-        if (t.min !== undefined) checkNumberOrParam(ctx, t.min, [...ts, 'min']);
-        if (t.max !== undefined) checkNumberOrParam(ctx, t.max, [...ts, 'max']);
+        for (const bound of ['min', 'max'] as const) {
+          if (t[bound] === undefined) continue;
+          const p = checkNumberOrParam(ctx, t[bound], [...ts, bound]);
+          if (!(Number.isSafeInteger(t[bound]) || p)) wellFormed = false;
+        }
         if (
           t.in !== undefined &&
           (!Array.isArray(t.in) || t.in.some((x) => typeof x !== 'string' && typeof x !== 'number'))
         ) {
           ctx.report(ctx.file, [...ts, 'in'], 'must be an array of strings or numbers');
+          wellFormed = false;
+        } else if (Array.isArray(t.in) && type) {
+          t.in.forEach((x, k) => {
+            const why = checkFactValue(type, x);
+            if (why)
+              ctx.report(
+                ctx.file,
+                [...ts, 'in', k],
+                `${show(x)} is not a possible value of ${f!.name} (${why})`,
+              );
+          });
         }
         checkAmount(ctx, t.amount, [...ts, 'amount']);
       });
+      if (wellFormed) checkTierOrder(ctx, a.tiers as Tier[], [...segs, 'tiers'], type);
       break;
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiers: first match wins (evaluation.ts computeAmount), bounds inclusive
+
+type Bound = number | { param: string };
+interface Tier {
+  min?: Bound;
+  max?: Bound;
+  in?: Array<string | number>;
+}
+/** A tier with its bounds resolved for one date. */
+interface ResolvedTier {
+  min?: number;
+  max?: number;
+  in?: Array<string | number>;
+}
+
+const matchesTier = (t: ResolvedTier, x: string | number): boolean =>
+  (t.min === undefined || (typeof x === 'number' && x >= t.min)) &&
+  (t.max === undefined || (typeof x === 'number' && x <= t.max)) &&
+  (t.in === undefined || t.in.includes(x));
+
+/** True when every whole number of [lo, hi] lies in the union of the (whole-number) intervals. */
+function intervalCovered(lo: number, hi: number, intervals: Array<[number, number]>): boolean {
+  let cur = lo;
+  for (const [a, b] of [...intervals].sort((x, y) => x[0] - y[0])) {
+    if (a > cur) break;
+    cur = Math.max(cur, b + 1);
+    if (cur > hi) return true;
+  }
+  return cur > hi;
+}
+
+/** True when no value can reach tier `t` past the earlier tiers (first match wins). */
+function shadowed(t: ResolvedTier, earlier: ResolvedTier[], numeric: boolean): boolean {
+  if (t.in !== undefined) {
+    const reach = t.in.filter((x) => matchesTier(t, x));
+    return reach.length > 0 && reach.every((x) => earlier.some((e) => matchesTier(e, x)));
+  }
+  if (!numeric) return false;
+  const intervals: Array<[number, number]> = [];
+  for (const e of earlier) {
+    if (e.in === undefined) intervals.push([e.min ?? -Infinity, e.max ?? Infinity]);
+    else
+      for (const x of e.in)
+        if (typeof x === 'number' && Number.isSafeInteger(x) && matchesTier(e, x)) intervals.push([x, x]);
+  }
+  return intervalCovered(t.min ?? -Infinity, t.max ?? Infinity, intervals);
+}
+
+/**
+ * Tiers whose min is above their max (they match nothing), and tiers no value can reach because
+ * earlier tiers match everything they match. Parameter bounds are checked with the values in force
+ * from each date one of them changes; a tier whose parameter has no value then is left out.
+ */
+function checkTierOrder(ctx: CheckContext, tiers: Tier[], segs: Seg[], type: FactType | undefined): void {
+  const paramNames = new Set<string>();
+  for (const t of tiers)
+    for (const b of [t.min, t.max]) if (b !== undefined && typeof b === 'object') paramNames.add(b.param);
+  const dates = [
+    ...new Set([...paramNames].flatMap((n) => (ctx.params.get(n)?.values ?? []).map((v) => v.from))),
+  ].sort();
+  const resolveAt = (b: Bound | undefined, date: string | undefined): number | undefined | null => {
+    if (b === undefined) return undefined;
+    if (typeof b === 'number') return b;
+    const p = ctx.params.get(b.param);
+    const v = p && date !== undefined ? valueInForce(p, date)?.value : undefined;
+    return typeof v === 'number' ? v : null;
+  };
+  const numeric = type !== undefined && jsonKindOf(type) === 'number';
+  const empty = new Set<number>();
+  const unreachable = new Set<number>();
+  for (const date of dates.length ? dates : [undefined]) {
+    const resolved = tiers.map((t): ResolvedTier | undefined => {
+      const min = resolveAt(t.min, date);
+      const max = resolveAt(t.max, date);
+      if (min === null || max === null) return undefined;
+      return {
+        ...(min !== undefined ? { min } : {}),
+        ...(max !== undefined ? { max } : {}),
+        ...(t.in !== undefined ? { in: t.in } : {}),
+      };
+    });
+    const usesParam = (from: number, to: number): boolean =>
+      tiers.slice(from, to + 1).some((t) => typeof t.min === 'object' || typeof t.max === 'object');
+    const when = (from: number, to: number): string =>
+      date !== undefined && usesParam(from, to) ? ` (parameter values in force on ${date})` : '';
+    resolved.forEach((t, i) => {
+      if (!t || empty.has(i)) return;
+      if (t.min !== undefined && t.max !== undefined && t.min > t.max) {
+        empty.add(i);
+        ctx.report(
+          ctx.file,
+          [...segs, i],
+          `min ${t.min} is greater than max ${t.max}: the tier matches nothing${when(i, i)}`,
+        );
+      }
+    });
+    resolved.forEach((t, i) => {
+      if (!t || i === 0 || empty.has(i) || unreachable.has(i)) return;
+      const earlier = resolved.slice(0, i).filter((e, k): e is ResolvedTier => !!e && !empty.has(k));
+      if (shadowed(t, earlier, numeric)) {
+        unreachable.add(i);
+        ctx.report(
+          ctx.file,
+          [...segs, i],
+          `can never be chosen: tiers are first-match and earlier tiers already match every value it matches${when(0, i)}`,
+        );
+      }
+    });
   }
 }

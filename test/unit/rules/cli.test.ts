@@ -1,7 +1,7 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { Io } from '../../../src/cli/io.ts';
 import { main } from '../../../src/cli/main.ts';
 
@@ -177,7 +177,7 @@ describe('Command: pb rules validate', () => {
     const r = await run('rules', 'validate', '--dir', RULES);
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(1);
-    expect(r.out[0]).toMatch(/^7 policies, 19 parameters, \d+ test cases: ok$/);
+    expect(r.out[0]).toMatch(/^rules: 7 policies, 19 parameters, \d+ test cases: ok$/);
   });
 
   it('prints one line per problem and exits 1', async () => {
@@ -244,7 +244,7 @@ describe('Command: pb rules test', () => {
     const r = await run('rules', 'test', '--dir', dir);
     expect(r.code).toBe(1);
     expect(r.out).toContain(
-      'FAIL elderly-allowance.test.json [0] wrong amount: amount: expected 20000, got 10000',
+      `FAIL ${dir}/elderly-allowance.test.json [0] wrong amount: amount: expected 20000, got 10000`,
     );
     expect(r.out.at(-1)).toMatch(/^\d+ passed, 1 failed$/);
   });
@@ -262,7 +262,7 @@ describe('Command: pb rules test', () => {
       expect.stringMatching(new RegExp(`^${dir}/params/extra\\.json: \\$: not valid JSON`)),
     ]);
     expect(r.out.slice(2)).toEqual([
-      'no test ran: the rules have 2 problems (see above; pb rules validate lists them too)',
+      `no test ran: the rules in ${dir} have 2 problems (see above; pb rules validate lists them too)`,
       '0 passed, 0 failed',
     ]);
   });
@@ -274,5 +274,82 @@ describe('Command: pb rules test', () => {
       out: [],
       err: [`pb rules test: --dir ${missing}: no such directory`],
     });
+  });
+});
+
+describe('Command: pb rules validate and pb rules test (rules directory, warnings, failures)', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('read $PB_RULES_DIR when --dir is not given, and name the directory checked', async () => {
+    const dir = join(work, 'env-rules');
+    cpSync(RULES, dir, { recursive: true });
+    writeFileSync(join(dir, 'params', 'extra.json'), '{');
+    vi.stubEnv('PB_RULES_DIR', dir);
+    const v = await run('rules', 'validate');
+    expect(v.code).toBe(1);
+    expect(v.out).toEqual([
+      expect.stringMatching(new RegExp(`^${dir}/params/extra\\.json: \\$: not valid JSON`)),
+    ]);
+    expect(v.err).toEqual([`1 problem in ${dir}`]);
+    const t = await run('rules', 'test');
+    expect(t.code).toBe(1);
+    expect(t.out.at(-2)).toBe(
+      `no test ran: the rules in ${dir} have 1 problem (see above; pb rules validate lists them too)`,
+    );
+    // --dir still wins over the environment.
+    const given = await run('rules', 'test', '--dir', RULES);
+    expect(given.code).toBe(0);
+    expect(given.out.slice(-2)).toEqual([
+      expect.stringMatching(/^rules: \d+ test cases in 7 files$/),
+      expect.stringMatching(/^\d+ passed, 0 failed$/),
+    ]);
+  });
+
+  it('exit 2 naming PB_RULES_DIR when it is not a directory', async () => {
+    const missing = join(work, 'no-such-env-rules');
+    vi.stubEnv('PB_RULES_DIR', missing);
+    expect(await run('rules', 'validate')).toEqual({
+      code: 2,
+      out: [],
+      err: [`pb rules validate: PB_RULES_DIR ${missing}: no such directory (give --dir <dir>)`],
+    });
+  });
+
+  it('warn on stderr about a policy without test cases, without changing the exit code', async () => {
+    const dir = join(work, 'untested-rules');
+    cpSync(RULES, dir, { recursive: true });
+    unlinkSync(join(dir, 'six-taxes-two-fees.test.json'));
+    const warning = (command: string) =>
+      `pb rules ${command}: warning: ${dir}/six-taxes-two-fees.json: $: no test cases: add six-taxes-two-fees.test.json beside it`;
+    const v = await run('rules', 'validate', '--dir', dir);
+    expect(v.code).toBe(0);
+    expect(v.err).toEqual([warning('validate')]);
+    const t = await run('rules', 'test', '--dir', dir);
+    expect(t.code).toBe(0);
+    expect(t.err).toEqual([warning('test')]);
+  });
+
+  it('show the actual reasons when the outcome differs', async () => {
+    const dir = join(work, 'outcome-rules');
+    cpSync(RULES, dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'elderly-allowance.test.json'),
+      JSON.stringify([
+        {
+          name: 'too young',
+          kind: 'person',
+          period: '2025-03',
+          facts: { birthDate: '1955-03-01', hukouRegion: '310105' },
+          expected: { outcome: 'eligible', amount: 10000 },
+        },
+      ]),
+    );
+    const r = await run('rules', 'test', '--dir', dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      `FAIL ${dir}/elderly-allowance.test.json [0] too young: outcome: expected eligible, got not-eligible (reasons: hukouRegion-not-eligible-region, age-below-80); amount: expected 10000, got null`,
+    );
   });
 });

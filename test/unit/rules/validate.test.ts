@@ -250,7 +250,7 @@ describe('Function: validateRulesDir', () => {
       conds(j)[0].value = 'compnay';
     });
     expect(validateRulesDir(dir).map((p) => p.message)).toEqual([
-      '"compnay" is not a value of enterpriseType (company, individual-business)',
+      '"compnay" is not a possible value of enterpriseType (must be one of company, individual-business)',
     ]);
   });
 
