@@ -113,7 +113,7 @@ export const evaluate: Command = async (args, io) => {
   } catch (e) {
     const first = (e as Error).message.split('\n')[0];
     throw new CommandFailed(
-      `the rules in ${rulesDir} are invalid (${first}); run 'pb rules validate' for every problem`,
+      `the rules in ${rulesDir} are invalid (${first}); run 'pb rules validate --dir ${rulesDir}' for every problem`,
     );
   }
   if (values.policy !== undefined) {
