@@ -7,7 +7,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { docClient, sqsClient } from '../src/adapters/aws.ts';
 import { DynamoProfileScanner } from '../src/adapters/dynamodb/profile-scanner.ts';
-import { logger, metrics } from '../src/adapters/observability.ts';
+import { logger, logRecordFailures, metrics } from '../src/adapters/observability.ts';
 import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
 import { type BackfillJob, runBackfill } from '../src/domain/engine/backfill.ts';
 import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
@@ -59,14 +59,12 @@ const handleRecord = async (record: SQSRecord, context: Context): Promise<void> 
 
 const lambdaHandler = async (event: SQSEvent, ctx: Context) => {
   // Per-invocation state: the local poller may run several invocations of this module at once.
-  return processPartialResponse(
-    event,
-    (r: SQSRecord) => handleRecord(r, ctx),
-    new BatchProcessor(EventType.SQS),
-    {
-      context: ctx,
-    },
-  );
+  const processor = new BatchProcessor(EventType.SQS);
+  const response = await processPartialResponse(event, (r: SQSRecord) => handleRecord(r, ctx), processor, {
+    context: ctx,
+  });
+  logRecordFailures(processor, 'backfill');
+  return response;
 };
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { logger } from '../src/adapters/observability.ts';
+import { logger, logRecordFailures } from '../src/adapters/observability.ts';
 import { reevaluateSubjects } from '../src/domain/engine/ingest.ts';
 import { engineDeps } from '../src/runtime/engine.ts';
 
@@ -61,6 +61,7 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
     processor,
     { context },
   );
+  logRecordFailures(processor, 'evaluations');
   let grants = 0;
   for (const r of results) if (typeof r === 'number') grants += r;
   logger.info('batch evaluated', {

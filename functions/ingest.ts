@@ -1,9 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsClient } from '../src/adapters/aws.ts';
-import { logger } from '../src/adapters/observability.ts';
+import { logger, logRecordFailures, metrics } from '../src/adapters/observability.ts';
 import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
 import { ingestBatch } from '../src/domain/engine/ingest.ts';
 import { primeSecrets } from '../src/runtime/secrets.ts';
@@ -30,6 +32,7 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
   );
   const byMessage = new Map(event.Records.map((r, i) => [r.messageId, outcomes[i]!]));
   const toEvaluate = new Set<string>();
+  let rejected = 0;
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(
     event,
@@ -37,6 +40,7 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
       const outcome = byMessage.get(record.messageId)!;
       if (outcome instanceof Error) throw outcome;
       if (outcome.status === 'rejected') {
+        rejected += 1;
         logger.warn('event rejected', { eventId: outcome.eventId, reason: outcome.reason });
         return;
       }
@@ -48,6 +52,11 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
     processor,
     { context },
   );
+  logRecordFailures(processor, 'agency-events');
+  // Rejections are kept in the quarantine and count as processed: the metric (and its alarm) is how
+  // an operator hears that an agency's events stopped fitting the contract.
+  metrics.addMetric('EventsRejected', MetricUnit.Count, rejected);
+  metrics.addMetric('RecordsFailed', MetricUnit.Count, response.batchItemFailures.length);
   // If this send fails the whole batch fails and is redelivered: the events are then duplicates,
   // whose subjects are sent again, so no evaluation is lost.
   const subjects = [...toEvaluate];
@@ -69,4 +78,4 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
   return response;
 };
 
-export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

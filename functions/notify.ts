@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoClient } from '../src/adapters/aws.ts';
-import { logger } from '../src/adapters/observability.ts';
+import { logger, logRecordFailures } from '../src/adapters/observability.ts';
 import type { OutboxRow } from '../src/domain/engine/model.ts';
 import { deliver } from '../src/domain/notify/deliver.ts';
 import { runtimeConfig } from '../src/runtime/engine.ts';
@@ -45,7 +45,10 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   idempotencyConfig.registerLambdaContext(context);
   // A processor per invocation: the local poller may run several invocations of this module at once.
-  return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context });
+  const processor = new BatchProcessor(EventType.SQS);
+  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  logRecordFailures(processor, 'notifications');
+  return response;
 };
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

@@ -6,6 +6,7 @@ import { digestStore, writeDigest } from '../src/adapters/ledger-store.ts';
 import { logger } from '../src/adapters/observability.ts';
 import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
 import { backfillJobs } from '../src/domain/engine/backfill.ts';
+import { systemClock } from '../src/clock.ts';
 import { runtimeClock, runtimeConfig } from '../src/runtime/engine.ts';
 
 /** Subjects per scan segment we aim for: a segment should finish well within one invocation. */
@@ -32,10 +33,21 @@ export async function openPeriods(at: Date): Promise<{ segments: number; subject
 
 const lambdaHandler = async (event: { time?: string }) => {
   const at = event.time ? new Date(event.time) : runtimeClock().now();
-  // Each period opening also anchors the ledger: the chain heads go to the Object Lock bucket.
-  const digest = await writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), at);
+  // The periods open first: a digest that cannot be written must not keep a month from opening.
+  const opened = await openPeriods(at);
+  // Each period opening also anchors the ledger: the chain heads go to the Object Lock bucket. The
+  // digest is dated by the wall clock, not the scheduled time: a retried or late invocation must
+  // not date a digest before one written since (the digests form one chain in time). A failure
+  // here fails the invocation (and raises the function-errors alarm); the retry opens again, which
+  // grants nothing twice.
+  const digest = await writeDigest(
+    docClient(),
+    runtimeConfig(),
+    digestStore(runtimeConfig()),
+    systemClock.now(),
+  );
   logger.info('ledger digest written', { chains: digest.heads.length, digestHash: digest.digestHash });
-  return openPeriods(at);
+  return opened;
 };
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

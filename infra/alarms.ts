@@ -15,8 +15,14 @@ import type { Settings } from './settings.ts';
  * - a message in any dead-letter queue (an event or notification that exhausted its retries);
  * - any error of any function;
  * - a source queue whose oldest message is older than its whole retry budget
- *   (`maxReceiveCount` x visibility timeout): the consumer is stuck or throttled.
+ *   (`maxReceiveCount` x visibility timeout): the consumer is stuck or throttled;
+ * - more than {@link REJECTED_EVENTS_THRESHOLD} agency events rejected in 15 minutes (the ingest
+ *   function's `EventsRejected` metric): an agency's events stopped fitting the contract. Rejected
+ *   events are kept in the quarantine and never reach a DLQ, so no other alarm sees them.
  */
+/** Rejected agency events in 15 minutes above which the operator is told. */
+export const REJECTED_EVENTS_THRESHOLD = 10;
+
 export class EngineAlarms extends Construct {
   readonly topic: sns.Topic;
 
@@ -73,6 +79,18 @@ export class EngineAlarms extends Construct {
         `Oldest message in ${queueName(props.settings.prefix, qid)} is older than its retry budget (${budget}s): the consumer is stuck or throttled.`,
       );
     }
+    alarm(
+      'events-rejected',
+      new cloudwatch.Metric({
+        namespace: 'ProactiveBenefits',
+        metricName: 'EventsRejected',
+        dimensionsMap: { service: 'proactive-benefits' },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(15),
+      }),
+      REJECTED_EVENTS_THRESHOLD,
+      `More than ${REJECTED_EVENTS_THRESHOLD} agency events rejected in 15 minutes: an agency's events no longer fit the contract. pb quarantine list shows them with their reasons.`,
+    );
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(
         `${name}-errors`,

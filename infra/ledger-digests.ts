@@ -62,20 +62,20 @@ export class LedgerDigests extends Construct {
 
   /**
    * Lets `role` write digests the way `writeDigest` does (src/adapters/ledger-store.ts): list and
-   * read the earlier digests under `digests/` to chain to the latest, then put the new one. No
-   * delete, no retention or legal-hold change, no governance bypass.
+   * read the earlier digests under `digests/` (every version) to chain to the latest, then put the
+   * new one under a new key. No delete, no retention or legal-hold change, no governance bypass.
    */
   grantWriteDigests(role: iam.IRole): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
+        actions: ['s3:ListBucketVersions'],
         resources: [this.bucket.bucketArn],
         conditions: { StringLike: { 's3:prefix': [`${DIGEST_PREFIX}*`] } },
       }),
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject'],
+        actions: ['s3:GetObjectVersion', 's3:PutObject'],
         resources: [this.bucket.arnForObjects(`${DIGEST_PREFIX}*`)],
       }),
     );

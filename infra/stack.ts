@@ -158,6 +158,11 @@ export class ProactiveBenefitsStack extends Stack {
     output('NotificationsTopicArn', notifications.topic.topicArn, 'Subscribe the delivery gateway here');
     output('AlarmTopicArn', alarms.topic.topicArn, 'Subscribe the on-call address here');
     output('DigestBucketName', digests.bucket.bucketName, 'Object-locked ledger digests');
+    output(
+      'PseudonymKeySecretArn',
+      pseudonymKey.secret.secretArn,
+      'The pseudonym key, for PB_PSEUDONYM_SECRET_ARN of the pb command line',
+    );
   }
 }
 

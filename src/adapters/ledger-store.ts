@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.ts';
 import {
@@ -51,21 +51,36 @@ export class S3DigestStore implements DigestStore {
   get where(): string {
     return `s3://${this.bucket}/digests/`;
   }
+  /**
+   * Every version of every digest object, not only the current ones: a digest written again under
+   * an existing key leaves the locked original as an older version, and the verifier then sees both
+   * (a second digest after the same one, which it reports) instead of only the rewritten one.
+   */
   async list(): Promise<Digest[]> {
     const out: Digest[] = [];
-    let token: string | undefined;
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
     do {
       const r = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: 'digests/', ContinuationToken: token }),
+        new ListObjectVersionsCommand({
+          Bucket: this.bucket,
+          Prefix: 'digests/',
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionMarker,
+        }),
       );
-      for (const o of r.Contents ?? []) {
-        const body = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: o.Key }));
+      for (const v of r.Versions ?? []) {
+        const body = await this.s3.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: v.Key, VersionId: v.VersionId }),
+        );
         out.push(JSON.parse(await body.Body!.transformToString()) as Digest);
       }
-      token = r.NextContinuationToken;
-    } while (token);
+      keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+      versionMarker = r.IsTruncated ? r.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
     return out;
   }
+  /** Puts a digest under a key of its own; a key that exists already is refused (`If-None-Match`). */
   async put(d: Digest): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
@@ -74,6 +89,7 @@ export class S3DigestStore implements DigestStore {
         Body: JSON.stringify(d),
         ContentType: 'application/json',
         ChecksumAlgorithm: 'SHA256',
+        IfNoneMatch: '*',
       }),
     );
   }

@@ -1,5 +1,8 @@
+import type { BatchProcessor } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import { IDENTITY_LIKE } from '../domain/identity.ts';
 
 /**
  * The one logger and metrics instance of the process. Log lines carry pseudonyms, event ids and
@@ -18,3 +21,28 @@ if (!process.env.AWS_LAMBDA_FUNCTION_NAME && process.env.POWERTOOLS_METRICS_DISA
 }
 
 export const metrics = new Metrics({ namespace: 'ProactiveBenefits', serviceName: 'proactive-benefits' });
+
+/**
+ * One ERROR line per record a batch failed (the batch processor keeps the errors without logging
+ * them): the message id, how often SQS has delivered it, and the error. SQS delivers it again;
+ * after the queue's maxReceiveCount it goes to the dead-letter queue, and this line is where the
+ * operator finds why. Runs of digits that could be an identity number are masked in the error's text, in case it
+ * quotes a payload.
+ */
+export function logRecordFailures(processor: BatchProcessor, queue: string): void {
+  processor.failureMessages.forEach((m, i) => {
+    const record = m as SQSRecord;
+    const error = processor.errors[i];
+    logger.error('record failed: SQS will deliver it again, and after maxReceiveCount to the DLQ', {
+      queue,
+      messageId: record.messageId,
+      receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
+      error: {
+        name: error?.name ?? 'Error',
+        message: String(error?.message ?? '')
+          .replace(IDENTITY_LIKE, (run) => '*'.repeat(run.length))
+          .slice(0, 500),
+      },
+    });
+  });
+}

@@ -298,6 +298,8 @@ export async function main(argv: string[], io: Io = processIo, opts: MainOptions
   }
   try {
     const command = await load();
+    // Against a deployed stage the pseudonym key is in Secrets Manager, as for the functions.
+    if (process.env.PB_PSEUDONYM_SECRET_ARN) await (await import('../runtime/secrets.ts')).primeSecrets();
     if (opts.lockPrototype && POPULATION_COMMANDS.has(words.join(' '))) lockObjectPrototype();
     return await command(args, io);
   } catch (e) {

@@ -11,3 +11,19 @@ export async function readPseudonymKeySecret(arn: string): Promise<Buffer> {
   const value = hex.startsWith('{') ? String((JSON.parse(hex) as { key?: string }).key ?? '') : hex;
   return Buffer.from(value, 'hex');
 }
+
+let fetched: Promise<Buffer> | undefined;
+
+/**
+ * The pseudonym key of `PB_PSEUDONYM_SECRET_ARN`, fetched once per process; undefined when the
+ * variable is not set (the key then comes from the environment or the key file).
+ */
+export function secretPseudonymKey(): Promise<Buffer> | undefined {
+  const arn = process.env.PB_PSEUDONYM_SECRET_ARN;
+  if (!arn) return undefined;
+  fetched ??= readPseudonymKeySecret(arn).catch((e: Error) => {
+    fetched = undefined;
+    throw new Error(`cannot read the pseudonym key from Secrets Manager: ${e.message}`);
+  });
+  return fetched;
+}

@@ -1,20 +1,13 @@
 import { runtimeConfig } from './engine.ts';
-import { readPseudonymKeySecret } from './pseudonym-secret.ts';
-
-let primed: Promise<void> | undefined;
+import { secretPseudonymKey } from './pseudonym-secret.ts';
 
 /**
- * Fetches the pseudonym key from Secrets Manager once per cold start when `PB_PSEUDONYM_SECRET_ARN`
- * is set (AWS). Locally the key comes from the environment or the key file and this does nothing.
+ * Fetches the pseudonym key from Secrets Manager once per process (a Lambda cold start) when
+ * `PB_PSEUDONYM_SECRET_ARN` is set (AWS), and gives it to the current runtime configuration, also
+ * after the runtime was reset (the `pb` command line does that when it opens a stack). Locally the
+ * key comes from the environment or the key file and this does nothing.
  */
-export function primeSecrets(): Promise<void> {
-  const arn = process.env.PB_PSEUDONYM_SECRET_ARN;
-  if (!arn) return Promise.resolve();
-  primed ??= (async () => {
-    runtimeConfig().primePseudonymKey(await readPseudonymKeySecret(arn));
-  })().catch((e: Error) => {
-    primed = undefined;
-    throw new Error(`cannot read the pseudonym key from Secrets Manager: ${e.message}`);
-  });
-  return primed;
+export async function primeSecrets(): Promise<void> {
+  const key = secretPseudonymKey();
+  if (key) runtimeConfig().primePseudonymKey(await key);
 }

@@ -2,6 +2,7 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionName } from '../../infra/function.ts';
 import { REVIEW_GROUPS, REVIEW_ROUTES } from '../../infra/review-api.ts';
+import { REJECTED_EVENTS_THRESHOLD } from '../../infra/alarms.ts';
 import {
   CREDIT_CODE_ATTRIBUTE_NAME,
   RESIDENT_ID_ATTRIBUTE,
@@ -317,12 +318,14 @@ describe('Stack: pb-<stage>', () => {
       expect(readers.sort()).toEqual(['ingest', 'pre-token']);
     });
 
-    it('only tick writes digests: list, get and put under digests/, never delete or change retention', () => {
+    it('only tick writes digests: list versions, get versions and put under digests/, never delete or change retention', () => {
       const bucket = idBy('AWS::S3::Bucket', 'ObjectLockEnabled', true);
       for (const name of FUNCTIONS) {
         const actions = actionsOn(template, fnId(name), bucket);
         expect(
-          actions.filter((a) => !['s3:ListBucket', 's3:GetObject', 's3:PutObject'].includes(a)),
+          actions.filter(
+            (a) => !['s3:ListBucketVersions', 's3:GetObjectVersion', 's3:PutObject'].includes(a),
+          ),
           name,
         ).toEqual([]);
       }
@@ -330,7 +333,9 @@ describe('Stack: pb-<stage>', () => {
         actionsOn(template, fnId(name), bucket).includes('s3:PutObject'),
       );
       expect(writers).toEqual(['tick']);
-      const list = roleStatements(template, fnId('tick')).find((s) => s.actions.includes('s3:ListBucket'))!;
+      const list = roleStatements(template, fnId('tick')).find((s) =>
+        s.actions.includes('s3:ListBucketVersions'),
+      )!;
       expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['digests/*'] } });
       const policy = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).find(
         (p) => refOf(p.Properties.Bucket) === bucket,
@@ -618,6 +623,20 @@ describe('Stack: pb-<stage>', () => {
       expect(alarmsOn('Errors', 'FunctionName', fnId(name))).toHaveLength(1);
     });
 
+    it('rejected agency events above the threshold in 15 minutes raise an alarm (they never reach a DLQ)', () => {
+      const rejected = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
+        (a) => a.Properties.MetricName === 'EventsRejected',
+      );
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]!.Properties).toMatchObject({
+        Namespace: 'ProactiveBenefits',
+        Dimensions: [{ Name: 'service', Value: 'proactive-benefits' }],
+        Statistic: 'Sum',
+        Period: 900,
+        Threshold: REJECTED_EVENTS_THRESHOLD,
+      });
+    });
+
     it('every alarm notifies the encrypted alarm topic on alarm and on recovery', () => {
       const topic = idBy('AWS::SNS::Topic', 'TopicName', `${PREFIX}-alarms`);
       for (const a of Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'))) {
@@ -656,6 +675,7 @@ describe('Stack: pb-<stage>', () => {
           'AlarmTopicArn',
           'DigestBucketName',
           'NotificationsTopicArn',
+          'PseudonymKeySecretArn',
           'ReviewApiUrl',
           'UserPoolClientId',
           'UserPoolId',

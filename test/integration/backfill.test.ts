@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { docClient } from '../../src/adapters/aws.ts';
 import { scanAll } from '../../src/adapters/dynamodb/scan.ts';
@@ -8,6 +9,7 @@ import { verify } from '../../src/cli/commands/audit.ts';
 import { publish } from '../../src/cli/commands/publish.ts';
 import { tick } from '../../src/cli/commands/tick.ts';
 import type { Io } from '../../src/cli/io.ts';
+import { drainQueues } from '../../src/local/pipeline.ts';
 import { runtimeConfig } from '../../src/runtime/engine.ts';
 import { decideDemo, useTestEngine } from './helpers.ts';
 
@@ -47,6 +49,11 @@ describe('Policy finds people: period opening and publication', () => {
     // the digests stay one chain in time and the ledger still verifies.
     expect(await tick(['--now', '2030-01-01T00:00:00+08:00'], io().io)).toBe(0);
     expect(await tick(['--now', '2026-05-01T00:00:00+08:00'], io().io)).toBe(0);
+    // So does the scheduled function, invoked late for an earlier month (a retry or a manual run).
+    const { handler } = await import('../../functions/tick.ts');
+    const opened = (await handler({ time: '2026-04-30T16:00:00Z' }, {} as Context)) as { segments: number };
+    expect(opened.segments).toBeGreaterThan(0);
+    await drainQueues(engine.queues, engine.consumers);
     const audit = io();
     expect(await verify([], audit.io), audit.out.join('\n')).toBe(0);
   });

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../../config.ts';
+import { secretPseudonymKey } from '../../runtime/pseudonym-secret.ts';
 import { generateEvents } from '../../domain/events/generate.ts';
 import { parseAgencyEvent } from '../../domain/events/parse.ts';
 import { factUpdates, mergeFacts, toFactValues } from '../../domain/facts/merge.ts';
@@ -98,7 +99,7 @@ export const profiles: Command = async (args, io) => {
   const { values } = parseOptions(args, { events: { type: 'string' }, out: { type: 'string' } });
   const file = requireFile('events', required(values.events, 'events'));
   if (values.out !== undefined) requireOutputFile('out', values.out);
-  const key = loadConfig().pseudonymKey();
+  const key = (await secretPseudonymKey()) ?? loadConfig().pseudonymKey();
   const subjects = new Map<string, { kind: string; facts: StoredFacts }>();
   const seen = new Map<string, string>();
   let lines = 0;

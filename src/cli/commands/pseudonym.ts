@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../../config.ts';
+import { secretPseudonymKey } from '../../runtime/pseudonym-secret.ts';
 import { isValidCreditCode, isValidPersonId } from '../../domain/identity.ts';
 import { pseudonymise } from '../../domain/pseudonym.ts';
 import { type Command, parseOptions } from '../io.ts';
@@ -19,7 +20,7 @@ async function* stdinLines(): AsyncGenerator<string> {
 export const pseudonym: Command = async (args, io) => {
   const { positionals } = parseOptions(args, {}, true);
   const ids: Iterable<string> | AsyncIterable<string> = positionals.length > 0 ? positionals : stdinLines();
-  const key = loadConfig().pseudonymKey();
+  const key = (await secretPseudonymKey()) ?? loadConfig().pseudonymKey();
   let failed = false;
   for await (const raw of ids) {
     const id = raw.trim();
