@@ -91,7 +91,7 @@ describe('Quarantine: rejected events are kept, listed and replayed', () => {
       writeFileSync(fixedFile, JSON.stringify({ ...JSON.parse(vat), id: 'tax-bad-source' }));
       const replayed = io();
       expect(await replay([wrong.key, '--body-file', fixedFile], replayed.io)).toBe(0);
-      await drainQueues(engine.queues, engine.consumers);
+      expect(replayed.out).toEqual(['1 rejected event replayed: 1 accepted, 0 rejected again']);
       const after: Record<string, unknown>[] = [];
       for await (const r of scanAll(docClient(), runtimeConfig().table('events'))) after.push(r);
       expect(after.map((r) => r.pk)).toContain('tax-bad-source');
@@ -105,6 +105,17 @@ describe('Quarantine: rejected events are kept, listed and replayed', () => {
       const still = io();
       await list([], still.io);
       expect(still.out.at(-1)).toBe(`${bad.length - 1} rejected events open`);
+      // An event replayed unchanged is rejected again: the command says so, with the new key, and fails.
+      const unchanged = kept.find((k) => k.key !== wrong.key && k.eventId !== null)!;
+      const retried = io();
+      expect(await replay([unchanged.key], retried.io)).toBe(1);
+      expect(retried.out.at(-1)).toBe('1 rejected event replayed: 0 accepted, 1 rejected again');
+      expect(retried.out.join('\n')).toMatch(
+        new RegExp(`pb quarantine replay: ${unchanged.eventId} rejected again: .* \\(now .+\\)`),
+      );
+      const last = io();
+      await list([], last.io);
+      expect(last.out.at(-1)).toBe(`${bad.length - 1} rejected events open`);
 
       // No raw identity number in any table or any log line.
       for (const id of Object.keys(TABLES) as TableId[]) {

@@ -80,12 +80,17 @@ function describeBody(body: string, key: Buffer): { id: string | null; preview: 
   return { id, preview: redactIdentifiers(body.slice(0, 4000), key).slice(0, 300).replace(/\s+/g, ' ') };
 }
 
+/**
+ * Up to ten messages of a queue. Long polling (one second), so an empty answer means the queue has
+ * no visible message: a short poll asks only some of SQS's servers and may answer empty while
+ * messages remain, which would make a listing or a redrive stop early.
+ */
 async function receiveBatch(sqs: SQSClient, url: string, visibilitySeconds: number): Promise<Message[]> {
   const r = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: url,
       MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
+      WaitTimeSeconds: 1,
       VisibilityTimeout: visibilitySeconds,
       MessageAttributeNames: ['All'],
       MessageSystemAttributeNames: ['SentTimestamp'],
@@ -303,11 +308,19 @@ export const replay: Command = async (args, io) => {
         }),
       );
     }
-    // When this command started the stack it also plays Lambda's part; otherwise the running
-    // consumer (npm start, or the event-source mapping in AWS) picks the events up.
-    if (engine.started) await drainQueues(engine.queues, engine.consumers);
-    io.out(`${targets.length} rejected event${targets.length === 1 ? '' : 's'} replayed`);
-    return 0;
+    // The command plays Lambda's part until the queues are empty (next to any running consumer:
+    // npm start's pollers, or the event-source mapping in AWS), then says how each replay ended.
+    const before = new Set(all.map((i) => i.sk));
+    await drainQueues(engine.queues, engine.consumers);
+    const again = (await items()).filter((i) => !before.has(i.sk) && i.status === 'open');
+    for (const r of again) {
+      io.err(`pb quarantine replay: ${r.eventId ?? '(no id)'} rejected again: ${r.reason} (now ${r.sk})`);
+    }
+    const accepted = targets.length - again.length;
+    io.out(
+      `${targets.length} rejected event${targets.length === 1 ? '' : 's'} replayed: ${accepted} accepted, ${again.length} rejected again`,
+    );
+    return again.length > 0 ? 1 : 0;
   } finally {
     await engine.stop();
   }
