@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -18,18 +18,21 @@ export class EngineKeys extends Construct {
 
   constructor(scope: Construct, id: string, settings: Settings) {
     super(scope, id);
-    const key = (name: string, description: string): kms.Key =>
+    const key = (name: string, description: string, removal: RemovalPolicy): kms.Key =>
       new kms.Key(this, name, {
         description: `${settings.prefix}: ${description}`,
         alias: `alias/${settings.prefix}/${name.toLowerCase()}`,
         enableKeyRotation: true,
         // A deleted key makes every record it encrypted unreadable: the longest waiting period.
         pendingWindow: Duration.days(30),
-        removalPolicy: removalPolicy(settings),
+        removalPolicy: removal,
       });
-    this.data = key('Data', 'tables, pseudonym key, logs');
-    this.messaging = key('Messaging', 'queues and topics');
-    this.digests = key('Digests', 'ledger digests');
+    // The pseudonym secret and the digest bucket outlive the stack in every stage (a lost secret
+    // orphans every pseudonym; locked digests cannot be deleted early): so do the keys that encrypt
+    // them, or the kept data would become unreadable 30 days after a `cdk destroy`.
+    this.data = key('Data', 'tables, pseudonym key, logs', RemovalPolicy.RETAIN);
+    this.messaging = key('Messaging', 'queues and topics', removalPolicy(settings));
+    this.digests = key('Digests', 'ledger digests', RemovalPolicy.RETAIN);
 
     const stack = Stack.of(this);
     // CloudWatch Logs encrypts the function and access log groups with the data key; the condition

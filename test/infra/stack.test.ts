@@ -557,6 +557,21 @@ describe('Stack: pb-<stage>', () => {
       for (const k of keys) expect(k.Properties.EnableKeyRotation).toBe(true);
     });
 
+    it('the keys of what outlives the stack (pseudonym secret, digest bucket) are retained in every stage', () => {
+      const secret = Object.values(resourcesOf(template, 'AWS::SecretsManager::Secret'))[0]!;
+      const bucket = resource('AWS::S3::Bucket', idBy('AWS::S3::Bucket', 'ObjectLockEnabled', true));
+      const keyOf = (v: unknown): string =>
+        refOf(v) ?? refOf((v as { 'Fn::GetAtt'?: [string] })['Fn::GetAtt']?.[0]) ?? JSON.stringify(v);
+      const used = [
+        keyOf(secret.Properties.KmsKeyId),
+        keyOf(
+          bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]
+            .ServerSideEncryptionByDefault.KMSMasterKeyID,
+        ),
+      ];
+      for (const id of used) expect(resource('AWS::KMS::Key', id).DeletionPolicy, id).toBe('Retain');
+    });
+
     it('the pseudonym key is 64 generated hex characters, encrypted with a customer key and retained', () => {
       template.hasResource('AWS::SecretsManager::Secret', {
         DeletionPolicy: 'Retain',
