@@ -21,6 +21,13 @@ export interface Settings {
   notifyContact?: string;
   notifyLink?: string;
   reviewAmountThreshold?: string;
+  /**
+   * AWS accounts of the agencies that publish events (context `agencyAccounts`, comma-separated
+   * 12-digit ids): each may send to the agency-events queue (queue policy) and encrypt for it (key
+   * policy); its administrators then grant the sending role `sqs:SendMessage` on the queue and
+   * `kms:GenerateDataKey` on the messaging key. Roles of this account are granted with IAM instead.
+   */
+  agencyAccounts: string[];
 }
 
 const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
@@ -44,7 +51,25 @@ export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): 
     notifyContact: ctx('notifyContact'),
     notifyLink: ctx('notifyLink'),
     reviewAmountThreshold: ctx('reviewAmountThreshold'),
+    agencyAccounts: agencyAccounts(ctx('agencyAccounts')),
   };
+}
+
+/** `agencyAccounts` context: comma-separated 12-digit account ids, each once. */
+function agencyAccounts(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const ids = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const id of ids) {
+    if (!/^[0-9]{12}$/.test(id)) {
+      throw new Error(
+        `agencyAccounts: '${id}' is not a 12-digit AWS account id (e.g. -c agencyAccounts=111122223333,444455556666)`,
+      );
+    }
+  }
+  return [...new Set(ids)];
 }
 
 /** Stateful resources survive a stack deletion in production; elsewhere they go with the stack. */

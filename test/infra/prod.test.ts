@@ -8,7 +8,11 @@ let template: Template;
 
 beforeAll(() => {
   // Prepare: production, with an explicit account and region as `-c account=... -c region=...` gives.
-  synth = synthStage('prod', { account: '123456789012', region: 'cn-north-1' });
+  synth = synthStage('prod', {
+    account: '123456789012',
+    region: 'cn-north-1',
+    agencyAccounts: '111122223333, 444455556666',
+  });
   template = synth.template;
 });
 
@@ -17,6 +21,34 @@ describe('Stack: pb-prod', () => {
     expect(synth.stack.stackName).toBe('pb-prod');
     expect(synth.stack.account).toBe('123456789012');
     expect(synth.stack.region).toBe('cn-north-1');
+  });
+
+  it('lets the agencies of agencyAccounts send to the agency-events queue and encrypt for it, nothing more', () => {
+    // cn-north-1 is in the aws-cn partition.
+    const agencies = ['arn:aws-cn:iam::111122223333:root', 'arn:aws-cn:iam::444455556666:root'];
+    const allows = (doc: { Statement: Array<Record<string, unknown>> }) =>
+      doc.Statement.filter(
+        (st) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('111122223333'),
+      );
+    const queuePolicies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
+    const granted = queuePolicies.flatMap((p) =>
+      allows(p.Properties.PolicyDocument).map((st) => ({ queues: p.Properties.Queues, st })),
+    );
+    expect(granted).toHaveLength(1);
+    expect(granted[0]!.st).toMatchObject({
+      Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+      Principal: { AWS: agencies },
+    });
+    expect(JSON.stringify(granted[0]!.queues)).toContain('QueuesagencyEvents');
+    const keyGrants = Object.values(resourcesOf(template, 'AWS::KMS::Key')).flatMap((k) =>
+      allows(k.Properties.KeyPolicy),
+    );
+    expect(keyGrants).toEqual([
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Principal: { AWS: agencies },
+      }),
+    ]);
   });
 
   it('protects every table from deletion and keeps it when the stack goes', () => {

@@ -1,0 +1,21 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { readSettings } from '../../infra/settings.ts';
+
+const settingsOf = (context: Record<string, string>) => readSettings(new App({ context }).node, {});
+
+describe('Function: readSettings', () => {
+  it('reads agency accounts from context, trimmed and each once; none by default', () => {
+    expect(settingsOf({ agencyAccounts: ' 111122223333,444455556666 ,111122223333' }).agencyAccounts).toEqual(
+      ['111122223333', '444455556666'],
+    );
+    expect(settingsOf({}).agencyAccounts).toEqual([]);
+  });
+
+  it('refuses an agency account that is not a 12-digit id, and a bad stage, with one line', () => {
+    expect(() => settingsOf({ agencyAccounts: '1111-2222-3333' })).toThrow(
+      /^agencyAccounts: '1111-2222-3333' is not a 12-digit AWS account id/,
+    );
+    expect(() => settingsOf({ stage: 'Prod' })).toThrow(/^stage 'Prod' must be lower-case/);
+  });
+});
