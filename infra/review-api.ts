@@ -34,6 +34,8 @@ export class ReviewApi extends Construct {
   readonly userPool: cognito.UserPool;
   readonly client: cognito.UserPoolClient;
   readonly api: apigw.HttpApi;
+  /** The managed-login domain, when the console's URL is configured. */
+  readonly domain?: cognito.UserPoolDomain;
   /** Issuer of the pool's tokens (`PB_JWT_ISSUER`). */
   readonly issuer: string;
 
@@ -86,10 +88,28 @@ export class ReviewApi extends Construct {
     for (const group of REVIEW_GROUPS) {
       new cognito.UserPoolGroup(this, `Group-${group}`, { userPool: this.userPool, groupName: group });
     }
+    // The console signs in through the managed login (authorization code with PKCE, a public
+    // client) when its URL is known; otherwise the client has no OAuth at all (CDK's default would
+    // allow the implicit grant to https://example.com).
+    const web = settings.console;
+    this.domain = web
+      ? this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: web.authDomainPrefix } })
+      : undefined;
     this.client = this.userPool.addClient('Client', {
       userPoolClientName: `${settings.prefix}-review-ui`,
       generateSecret: false,
       authFlows: { userSrp: true },
+      ...(web
+        ? {
+            oAuth: {
+              flows: { authorizationCodeGrant: true },
+              scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+              callbackUrls: [web.url],
+              logoutUrls: [web.url],
+            },
+            supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+          }
+        : { disableOAuth: true }),
       preventUserExistenceErrors: true,
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
@@ -115,6 +135,19 @@ export class ReviewApi extends Construct {
       description: 'Proactive benefits: decision review and audit',
       defaultAuthorizer: authorizer,
       createDefaultStage: false,
+      // The console's origin may call the API from the browser (preflights are answered by API
+      // Gateway itself, without the authoriser); no other origin may.
+      ...(web
+        ? {
+            corsPreflight: {
+              allowOrigins: [web.origin],
+              allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST],
+              allowHeaders: ['authorization', 'content-type'],
+              exposeHeaders: ['content-disposition'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
     });
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       logGroupName: `/aws/apigateway/${settings.prefix}-review`,

@@ -28,6 +28,13 @@ export interface Settings {
    * `kms:GenerateDataKey` on the messaging key. Roles of this account are granted with IAM instead.
    */
   agencyAccounts: string[];
+  /**
+   * Where the review console is served (context `consoleUrl`, an https URL such as
+   * `https://review.example.gov.cn/`): reviewers sign in through the user pool's managed login and
+   * come back there, and the API answers that origin's browser requests (CORS). With it,
+   * `authDomainPrefix` (context) names the managed-login domain, `<prefix>.auth.<region>.amazoncognito.com`.
+   */
+  console?: { url: string; origin: string; authDomainPrefix: string };
 }
 
 const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
@@ -52,6 +59,7 @@ export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): 
     notifyLink: ctx('notifyLink'),
     reviewAmountThreshold: ctx('reviewAmountThreshold'),
     agencyAccounts: agencyAccounts(ctx('agencyAccounts')),
+    ...consoleSettings(ctx('consoleUrl'), ctx('authDomainPrefix')),
   };
 }
 
@@ -70,6 +78,34 @@ function agencyAccounts(text: string | undefined): string[] {
     }
   }
   return [...new Set(ids)];
+}
+
+/** `consoleUrl` and `authDomainPrefix` context: both or neither. */
+function consoleSettings(url: string | undefined, prefix: string | undefined): Pick<Settings, 'console'> {
+  if (url === undefined && prefix === undefined) return {};
+  if (url === undefined) throw new Error('authDomainPrefix needs consoleUrl (-c consoleUrl=https://…)');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`consoleUrl '${url}' is not a URL (e.g. -c consoleUrl=https://review.example.gov.cn/)`);
+  }
+  if (parsed.protocol !== 'https:' || parsed.search || parsed.hash) {
+    throw new Error(`consoleUrl '${url}' must be an https URL without query or fragment`);
+  }
+  if (prefix === undefined) {
+    throw new Error(
+      'consoleUrl needs authDomainPrefix, the managed-login domain prefix (-c authDomainPrefix=pb-prod-review-gov)',
+    );
+  }
+  // Cognito's rules for a domain prefix: lower-case letters, digits and hyphens, not at either end,
+  // and not the reserved words.
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) || /aws|amazon|cognito/.test(prefix)) {
+    throw new Error(
+      `authDomainPrefix '${prefix}' must be lower-case letters, digits and inner hyphens, without aws, amazon or cognito`,
+    );
+  }
+  return { console: { url: parsed.href, origin: parsed.origin, authDomainPrefix: prefix } };
 }
 
 /** Stateful resources survive a stack deletion in production; elsewhere they go with the stack. */

@@ -163,6 +163,13 @@ export class ProactiveBenefitsStack extends Stack {
     output('NotificationsTopicArn', notifications.topic.topicArn, 'Subscribe the delivery gateway here');
     output('AlarmTopicArn', alarms.topic.topicArn, 'Subscribe the on-call address here');
     output('DigestBucketName', digests.bucket.bucketName, 'Object-locked ledger digests');
+    if (api.domain) {
+      output(
+        'ConsoleAuthDomain',
+        api.domain.baseUrl(),
+        'Managed-login domain: auth.domain of the console config.js (with UserPoolClientId as auth.clientId)',
+      );
+    }
     output(
       'PseudonymKeySecretArn',
       pseudonymKey.secret.secretArn,

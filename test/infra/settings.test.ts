@@ -18,4 +18,24 @@ describe('Function: readSettings', () => {
     );
     expect(() => settingsOf({ stage: 'Prod' })).toThrow(/^stage 'Prod' must be lower-case/);
   });
+
+  it('takes a console URL only with an https URL and a valid managed-login prefix', () => {
+    expect(
+      settingsOf({ consoleUrl: 'https://review.example.gov.cn', authDomainPrefix: 'pb-prod-review' }).console,
+    ).toEqual({
+      url: 'https://review.example.gov.cn/',
+      origin: 'https://review.example.gov.cn',
+      authDomainPrefix: 'pb-prod-review',
+    });
+    expect(() => settingsOf({ consoleUrl: 'http://review.example.gov.cn', authDomainPrefix: 'x' })).toThrow(
+      /must be an https URL/,
+    );
+    expect(() => settingsOf({ consoleUrl: 'https://review.example.gov.cn' })).toThrow(
+      /needs authDomainPrefix/,
+    );
+    expect(() => settingsOf({ consoleUrl: 'https://r.example', authDomainPrefix: 'my-cognito' })).toThrow(
+      /without aws, amazon or cognito/,
+    );
+    expect(() => settingsOf({ authDomainPrefix: 'pb-x' })).toThrow(/needs consoleUrl/);
+  });
 });
