@@ -20,14 +20,36 @@ if (!process.env.AWS_LAMBDA_FUNCTION_NAME && process.env.POWERTOOLS_METRICS_DISA
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 }
 
-export const metrics = new Metrics({ namespace: 'ProactiveBenefits', serviceName: 'proactive-benefits' });
+const metricsDisabled = ['1', 'true', 'yes', 'on'].includes(
+  (process.env.POWERTOOLS_METRICS_DISABLED ?? '').toLowerCase(),
+);
+
+/**
+ * The metrics' own warnings go through the logger; with metrics disabled (outside Lambda) a batch
+ * has nothing to publish by design, and "No application metrics to publish" is not said for it.
+ */
+const metricsLogger = {
+  trace: (...a: unknown[]) => logger.debug(String(a[0] ?? '')),
+  debug: (...a: unknown[]) => logger.debug(String(a[0] ?? '')),
+  info: (...a: unknown[]) => logger.info(String(a[0] ?? '')),
+  warn: (...a: unknown[]) => {
+    if (!metricsDisabled) logger.warn(String(a[0] ?? ''));
+  },
+  error: (...a: unknown[]) => logger.error(String(a[0] ?? '')),
+};
+
+export const metrics = new Metrics({
+  namespace: 'ProactiveBenefits',
+  serviceName: 'proactive-benefits',
+  logger: metricsLogger,
+});
 
 /**
  * One ERROR line per record a batch failed (the batch processor keeps the errors without logging
  * them): the message id, how often SQS has delivered it, and the error. SQS delivers it again;
  * after the queue's maxReceiveCount it goes to the dead-letter queue, and this line is where the
- * operator finds why. Runs of digits that could be an identity number are masked in the error's text, in case it
- * quotes a payload.
+ * operator finds why. Runs of digits that could be an identity number are masked in the error's
+ * text, in case it quotes a payload.
  */
 export function logRecordFailures(processor: BatchProcessor, queue: string): void {
   processor.failureMessages.forEach((m, i) => {
