@@ -6,6 +6,26 @@
   const API = String(CONFIG.apiBase ?? 'api').replace(/\/$/, '');
   const TOKEN_KEY = 'pb.token';
   const LANG_KEY = 'pb.lang';
+  // The PKCE verifier and state of a sign-in under way through the managed login (config.js → auth).
+  const OAUTH_KEY = 'pb.oauth';
+  const AUTH = authConfig(CONFIG.auth);
+
+  /** config.js → auth as { domain, clientId }, or null (no auth, or not usable: then tokens only). */
+  function authConfig(a) {
+    if (a === undefined || a === null) return null;
+    try {
+      const url = new URL(String(a.domain ?? ''));
+      const clientId = String(a.clientId ?? '').trim();
+      if (!/^https?:$/.test(url.protocol) || url.search || url.hash || !clientId)
+        throw new Error('not usable');
+      return { domain: url.origin + url.pathname.replace(/\/+$/, ''), clientId };
+    } catch {
+      console.error(
+        "config.js: auth is ignored: it needs domain ('https://<prefix>.auth.<region>.amazoncognito.com') and clientId",
+      );
+      return null;
+    }
+  }
 
   const T = {
     'zh-CN': {
@@ -17,6 +37,16 @@
       signInHelp: '请粘贴访问令牌（本地运行时由 npm start 打印的 “Reviewer token”）。',
       tokenLabel: '访问令牌',
       signIn: '登录',
+      oauthHelp: '复核人员和审计人员请使用统一身份认证账户登录（需要多因素认证）。',
+      oauthSignIn: '使用统一身份认证登录',
+      useToken: '使用访问令牌登录（运维人员）',
+      signingIn: '正在登录…',
+      authState:
+        '登录未完成：登录页面返回的校验信息与本浏览器发起的登录请求不符（链接已过期或被改动）。请重新登录。',
+      authDenied: (p) => `登录未完成：统一身份认证返回错误（${p.detail}）。请重新登录。`,
+      authFailed: (p) => `登录未完成：未能从统一身份认证取得访问令牌（${p.detail}）。请重新登录。`,
+      authUnavailable:
+        '本页面不是通过安全连接（HTTPS）打开的，浏览器无法发起登录。请使用 https:// 地址打开控制台。',
       tabQueue: '复核队列',
       tabList: '全部决定',
       queueHelp:
@@ -125,6 +155,19 @@
       signInHelp: 'Paste your access token (locally: the “Reviewer token” npm start printed).',
       tokenLabel: 'Access token',
       signIn: 'Sign in',
+      oauthHelp:
+        'Reviewers and auditors sign in with their account (multi-factor authentication is required).',
+      oauthSignIn: 'Sign in with your account',
+      useToken: 'Use an access token (operators)',
+      signingIn: 'Signing in…',
+      authState:
+        'Sign-in did not complete: the answer of the sign-in page does not match the request this browser made (the link is old or was altered). Sign in again.',
+      authDenied: (p) =>
+        `Sign-in did not complete: the sign-in service answered with an error (${p.detail}). Sign in again.`,
+      authFailed: (p) =>
+        `Sign-in did not complete: no access token could be obtained from the sign-in service (${p.detail}). Sign in again.`,
+      authUnavailable:
+        'The page was not opened over a secure connection (HTTPS), so the browser cannot start the sign-in. Open the console at its https:// address.',
       tabQueue: 'Review queue',
       tabList: 'All decisions',
       queueHelp:
@@ -369,6 +412,7 @@
   /** Back to the sign-in form, with a message (key and parameters) or none. */
   function signOut(key, params) {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(OAUTH_KEY);
     state.token = null;
     state.me = null;
     state.detail = null;
@@ -407,6 +451,132 @@
     }
     fillFilters();
     await show(state.view);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sign-in through the user pool's managed login (config.js → auth): the OAuth 2.0 authorization
+  // code grant with PKCE (S256) of a public client. The verifier and a random state wait in this
+  // tab's sessionStorage while the reviewer is on the sign-in page; the access token it gives back
+  // is then used exactly as a pasted one.
+
+  /** The console's own address (no query or fragment): the app client's callback and sign-out URL. */
+  function consoleUrl() {
+    return location.origin + location.pathname.replace(/\/index\.html$/, '/');
+  }
+
+  /** Base64url without padding (RFC 7636). */
+  function b64url(bytes) {
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  const randomText = (bytes) => b64url(crypto.getRandomValues(new Uint8Array(bytes)));
+
+  /** Leaves for the managed login's authorize endpoint. */
+  async function startOAuth() {
+    // crypto.subtle exists only in a secure context (https, or localhost).
+    if (!window.isSecureContext || !window.crypto?.subtle) {
+      flash('authUnavailable', 'error');
+      return;
+    }
+    const verifier = randomText(32); // 43 characters
+    const oauthState = randomText(16);
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+    const redirectUri = consoleUrl();
+    sessionStorage.setItem(OAUTH_KEY, JSON.stringify({ state: oauthState, verifier, redirectUri }));
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: AUTH.clientId,
+      redirect_uri: redirectUri,
+      scope: 'openid email',
+      state: oauthState,
+      code_challenge: b64url(new Uint8Array(digest)),
+      code_challenge_method: 'S256',
+    });
+    location.assign(`${AUTH.domain}/oauth2/authorize?${q}`);
+  }
+
+  /**
+   * The managed login's answer in the address (?code=…&state=…, or ?error=…), taken out of the
+   * address bar at once; null when there is none (or no auth in config.js).
+   */
+  function oauthAnswer() {
+    if (!AUTH) return null;
+    const q = new URLSearchParams(location.search);
+    if (!q.has('code') && !q.has('error')) return null;
+    history.replaceState(null, '', location.pathname);
+    return q;
+  }
+
+  /** Checks the state, trades the code for tokens and signs in with the access token. */
+  async function finishOAuth(q) {
+    let pending = null;
+    try {
+      pending = JSON.parse(sessionStorage.getItem(OAUTH_KEY) || 'null');
+    } catch {
+      pending = null;
+    }
+    // One use only, whatever happens next.
+    sessionStorage.removeItem(OAUTH_KEY);
+    // An answer this tab did not ask for (or an altered one) is refused, error text and all.
+    if (!pending?.state || !pending.verifier || q.get('state') !== pending.state) {
+      signOut('authState');
+      return;
+    }
+    if (q.has('error')) {
+      signOut('authDenied', {
+        detail: [q.get('error'), q.get('error_description')].filter(Boolean).join(': '),
+      });
+      return;
+    }
+    $('sign-in').hidden = true;
+    flash('signingIn', 'info');
+    let token;
+    try {
+      const res = await fetch(`${AUTH.domain}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: AUTH.clientId,
+          code: q.get('code') || '',
+          redirect_uri: pending.redirectUri || consoleUrl(),
+          code_verifier: pending.verifier,
+        }).toString(),
+      });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        throw new Error(
+          typeof body.error === 'string'
+            ? [body.error, body.error_description].filter(Boolean).join(': ')
+            : `HTTP ${res.status}`,
+        );
+      }
+      token = typeof body.access_token === 'string' ? body.access_token.trim() : '';
+      if (!token) throw new Error('the answer has no access_token');
+    } catch (e) {
+      signOut('authFailed', { detail: e?.message || String(e) });
+      return;
+    }
+    await signIn(token);
+  }
+
+  /** With auth: the sign-in button first, the token form under a disclosure for operators. */
+  function setUpOAuth() {
+    if (!AUTH) return;
+    $('oauth-sign-in').hidden = false;
+    const disclosure = $('token-disclosure');
+    disclosure.append($('token-sign-in'));
+    disclosure.hidden = false;
+    $('oauth-button').addEventListener('click', () => {
+      $('oauth-button').disabled = true;
+      startOAuth()
+        .catch((e) => flash('authFailed', 'error', { detail: e?.message || String(e) }))
+        .finally(() => {
+          $('oauth-button').disabled = false;
+        });
+    });
   }
 
   function renderWho() {
@@ -798,7 +968,14 @@
       const fromHash = tokenFromHash();
       if (fromHash) signIn(fromHash);
     });
-    $('sign-out').addEventListener('click', () => signOut());
+    $('sign-out').addEventListener('click', () => {
+      signOut();
+      // Ends the managed login's session too, which then sends the browser back here.
+      if (AUTH) {
+        const q = new URLSearchParams({ client_id: AUTH.clientId, logout_uri: consoleUrl() });
+        location.assign(`${AUTH.domain}/logout?${q}`);
+      }
+    });
     for (const v of VIEWS) {
       $(`tab-${v}`).addEventListener('click', () => show(v));
       $(`tab-${v}`).addEventListener('keydown', onTabKey);
@@ -849,8 +1026,13 @@
   }
 
   wire();
+  setUpOAuth();
   applyLang();
-  const token = tokenFromHash() || sessionStorage.getItem(TOKEN_KEY);
-  if (token) signIn(token);
-  else signOut();
+  const answer = oauthAnswer();
+  if (answer) finishOAuth(answer);
+  else {
+    const token = tokenFromHash() || sessionStorage.getItem(TOKEN_KEY);
+    if (token) signIn(token);
+    else signOut();
+  }
 })();
