@@ -4,28 +4,18 @@
  * endpoints served, with the console and a proxy of the review API, from one local origin.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.ts';
 import { type ReviewServer, startReviewServer } from '../../src/local/http.ts';
 import { type LocalEngine, openLocalEngine } from '../../src/local/session.ts';
 
-const CHROMIUM = process.env.PB_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const CONSOLE_DIR = resolve(fileURLToPath(new URL('../../console/', import.meta.url)));
 const CLIENT_ID = 'pb-test-review-ui';
 const CJK = /[\u4e00-\u9fff]/;
@@ -205,11 +195,6 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `headless Chromium is needed at ${CHROMIUM}: apt-get install -y chromium (or set PB_CHROMIUM)`,
-    );
-  }
   // The engine on this machine with a data dir of its own: /api/me and an empty queue are enough.
   dataDir = mkdtempSync(join(tmpdir(), 'pb-e2e-signin-'));
   process.env.PB_DATA_DIR = dataDir;
@@ -225,7 +210,7 @@ beforeAll(async () => {
   await new Promise<void>((ok) => site.listen(0, '127.0.0.1', ok));
   const addr = site.address();
   origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.ts';
 import { docClient } from '../../src/adapters/aws.ts';
 import { DynamoLedgerReader, digestStore } from '../../src/adapters/ledger-store.ts';
 import { verifyLedgerFrom } from '../../src/domain/ledger/index.ts';
@@ -13,17 +14,6 @@ import { type LocalEngine, openLocalEngine } from '../../src/local/session.ts';
 import { runtimeConfig } from '../../src/runtime/engine.ts';
 import { decideDemo } from '../integration/helpers.ts';
 
-const CHROMIUM = process.env.PB_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const REASON = '经核查，该户籍已于2024年迁出本市，不再符合条件。';
 
 let dataDir: string;
@@ -32,11 +22,6 @@ let server: ReviewServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `headless Chromium is needed at ${CHROMIUM}: apt-get install -y chromium (or set PB_CHROMIUM)`,
-    );
-  }
   // Prepare: the whole engine on this machine, as `npm start` runs it, in a data dir of its own.
   dataDir = mkdtempSync(join(tmpdir(), 'pb-e2e-'));
   process.env.PB_DATA_DIR = dataDir;
@@ -49,7 +34,7 @@ beforeAll(async () => {
   });
   await decideDemo(engine);
   server = await startReviewServer({ port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

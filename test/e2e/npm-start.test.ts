@@ -2,23 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.ts';
 
 // The console exactly as a reviewer meets it: what `npm start` runs (`tsx src/local/start.ts`, run
 // directly so no npm process sits between the test and its signals) in a child process with its
 // own data directory, the URL and token it prints, then confirm and revoke in headless Chromium.
-const CHROMIUM = process.env.PB_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const REASON = 'Household moved out of the municipality before the period began.';
 
 let dataDir: string;
@@ -50,11 +40,6 @@ function waitForLine(re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `headless Chromium is needed at ${CHROMIUM}: apt-get install -y chromium (or set PB_CHROMIUM)`,
-    );
-  }
   dataDir = mkdtempSync(join(tmpdir(), 'pb-npm-start-'));
   child = spawn(process.execPath, ['--import', 'tsx', 'src/local/start.ts'], {
     env: {
@@ -74,7 +59,7 @@ beforeAll(async () => {
   });
   url = (await waitForLine(/Review console: (http:\/\/\S+)/, 170_000))[1]!;
   token = (await waitForLine(/Reviewer token: (\S+)/, 10_000))[1]!;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
