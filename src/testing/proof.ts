@@ -426,7 +426,7 @@ export async function securityPart(persons: number, enterprises: number): Promis
     const file = join(dir, 'events.jsonl');
     writeFileSync(file, `${stream.join('\n')}\n`);
     for (const k of Object.keys(process.env)) {
-      if (/^(PB_QUEUE_URL_|PB_DLQ_URL_|AWS_ENDPOINT_URL)/.test(k)) delete process.env[k];
+      if (/^(PB_QUEUE_URL_|PB_DLQ_URL_|AWS_ENDPOINT_URL|PB_PREFIX$)/.test(k)) delete process.env[k];
     }
     const replayed = captureIo();
     await replay(
