@@ -126,6 +126,12 @@ const toHalfWidth = (text: string): string =>
 const GROUPED_DIGITS = /[0-9](?:[ \t\-./]?[0-9])*(?:[ \t\-./]?[Xx])?/g;
 /** Groups of credit-code characters joined by one space, dash, dot or slash each. */
 const GROUPED_CODE = /[0-9A-HJ-NPQRTUWXY](?:[ \t\-./]?[0-9A-HJ-NPQRTUWXY])*/g;
+/**
+ * A calendar month or date (`2025-03`, `2025-03-01`, `2025/3/1`): dates listed one after another
+ * (`2025-03 2025-04 2025-05`) are not one grouped number. Read as a separator.
+ */
+const DATE =
+  /(?<![0-9])(?:19|20)[0-9]{2}([-/.])(?:0?[1-9]|1[0-2])(?:\1(?:0?[1-9]|[12][0-9]|3[01]))?(?![0-9])/g;
 /** A decision reference number (`PB-2025-7K3M-9QXD-2F8A`), which is never an identity number. */
 const REFERENCE = /PB[ -]?[0-9]{4}(?:[ -]?[0-9A-Z]{4}){3}/gi;
 
@@ -133,11 +139,11 @@ const REFERENCE = /PB[ -]?[0-9]{4}(?:[ -]?[0-9A-Z]{4}){3}/gi;
  * True when a text holds what could be an identity number written in groups, as people type them
  * (`110105 1949 1231 002X`, `110105-19491231-002x`, full-width digits and spaces too): digits
  * joined by single spaces, dashes, dots or slashes that add up to 18 or more (an X at the end
- * counts), or a valid unified social credit code in groups. A decision reference number is not
- * read as one.
+ * counts), or a valid unified social credit code in groups. A decision reference number, and a
+ * date or month (`2025-03-01`, `2025-03`), is not read as part of one.
  */
 export function hasGroupedIdentity(text: string): boolean {
-  const t = toHalfWidth(text).replace(REFERENCE, ' ');
+  const t = toHalfWidth(text).replace(REFERENCE, ' ').replace(DATE, ' ; ');
   for (const m of t.matchAll(GROUPED_DIGITS)) {
     if (m[0].replace(/[^0-9Xx]/g, '').length >= 18) return true;
   }

@@ -534,7 +534,7 @@ describe('Free-text reasons', () => {
       claims: CALLERS.reviewer,
       body: {
         reason:
-          'Paid 3,600.00 twice on 2025-03-01 and 2025-04-01; call 138 0013 8000; see PB-2025-7K3M-9QXD-2F8A.',
+          'Paid 3,600.00 twice on 2025-03-01 and 2025-04-01 (months 2025-03 2025-04 2025-05 2025-06); call 138 0013 8000; see PB-2025-7K3M-9QXD-2F8A.',
       },
     });
     expect(r.status).toBe(200);
