@@ -1,5 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -32,10 +32,12 @@ export interface ConsumeOptions {
 export class EngineQueues extends Construct {
   readonly byId: Record<QueueId, EngineQueue>;
   private readonly key: kms.IKey;
+  private readonly prefix: string;
 
   constructor(scope: Construct, id: string, props: { settings: Settings; key: kms.IKey }) {
     super(scope, id);
     this.key = props.key;
+    this.prefix = props.settings.prefix;
     const build = (qid: QueueId): EngineQueue => {
       const def = QUEUES[qid];
       const dlq = new sqs.Queue(this, `${qid}Dlq`, {
@@ -83,5 +85,35 @@ export class EngineQueues extends Construct {
   grantSend(grantee: iam.IGrantable, qid: QueueId): void {
     this.byId[qid].queue.grant(grantee, 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl');
     this.key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+  }
+
+  /**
+   * Lets another AWS account send to queue `qid` (queue policy), and use the messaging key for it
+   * only through SQS and only for that queue (key policy conditions): the key also protects the
+   * other queues and the topics, which the account must not read.
+   */
+  grantSendToAccount(account: string, qid: QueueId): void {
+    const principal = new iam.AccountPrincipal(account);
+    const queue = this.byId[qid].queue;
+    queue.grant(principal, 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl');
+    const stack = Stack.of(this);
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [principal],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `sqs.${stack.region}.${stack.urlSuffix}`,
+            // The ARN built from the name: the queue's own attribute would make key and queue
+            // depend on each other.
+            'kms:EncryptionContext:aws:sqs:arn': stack.formatArn({
+              service: 'sqs',
+              resource: queueName(this.prefix, qid),
+            }),
+          },
+        },
+      }),
+    );
   }
 }

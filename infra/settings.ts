@@ -24,8 +24,9 @@ export interface Settings {
   /**
    * AWS accounts of the agencies that publish events (context `agencyAccounts`, comma-separated
    * 12-digit ids): each may send to the agency-events queue (queue policy) and encrypt for it (key
-   * policy); its administrators then grant the sending role `sqs:SendMessage` on the queue and
-   * `kms:GenerateDataKey` on the messaging key. Roles of this account are granted with IAM instead.
+   * policy, through SQS and for that queue only); its administrators then grant the sending role
+   * `sqs:SendMessage` on the queue and `kms:GenerateDataKey` and `kms:Decrypt` on the messaging key.
+   * Roles of this account are granted with IAM instead.
    */
   agencyAccounts: string[];
   /**

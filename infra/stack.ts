@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { QUEUES } from '../src/resources.ts';
 import { EngineAlarms } from './alarms.ts';
@@ -38,7 +37,7 @@ export class ProactiveBenefitsStack extends Stack {
     const queues = new EngineQueues(this, 'Queues', { settings, key: keys.messaging });
     // Agencies in accounts of their own publish through the queue's and the key's resource policies.
     for (const account of settings.agencyAccounts) {
-      queues.grantSend(new iam.AccountPrincipal(account), 'agencyEvents');
+      queues.grantSendToAccount(account, 'agencyEvents');
     }
     const digests = new LedgerDigests(this, 'LedgerDigests', { settings, key: keys.digests });
     const pseudonymKey = new PseudonymKey(this, 'PseudonymKey', { settings, key: keys.data });

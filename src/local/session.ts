@@ -14,6 +14,13 @@ export interface LocalEngine {
   consumers: Consumers;
   /** True when this session started the stack (and so stops it). */
   started: boolean;
+  /**
+   * True when this process may play the functions' part on the stack: one it started, or a local
+   * stack whose environment (`provision`, `npm start`) names every queue URL. False for a stack
+   * found by name (a deployed stage, LocalStack): its own functions consume its queues, with its
+   * own configuration, key and clock, so a command only queues work there.
+   */
+  local: boolean;
   stop(): Promise<void>;
 }
 
@@ -87,6 +94,9 @@ async function namedQueues(): Promise<Record<QueueId, LocalQueue> | undefined> {
 export async function openLocalEngine(
   opts: LocalStackOptions & { now?: string; reuseRunning?: boolean } = {},
 ): Promise<LocalEngine> {
+  const explicit = (Object.keys(QUEUES) as QueueId[]).every(
+    (id) => process.env[`PB_QUEUE_URL_${envKey(id)}`] && process.env[`PB_DLQ_URL_${envKey(id)}`],
+  );
   const running = opts.reuseRunning === false ? undefined : await namedQueues();
   let stop = async () => {};
   let queues: Record<QueueId, LocalQueue>;
@@ -104,5 +114,5 @@ export async function openLocalEngine(
   await primeSecrets();
   if (opts.now) setClock(fixedClock(opts.now));
   const consumers = await functionHandlers();
-  return { queues, consumers, started: !running, stop };
+  return { queues, consumers, started: !running, local: !running || explicit, stop };
 }

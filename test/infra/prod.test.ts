@@ -43,12 +43,26 @@ describe('Stack: pb-prod', () => {
     const keyGrants = Object.values(resourcesOf(template, 'AWS::KMS::Key')).flatMap((k) =>
       allows(k.Properties.KeyPolicy),
     );
+    // The messaging key, only through SQS and only for the agency-events queue: the key also
+    // protects the other queues and the topics.
     expect(keyGrants).toEqual([
       expect.objectContaining({
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Principal: { AWS: agencies },
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': expect.anything(),
+            'kms:EncryptionContext:aws:sqs:arn':
+              'arn:aws-cn:sqs:cn-north-1:123456789012:pb-prod-agency-events',
+          },
+        },
       }),
     ]);
+    expect(
+      JSON.stringify(
+        (keyGrants[0]!.Condition as { StringEquals: Record<string, unknown> }).StringEquals['kms:ViaService'],
+      ),
+    ).toContain('sqs.cn-north-1.');
   });
 
   it('protects every table from deletion and keeps it when the stack goes', () => {

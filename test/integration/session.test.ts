@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { verify } from '../../src/cli/commands/audit.ts';
+import { replay } from '../../src/cli/commands/replay.ts';
+import { tick } from '../../src/cli/commands/tick.ts';
+import type { Io } from '../../src/cli/io.ts';
 import { openLocalEngine, stackVariables } from '../../src/local/session.ts';
 import { useTestEngine } from './helpers.ts';
 
@@ -15,6 +19,23 @@ describe('Function: openLocalEngine (which stack a command works on)', () => {
     expect(found.started).toBe(false);
     expect(found.queues.agencyEvents.url).toBe(engine.queues.agencyEvents.url);
     expect(found.queues.notifications.dlqUrl).toBe(engine.queues.notifications.dlqUrl);
+    // Found by name: a deployed stage's functions consume its queues, not this process.
+    expect(found.local).toBe(false);
+    await found.stop();
+    const quiet: Io = { out: () => undefined, err: () => undefined, progress: () => undefined };
+    await expect(tick(['--now', '2026-04-01T00:00:00+08:00'], quiet)).rejects.toThrow(
+      /^pb tick opens periods on the local stack; for the deployed stage it-session-\S+ invoke its tick function: aws lambda invoke --function-name it-session-\S+-tick /,
+    );
+    await expect(
+      replay(['--events', 'events/samples/demo.jsonl', '--now', '2026-04-01T00:00:00+08:00'], quiet),
+    ).rejects.toThrow(/^pb replay runs the functions in this process, so it works on a local stack/);
+  });
+
+  it('plays the functions itself on a local stack whose every queue URL the environment gives', async () => {
+    const engine = await useTestEngine('session-local');
+    const found = await openLocalEngine();
+    expect(found).toMatchObject({ started: false, local: true });
+    expect(found.queues.backfill.url).toBe(engine.queues.backfill.url);
     await found.stop();
   });
 
@@ -28,6 +49,19 @@ describe('Function: openLocalEngine (which stack a command works on)', () => {
     // Act + Assess
     await expect(openLocalEngine()).rejects.toThrow(
       /^the environment names a stack \(AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS, PB_PREFIX\) but its queue pb-nowhere-agency-events cannot be found/,
+    );
+  });
+
+  it('audits no local ledger when the environment names a stack without saying where its ledger is', async () => {
+    await useTestEngine('session-audit');
+    for (const k of Object.keys(process.env)) {
+      if (k.startsWith('AWS_ENDPOINT_URL') || k.startsWith('PB_QUEUE_URL_') || k.startsWith('PB_DLQ_URL_'))
+        delete process.env[k];
+    }
+    process.env.PB_PREFIX = 'pb-dev';
+    const quiet: Io = { out: () => undefined, err: () => undefined, progress: () => undefined };
+    await expect(verify([], quiet)).rejects.toThrow(
+      /^the environment names a stack \(PB_PREFIX\) but not where its ledger is: set PB_DIGEST_BUCKET/,
     );
   });
 

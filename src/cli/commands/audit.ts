@@ -9,9 +9,9 @@ import {
 } from '../../adapters/ledger-store.ts';
 import type { Config } from '../../config.ts';
 import { verifyLedgerFrom } from '../../domain/ledger/index.ts';
-import { openLocalEngine } from '../../local/session.ts';
+import { openLocalEngine, stackVariables } from '../../local/session.ts';
 import { runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, type Io, parseOptions } from '../io.ts';
+import { type Command, type Io, parseOptions, UsageError } from '../io.ts';
 
 /**
  * Runs with the ledger of the stack the environment points at: a running DynamoDB
@@ -23,6 +23,13 @@ async function withLedger(io: Io, fn: (cfg: Config, store: DigestStore) => Promi
   if (process.env.AWS_ENDPOINT_URL_DYNAMODB || process.env.PB_DIGEST_BUCKET) {
     const cfg = runtimeConfig();
     return fn(cfg, digestStore(cfg));
+  }
+  // A stack named without the ledger's whereabouts is an error, never the local ledger instead.
+  const named = stackVariables();
+  if (named.length > 0) {
+    throw new UsageError(
+      `the environment names a stack (${named.join(', ')}) but not where its ledger is: set PB_DIGEST_BUCKET (a deployed stage) or AWS_ENDPOINT_URL_DYNAMODB (a local stack or LocalStack), or unset ${named.join(', ')} to audit the local ledger`,
+    );
   }
   const dataDir = resolve(process.env.PB_DATA_DIR ?? '.data');
   if (!existsSync(join(dataDir, 'dynamodb'))) {

@@ -46,7 +46,18 @@ export function compareVersions(a: string, b: string): number {
   if (x.pre === y.pre) return 0;
   if (x.pre === undefined) return 1;
   if (y.pre === undefined) return -1;
-  return x.pre < y.pre ? -1 : 1;
+  // Pre-release identifiers one by one (semver 11.4): numbers numerically and below words.
+  const xs = x.pre.split('.');
+  const ys = y.pre.split('.');
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    const [p, q] = [xs[i]!, ys[i]!];
+    if (p === q) continue;
+    const [pn, qn] = [/^\d+$/.test(p), /^\d+$/.test(q)];
+    if (pn && qn) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return xs.length - ys.length;
 }
 
 /**
@@ -63,7 +74,7 @@ function versionProblem(
     return `${policy.id}: version ${policy.version} is lower than the published ${before.version}: raise it above ${before.version}`;
   }
   if (
-    policy.version === before.version &&
+    compareVersions(policy.version, before.version) === 0 &&
     before.contentHash !== undefined &&
     before.contentHash !== policy.contentHash
   ) {
@@ -180,7 +191,10 @@ export const publish: Command = async (args, io) => {
         engine.queues.backfill.url,
         jobs.map((j) => JSON.stringify(j)),
       );
-      await drainQueues(engine.queues, engine.consumers);
+      // On a local stack this process plays the backfill function's part; a deployed stage's own
+      // backfill function runs the jobs, with the stage's configuration.
+      if (engine.local) await drainQueues(engine.queues, engine.consumers);
+      else io.out(`backfill: ${jobs.length} jobs queued; the stage's backfill function runs them`);
     }
     // Recorded once the backfill is done: a publication interrupted before that runs again in full.
     await doc.send(
@@ -188,7 +202,7 @@ export const publish: Command = async (args, io) => {
     );
     for (const id of changed) io.out(`published ${id} version ${state.policies[id]!.version}`);
     for (const id of withdrawn) io.out(`withdrawn ${id}: no new decisions; the decisions made stay`);
-    if (changed.length > 0) {
+    if (changed.length > 0 && engine.local) {
       io.out(
         `backfill: ${changed.length} policies over ${subjects / changed.length} subjects, grants: ${grants}`,
       );

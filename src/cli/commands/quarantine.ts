@@ -295,7 +295,7 @@ export const replay: Command = async (args, io) => {
       line: t.line ?? n + 1,
       body: fixedBody ?? open(cfg.pseudonymKey(), t.sealedBody),
     }));
-    await sendLines(sqsClient(), engine.queues.agencyEvents.url, bodies);
+    const sentIds = await sendLines(sqsClient(), engine.queues.agencyEvents.url, bodies);
     const at = new Date().toISOString();
     for (const t of targets) {
       await docClient().send(
@@ -308,11 +308,23 @@ export const replay: Command = async (args, io) => {
         }),
       );
     }
-    // The command plays Lambda's part until the queues are empty (next to any running consumer:
-    // npm start's pollers, or the event-source mapping in AWS), then says how each replay ended.
+    if (!engine.local) {
+      // A deployed stage's ingest function takes them, with the stage's key and configuration.
+      io.out(
+        `${targets.length} rejected event${targets.length === 1 ? '' : 's'} sent to ${engine.queues.agencyEvents.url}; the stage's ingest function takes them (pb quarantine list shows any rejected again)`,
+      );
+      return 0;
+    }
+    // On a local stack the command plays the functions' part until the queues are empty (next to
+    // npm start's pollers, if it runs), then says how each replay ended: the rejections of the
+    // messages it sent, whoever processed them.
     const before = new Set(all.map((i) => i.sk));
     await drainQueues(engine.queues, engine.consumers);
-    const again = (await items()).filter((i) => !before.has(i.sk) && i.status === 'open');
+    const mine = new Set(sentIds);
+    const again = (await items()).filter(
+      (i) =>
+        !before.has(i.sk) && i.status === 'open' && i.deliveryKey !== undefined && mine.has(i.deliveryKey),
+    );
     for (const r of again) {
       io.err(`pb quarantine replay: ${r.eventId ?? '(no id)'} rejected again: ${r.reason} (now ${r.sk})`);
     }

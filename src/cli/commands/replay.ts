@@ -75,6 +75,12 @@ export const replay: Command = async (args, io) => {
   const notifyFile = join(tmp, 'notifications.jsonl');
   process.env.PB_NOTIFY_FILE = notifyFile;
   const engine = await openLocalEngine({ now });
+  if (!engine.local) {
+    await engine.stop();
+    throw new UsageError(
+      `pb replay runs the functions in this process, so it works on a local stack, not on the deployed stage ${runtimeConfig().prefix}: agencies send events to its agency-events queue`,
+    );
+  }
   try {
     const cfg = runtimeConfig();
     const doc = docClient();

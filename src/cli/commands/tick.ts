@@ -7,7 +7,7 @@ import { backfillJobs } from '../../domain/engine/backfill.ts';
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { observe, runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, parseOptions, required, wholeNumber } from '../io.ts';
+import { type Command, parseOptions, required, UsageError, wholeNumber } from '../io.ts';
 import { nowOption } from '../now.ts';
 
 /**
@@ -23,6 +23,12 @@ export const tick: Command = async (args, io) => {
     now,
     persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
   });
+  if (!engine.local) {
+    await engine.stop();
+    throw new UsageError(
+      `pb tick opens periods on the local stack; for the deployed stage ${runtimeConfig().prefix} invoke its tick function: aws lambda invoke --function-name ${runtimeConfig().prefix}-tick --cli-binary-format raw-in-base64-out --payload '{"time":"${now}"}' out.json`,
+    );
+  }
   let subjects = 0;
   let grants = 0;
   const stop = observe((e) => {
