@@ -16,7 +16,14 @@
     try {
       const url = new URL(String(a.domain ?? ''));
       const clientId = String(a.clientId ?? '').trim();
-      if (!/^https?:$/.test(url.protocol) || url.search || url.hash || !clientId)
+      // https only (the code, verifier and tokens cross it), but for a server on this machine.
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+      if (
+        !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) ||
+        url.search ||
+        url.hash ||
+        !clientId
+      )
         throw new Error('not usable');
       return { domain: url.origin + url.pathname.replace(/\/+$/, ''), clientId };
     } catch {
@@ -84,6 +91,7 @@
       actionsTitle: '复核操作',
       actionsHelp: '每项操作都会以您的身份记入台账。撤销须填写原因，原因将告知本人。',
       confirmNote: '备注（可选）',
+      confirmReasonRequired: '维持原决定的理由（必填，将告知提出异议的人）',
       confirm: '确认无误',
       revokeReason: '撤销原因（必填，将告知本人）',
       revoke: '撤销',
@@ -112,6 +120,7 @@
       revokedPending: '已撤销，并记入台账；通知将稍后发送。',
       resolved: '已处理，并记入台账。',
       needReason: '请填写撤销原因。',
+      needObjectionReason: '维持原决定须填写理由：提出异议的人会收到这条说明。',
       needResolveReason: '请填写理由。',
       confirmRevoke: '确定撤销这项决定吗？撤销原因将告知本人。',
       badToken: '令牌无效或已过期，请重新登录。',
@@ -207,6 +216,7 @@
       actionsHelp:
         'Every action is recorded in the ledger under your name. A revocation needs a reason, which the beneficiary is told.',
       confirmNote: 'Note (optional)',
+      confirmReasonRequired: 'Reason for keeping the decision (required: whoever objected is told)',
       confirm: 'Confirm',
       revokeReason: 'Reason for revoking (required; the beneficiary is told)',
       revoke: 'Revoke',
@@ -235,6 +245,8 @@
       revokedPending: 'Revoked and recorded in the ledger; the notice will be sent shortly.',
       resolved: 'Resolved and recorded in the ledger.',
       needReason: 'Write the reason for revoking.',
+      needObjectionReason:
+        'Keeping the decision against an objection needs a reason: whoever objected is told it.',
       needResolveReason: 'Write the reason.',
       confirmRevoke: 'Revoke this decision? The beneficiary will be told the reason.',
       badToken: 'The token is not valid or has expired: sign in again.',
@@ -912,6 +924,12 @@
       ),
     );
 
+    // The confirm note is required against an objection (the API refuses a bare confirm then).
+    const noteLabel = document.querySelector('label[for="confirm-note"]');
+    if (noteLabel) {
+      noteLabel.dataset.i18n = d.status === 'objected' ? 'confirmReasonRequired' : 'confirmNote';
+      noteLabel.textContent = t(noteLabel.dataset.i18n);
+    }
     const canAct = state.me?.role === 'reviewer';
     const s = d.status;
     $('actions').hidden = !canAct;
@@ -1000,6 +1018,12 @@
     $('detail-close').addEventListener('click', () => show(state.view));
     $('confirm-btn').addEventListener('click', () => {
       const note = $('confirm-note').value.trim();
+      // Turning down an objection needs a reason: whoever objected is told it.
+      if (!note && state.detail?.decision?.status === 'objected') {
+        flash('needObjectionReason', 'error');
+        $('confirm-note').focus();
+        return;
+      }
       act('confirm', note ? { reason: note } : {}, 'confirmed');
     });
     $('revoke-btn').addEventListener('click', () => {

@@ -94,6 +94,8 @@ function consoleSettings(url: string | undefined, prefix: string | undefined): P
   if (parsed.protocol !== 'https:' || parsed.search || parsed.hash) {
     throw new Error(`consoleUrl '${url}' must be an https URL without query or fragment`);
   }
+  // The console returns to its directory (`…/`, not `…/index.html`): the callback must be the same.
+  parsed.pathname = parsed.pathname.replace(/\/index\.html$/, '/');
   if (prefix === undefined) {
     throw new Error(
       'consoleUrl needs authDomainPrefix, the managed-login domain prefix (-c authDomainPrefix=pb-prod-review-gov)',

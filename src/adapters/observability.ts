@@ -2,7 +2,7 @@ import type { BatchProcessor } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import { IDENTITY_LIKE } from '../domain/identity.ts';
+import { findIdentityNumbers, IDENTITY_LIKE } from '../domain/identity.ts';
 
 /**
  * The one logger and metrics instance of the process. Log lines carry pseudonyms, event ids and
@@ -44,6 +44,15 @@ export const metrics = new Metrics({
   logger: metricsLogger,
 });
 
+/** Valid identity numbers (credit codes included) and identity-like runs of digits, masked. */
+function maskIdentifiers(text: string): string {
+  let out = text;
+  for (const f of findIdentityNumbers(text).reverse()) {
+    out = out.slice(0, f.index) + '*'.repeat(f.value.length) + out.slice(f.index + f.value.length);
+  }
+  return out.replace(IDENTITY_LIKE, (run) => '*'.repeat(run.length));
+}
+
 /**
  * One ERROR line per record a batch failed (the batch processor keeps the errors without logging
  * them): the message id, how often SQS has delivered it, and the error. SQS delivers it again;
@@ -61,9 +70,7 @@ export function logRecordFailures(processor: BatchProcessor, queue: string): voi
       receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
       error: {
         name: error?.name ?? 'Error',
-        message: String(error?.message ?? '')
-          .replace(IDENTITY_LIKE, (run) => '*'.repeat(run.length))
-          .slice(0, 500),
+        message: maskIdentifiers(String(error?.message ?? '')).slice(0, 500),
       },
     });
   });

@@ -341,6 +341,17 @@ describe('Console: what a reviewer sees is what the API allows', () => {
         l.startsWith('Objection by a guardian'),
       ),
     ).toBe(true);
+    // Keeping the decision against the objection needs a reason, in the page before the API.
+    expect(await page.textContent('label[for="confirm-note"]')).toContain('required');
+    let posted = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posted += 1;
+    });
+    await page.click('#confirm-btn');
+    await page.waitForSelector('#flash.error');
+    expect(await page.textContent('#flash')).toContain('needs a reason');
+    expect(posted).toBe(0);
+    expect(await page.getAttribute('#detail', 'data-status')).toBe('objected');
   });
 
   it('exports what the filter form shows, and refuses a range that ends before it starts', async () => {

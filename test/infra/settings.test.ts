@@ -37,5 +37,10 @@ describe('Function: readSettings', () => {
       /without aws, amazon or cognito/,
     );
     expect(() => settingsOf({ authDomainPrefix: 'pb-x' })).toThrow(/needs consoleUrl/);
+    // The console signs in with its directory as redirect_uri.
+    expect(
+      settingsOf({ consoleUrl: 'https://r.example.gov.cn/review/index.html', authDomainPrefix: 'pb-x' })
+        .console?.url,
+    ).toBe('https://r.example.gov.cn/review/');
   });
 });

@@ -27,7 +27,7 @@ describe('Function: logRecordFailures', () => {
       event,
       async (r: SQSRecord) => {
         if (r.body === 'boom') throw new Error('ProvisionedThroughputExceeded on pb-dev-profiles');
-        if (r.body === 'id') throw new TypeError('cannot read 11010519491231002X');
+        if (r.body === 'id') throw new TypeError('cannot read 11010519491231002X of 9111010500049M302T');
       },
       processor,
       { context: {} as Context },
@@ -48,7 +48,7 @@ describe('Function: logRecordFailures', () => {
         queue: 'agency-events',
         messageId: 'm-3',
         receiveCount: 5,
-        error: { name: 'TypeError', message: `cannot read ${'*'.repeat(18)}` },
+        error: { name: 'TypeError', message: `cannot read ${'*'.repeat(18)} of ${'*'.repeat(18)}` },
       },
     ]);
     error.mockRestore();
