@@ -122,10 +122,13 @@ const toHalfWidth = (text: string): string =>
     .replace(/[\u3000\u00A0\u2000-\u200B\u202F\u205F]/g, ' ')
     .replace(/[\u2010-\u2015\u2212\uFE58\uFE63]/g, '-');
 
-/** Groups of digits (a person id may end in X) joined by one space, dash, dot or slash each. */
-const GROUPED_DIGITS = /[0-9](?:[ \t\-./]?[0-9])*(?:[ \t\-./]?[Xx])?/g;
-/** Groups of credit-code characters joined by one space, dash, dot or slash each. */
-const GROUPED_CODE = /[0-9A-HJ-NPQRTUWXY](?:[ \t\-./]?[0-9A-HJ-NPQRTUWXY])*/g;
+/**
+ * Groups of digits (a person id may end in X) joined by one space, dash or dot each; not a slash:
+ * `010-65123456/13800138000` is two numbers.
+ */
+const GROUPED_DIGITS = /[0-9](?:[ \t\-.]?[0-9])*(?:[ \t\-.]?[Xx])?/g;
+/** Groups of credit-code characters joined by one space, dash or dot each. */
+const GROUPED_CODE = /[0-9A-HJ-NPQRTUWXY](?:[ \t\-.]?[0-9A-HJ-NPQRTUWXY])*/g;
 /**
  * A calendar month or date (`2025-03`, `2025-03-01`, `2025/3/1`): dates listed one after another
  * (`2025-03 2025-04 2025-05`) are not one grouped number. Read as a separator.
@@ -138,20 +141,25 @@ const REFERENCE = /PB[ -]?[0-9]{4}(?:[ -]?[0-9A-Z]{4}){3}/gi;
 /**
  * True when a text holds what could be an identity number written in groups, as people type them
  * (`110105 1949 1231 002X`, `110105-19491231-002x`, full-width digits and spaces too): digits
- * joined by single spaces, dashes, dots or slashes that add up to 18 or more (an X at the end
+ * joined by single spaces, dashes or dots that add up to 18 or more (an X at the end
  * counts), or a valid unified social credit code in groups. A decision reference number, and a
  * date or month (`2025-03-01`, `2025-03`), is not read as part of one.
  */
 export function hasGroupedIdentity(text: string): boolean {
-  const t = toHalfWidth(text).replace(REFERENCE, ' ').replace(DATE, ' ; ');
+  const t = toHalfWidth(text).replace(REFERENCE, ' ');
   for (const m of t.matchAll(GROUPED_DIGITS)) {
+    // A run made only of dates or months (`2025-03 2025-04 2025-05`) is a list of dates.
+    if (m[0].replace(DATE, '').replace(/[ \t\-.]/g, '') === '') continue;
     if (m[0].replace(/[^0-9Xx]/g, '').length >= 18) return true;
   }
-  for (const m of t.matchAll(GROUPED_CODE)) {
+  // Credit codes typed in groups, in either case; the six digits of the region (characters 3 to 8)
+  // keep runs of ordinary upper-case words from being read as one.
+  for (const m of t.toUpperCase().matchAll(GROUPED_CODE)) {
     const code = m[0].replace(/[^0-9A-Z]/g, '');
     if (code.length === m[0].length || !/[A-Z]/.test(code)) continue;
     for (let i = 0; i + 18 <= code.length; i++) {
-      if (isValidCreditCode(code.slice(i, i + 18))) return true;
+      const window = code.slice(i, i + 18);
+      if (/^..[0-9]{6}/.test(window) && isValidCreditCode(window)) return true;
     }
   }
   return false;

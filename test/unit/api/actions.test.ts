@@ -517,6 +517,8 @@ describe('Free-text reasons', () => {
     ['a number in dashed groups, lower-case x', 'id 110105-19491231-002x'],
     ['a number in full-width groups', '１１０１０５　１９４９１２３１　００２Ｘ'],
     ['a credit code in groups', 'code 9111 0105 0004 9M30 2T'],
+    ['a credit code in lower-case groups', 'code 9111 0105 0004 9m30 2t'],
+    ['a number whose middle group is written as a date', '110105-1949-12-31-002X'],
   ])('refuses a reason holding an identity number (%s), writing nothing', async (_label, reason) => {
     // Prepare
     const s = withDecision();
@@ -534,7 +536,7 @@ describe('Free-text reasons', () => {
       claims: CALLERS.reviewer,
       body: {
         reason:
-          'Paid 3,600.00 twice on 2025-03-01 and 2025-04-01 (months 2025-03 2025-04 2025-05 2025-06); call 138 0013 8000; see PB-2025-7K3M-9QXD-2F8A.',
+          'Paid 3,600.00 twice on 2025-03-01 and 2025-04-01 (months 2025-03 2025-04 2025-05 2025-06); call 138 0013 8000 or 010-65123456/13800138000; MARCH 5053 CHECK 9210; see PB-2025-7K3M-9QXD-2F8A.',
       },
     });
     expect(r.status).toBe(200);
