@@ -142,8 +142,8 @@ const REFERENCE = /PB[ -]?[0-9]{4}(?:[ -]?[0-9A-Z]{4}){3}/gi;
  * True when a text holds what could be an identity number written in groups, as people type them
  * (`110105 1949 1231 002X`, `110105-19491231-002x`, full-width digits and spaces too): digits
  * joined by single spaces, dashes or dots that add up to 18 or more (an X at the end
- * counts), or a valid unified social credit code in groups. A decision reference number, and a
- * date or month (`2025-03-01`, `2025-03`), is not read as part of one.
+ * counts), or a valid unified social credit code in groups. A decision reference number is not
+ * read as one, nor a run made only of dates or months (`2025-03 2025-04 2025-05`).
  */
 export function hasGroupedIdentity(text: string): boolean {
   const t = toHalfWidth(text).replace(REFERENCE, ' ');
