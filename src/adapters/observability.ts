@@ -2,7 +2,7 @@ import type { BatchProcessor } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import { findIdentityNumbers, IDENTITY_LIKE } from '../domain/identity.ts';
+import { IDENTITY_LIKE, maskIdentities } from '../domain/identity.ts';
 
 /**
  * The one logger and metrics instance of the process. Log lines carry pseudonyms, event ids and
@@ -45,13 +45,8 @@ export const metrics = new Metrics({
 });
 
 /** Valid identity numbers (credit codes included) and identity-like runs of digits, masked. */
-function maskIdentifiers(text: string): string {
-  let out = text;
-  for (const f of findIdentityNumbers(text).reverse()) {
-    out = out.slice(0, f.index) + '*'.repeat(f.value.length) + out.slice(f.index + f.value.length);
-  }
-  return out.replace(IDENTITY_LIKE, (run) => '*'.repeat(run.length));
-}
+const maskIdentifiers = (text: string): string =>
+  maskIdentities(text).replace(IDENTITY_LIKE, (run) => '*'.repeat(run.length));
 
 /**
  * One ERROR line per record a batch failed (the batch processor keeps the errors without logging

@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { findIdentityNumbers } from '../domain/identity.ts';
+import { maskIdentities } from '../domain/identity.ts';
 
 /** An error a caller can act on: its status and one sentence, sent as `{"error": "..."}`. */
 export class ApiError extends Error {
@@ -50,20 +50,10 @@ const SECURITY_HEADERS = {
 } as const;
 
 /**
- * Masks anything shaped like a valid raw identity number (checked digit included) in a response
- * body. Subjects are pseudonyms already; this is the last line of defence for free text.
+ * Response bodies are masked of anything shaped like a valid raw identity number: subjects are
+ * pseudonyms already; this is the last line of defence for free text.
  */
-export function maskIdentities(text: string): string {
-  const found = findIdentityNumbers(text);
-  if (found.length === 0) return text;
-  let out = '';
-  let at = 0;
-  for (const f of found) {
-    out += text.slice(at, f.index) + '*'.repeat(f.value.length);
-    at = f.index + f.value.length;
-  }
-  return out + text.slice(at);
-}
+export { maskIdentities };
 
 /** A JSON response. */
 export function json(status: number, body: unknown): APIGatewayProxyStructuredResultV2 {

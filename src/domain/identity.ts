@@ -165,6 +165,22 @@ export function hasGroupedIdentity(text: string): boolean {
   return false;
 }
 
+/**
+ * A text with every valid raw identity number (checked character included, credit codes too)
+ * replaced by as many `*`.
+ */
+export function maskIdentities(text: string): string {
+  const found = findIdentityNumbers(text);
+  if (found.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const f of found) {
+    out += text.slice(at, f.index) + '*'.repeat(f.value.length);
+    at = f.index + f.value.length;
+  }
+  return out + text.slice(at);
+}
+
 /** A raw identity number found in text. */
 export interface FoundIdentity {
   kind: 'person' | 'enterprise';

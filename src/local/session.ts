@@ -1,6 +1,6 @@
-import { resetClients } from '../adapters/aws.ts';
+import { resetClients, sqsClient } from '../adapters/aws.ts';
 import { fixedClock } from '../clock.ts';
-import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { dlqName, type QueueId, QUEUES, queueName } from '../resources.ts';
 import { resetRuntime, setClock } from '../runtime/engine.ts';
 import { resetNotifyRuntime } from '../runtime/notify.ts';
@@ -57,33 +57,30 @@ async function namedQueues(): Promise<Record<QueueId, LocalQueue> | undefined> {
   const named = stackVariables();
   if (named.length === 0) return undefined;
   const prefix = process.env.PB_PREFIX || 'pb-local';
-  const sqs = new SQSClient({});
-  try {
-    const lookup = async (variable: string, name: string): Promise<string> => {
-      const given = process.env[variable];
-      if (given) return given;
-      try {
-        const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
-        if (url) return url;
-        throw new Error('no URL returned');
-      } catch (e) {
-        throw new Error(
-          `the environment names a stack (${named.join(', ')}) but its queue ${name} cannot be found (${(e as Error).name === 'Error' ? (e as Error).message : (e as Error).name}): check AWS_REGION, the credentials and PB_PREFIX, or set ${variable}; unset ${named.join(', ')} to use the local stack`,
-        );
-      }
-    };
-    const out = {} as Record<QueueId, LocalQueue>;
-    for (const id of Object.keys(QUEUES) as QueueId[]) {
-      out[id] = {
-        url: await lookup(`PB_QUEUE_URL_${envKey(id)}`, queueName(prefix, id)),
-        dlqUrl: await lookup(`PB_DLQ_URL_${envKey(id)}`, dlqName(prefix, id)),
-        maxReceiveCount: QUEUES[id].maxReceiveCount,
-      };
+  // The process's client, as the named stack's region and endpoint make it (reset afterwards).
+  const sqs = sqsClient();
+  const lookup = async (variable: string, name: string): Promise<string> => {
+    const given = process.env[variable];
+    if (given) return given;
+    try {
+      const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+      if (url) return url;
+      throw new Error('no URL returned');
+    } catch (e) {
+      throw new Error(
+        `the environment names a stack (${named.join(', ')}) but its queue ${name} cannot be found (${(e as Error).name === 'Error' ? (e as Error).message : (e as Error).name}): check AWS_REGION, the credentials and PB_PREFIX, or set ${variable}; unset ${named.join(', ')} to use the local stack`,
+      );
     }
-    return out;
-  } finally {
-    sqs.destroy();
+  };
+  const out = {} as Record<QueueId, LocalQueue>;
+  for (const id of Object.keys(QUEUES) as QueueId[]) {
+    out[id] = {
+      url: await lookup(`PB_QUEUE_URL_${envKey(id)}`, queueName(prefix, id)),
+      dlqUrl: await lookup(`PB_DLQ_URL_${envKey(id)}`, dlqName(prefix, id)),
+      maxReceiveCount: QUEUES[id].maxReceiveCount,
+    };
   }
+  return out;
 }
 
 /**

@@ -70,14 +70,11 @@ function versionProblem(
   before: PublishedState['policies'][string] | undefined,
 ): string | undefined {
   if (!before) return undefined;
-  if (compareVersions(policy.version, before.version) < 0) {
+  const order = compareVersions(policy.version, before.version);
+  if (order < 0) {
     return `${policy.id}: version ${policy.version} is lower than the published ${before.version}: raise it above ${before.version}`;
   }
-  if (
-    compareVersions(policy.version, before.version) === 0 &&
-    before.contentHash !== undefined &&
-    before.contentHash !== policy.contentHash
-  ) {
+  if (order === 0 && before.contentHash !== undefined && before.contentHash !== policy.contentHash) {
     return `${policy.id}: the rule changed since version ${before.version} was published: raise its version (decisions record the version they were made under)`;
   }
   return undefined;
@@ -115,7 +112,7 @@ export const publish: Command = async (args, io) => {
   // What is published must pass its own test cases, as `pb rules test` runs them.
   const tests = await runRuleTests(dir);
   if (tests.failed > 0 || tests.problems.length > 0) {
-    for (const f of tests.failures) io.err(`FAIL ${f.file} [${f.index}] ${f.name}: ${f.diff.join('; ')}`);
+    for (const f of tests.failures) io.err(f.text);
     throw new CommandFailed(
       `${tests.failed} of ${tests.passed + tests.failed} test cases beside the rules fail: nothing published (pb rules test --dir ${dir})`,
     );
