@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { dlqName, type QueueId, QUEUES, queueName, visibilityTimeoutSeconds } from '../src/resources.ts';
 import type { EngineQueue } from './queues.ts';
@@ -18,10 +20,15 @@ import type { Settings } from './settings.ts';
  *   (`maxReceiveCount` x visibility timeout): the consumer is stuck or throttled;
  * - more than {@link REJECTED_EVENTS_THRESHOLD} agency events rejected in 15 minutes (the ingest
  *   function's `EventsRejected` metric): an agency's events stopped fitting the contract. Rejected
- *   events are kept in the quarantine and never reach a DLQ, so no other alarm sees them.
+ *   events are kept in the quarantine and never reach a DLQ, so no other alarm sees them;
+ * - a scheduled period opening the Scheduler dropped after its retries (its dead-letter queue);
+ * - a table throttling requests in three 5-minute periods in a row ({@link THROTTLE_PERIODS}): the
+ *   SDK's retries absorb a burst, sustained throttling ends in failed batches and DLQ messages.
  */
 /** Rejected agency events in 15 minutes above which the operator is told. */
 export const REJECTED_EVENTS_THRESHOLD = 10;
+/** Consecutive 5-minute periods with throttled requests on a table before the operator is told. */
+export const THROTTLE_PERIODS = 3;
 
 export class EngineAlarms extends Construct {
   readonly topic: sns.Topic;
@@ -34,6 +41,8 @@ export class EngineAlarms extends Construct {
       key: kms.IKey;
       queues: Record<QueueId, EngineQueue>;
       functions: Record<string, lambda.IFunction>;
+      tables: Record<string, dynamodb.ITable>;
+      periodOpeningDlq: sqs.IQueue;
     },
   ) {
     super(scope, id);
@@ -48,13 +57,15 @@ export class EngineAlarms extends Construct {
       metric: cloudwatch.IMetric,
       threshold: number,
       description: string,
+      evaluationPeriods = 1,
     ): void => {
       const a = new cloudwatch.Alarm(this, alarmId, {
         alarmName: `${props.settings.prefix}-${alarmId}`,
         alarmDescription: description,
         metric,
         threshold,
-        evaluationPeriods: 1,
+        evaluationPeriods,
+        datapointsToAlarm: evaluationPeriods,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
@@ -91,6 +102,31 @@ export class EngineAlarms extends Construct {
       REJECTED_EVENTS_THRESHOLD,
       `More than ${REJECTED_EVENTS_THRESHOLD} agency events rejected in 15 minutes: an agency's events no longer fit the contract. pb quarantine list shows them with their reasons.`,
     );
+    alarm(
+      'period-opening-dropped',
+      props.periodOpeningDlq.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      0,
+      'A scheduled period opening was dropped after the Scheduler retries: invoke the tick function by hand with the scheduled time (docs/deploy.md, "A missed opening"), then purge the queue.',
+    );
+    for (const [name, table] of Object.entries(props.tables)) {
+      const reads = table.metric('ReadThrottleEvents', { period, statistic: cloudwatch.Stats.SUM });
+      const writes = table.metric('WriteThrottleEvents', { period, statistic: cloudwatch.Stats.SUM });
+      alarm(
+        `${name}-throttled`,
+        new cloudwatch.MathExpression({
+          expression: 'FILL(r, 0) + FILL(w, 0)',
+          usingMetrics: { r: reads, w: writes },
+          period,
+          label: `${name} throttled requests`,
+        }),
+        0,
+        `The ${name} table throttled requests for ${THROTTLE_PERIODS * 5} minutes: batches fail and retry, and end in a DLQ if it lasts. Check hot keys and the on-demand maximum throughput; lower the event-source maximum concurrency if a backfill is running.`,
+        THROTTLE_PERIODS,
+      );
+    }
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(
         `${name}-errors`,

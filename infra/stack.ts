@@ -144,12 +144,14 @@ export class ProactiveBenefitsStack extends Stack {
       logKey: keys.data,
     });
 
-    new PeriodOpening(this, 'PeriodOpening', { settings, tick });
+    const opening = new PeriodOpening(this, 'PeriodOpening', { settings, tick, key: keys.messaging });
     const alarms = new EngineAlarms(this, 'Alarms', {
       settings,
       key: keys.messaging,
       queues: queues.byId,
       functions: this.functions,
+      tables: tables.byId,
+      periodOpeningDlq: opening.dlq,
     });
 
     // What operators and publishers need after a deploy (docs/deploy.md).

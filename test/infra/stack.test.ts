@@ -2,7 +2,7 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionName } from '../../infra/function.ts';
 import { REVIEW_GROUPS, REVIEW_ROUTES } from '../../infra/review-api.ts';
-import { REJECTED_EVENTS_THRESHOLD } from '../../infra/alarms.ts';
+import { REJECTED_EVENTS_THRESHOLD, THROTTLE_PERIODS } from '../../infra/alarms.ts';
 import {
   CREDIT_CODE_ATTRIBUTE_NAME,
   RESIDENT_ID_ATTRIBUTE,
@@ -110,8 +110,8 @@ describe('Stack: pb-<stage>', () => {
   });
 
   describe('Queues', () => {
-    it('creates each queue of QUEUES and its dead-letter queue', () => {
-      template.resourceCountIs('AWS::SQS::Queue', QUEUE_IDS.length * 2);
+    it('creates each queue of QUEUES and its dead-letter queue, and the period opening DLQ', () => {
+      template.resourceCountIs('AWS::SQS::Queue', QUEUE_IDS.length * 2 + 1);
     });
 
     it.each(QUEUE_IDS)(
@@ -511,6 +511,31 @@ describe('Stack: pb-<stage>', () => {
         }),
       });
     });
+
+    it('sends an invocation it gives up on to an encrypted dead-letter queue its role may write', () => {
+      const dlq = idBy('AWS::SQS::Queue', 'QueueName', `${PREFIX}-period-opening-dlq`);
+      const q = resource('AWS::SQS::Queue', dlq).Properties;
+      expect(refOf(q.KmsMasterKeyId)).toBeDefined();
+      const schedule = Object.values(resourcesOf(template, 'AWS::Scheduler::Schedule'))[0]!;
+      const target = schedule.Properties.Target;
+      expect(refOf(target.DeadLetterConfig.Arn)).toBe(dlq);
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 6 * 3600 });
+      const role = refOf(target.RoleArn)!;
+      const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+        .filter((p) => p.Properties.Roles.some((r: unknown) => refOf(r) === role))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement) as {
+        Action: string | string[];
+        Resource: unknown;
+      }[];
+      const on = (id: string) =>
+        statements
+          .filter((st) => [st.Resource].flat().some((r) => referencedIds(r).includes(id)))
+          .flatMap((st) => [st.Action].flat());
+      expect(on(dlq)).toEqual(['sqs:SendMessage']);
+      expect(on(refOf(q.KmsMasterKeyId)!).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      // The queue is the DLQ itself: no consumer, nothing redrives into it.
+      expect(q.RedrivePolicy).toBeUndefined();
+    });
   });
 
   describe('Ledger digests', () => {
@@ -618,7 +643,7 @@ describe('Stack: pb-<stage>', () => {
       Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
         (a) =>
           a.Properties.MetricName === metric &&
-          a.Properties.Dimensions.some(
+          (a.Properties.Dimensions ?? []).some(
             (d: { Name: string; Value: unknown }) => d.Name === dimension && refOf(d.Value) === value,
           ),
       );
@@ -632,6 +657,34 @@ describe('Stack: pb-<stage>', () => {
       expect(age[0]!.Properties.Threshold).toBe(
         QUEUES[id].maxReceiveCount * visibilityTimeoutSeconds(QUEUES[id]),
       );
+    });
+
+    it('a period opening the Scheduler dropped raises an alarm', () => {
+      const dlq = idBy('AWS::SQS::Queue', 'QueueName', `${PREFIX}-period-opening-dlq`);
+      const depth = alarmsOn('ApproximateNumberOfMessagesVisible', 'QueueName', dlq);
+      expect(depth).toHaveLength(1);
+      expect(depth[0]!.Properties.Threshold).toBe(0);
+    });
+
+    it.each(TABLE_IDS)('%s: throttled reads or writes for three periods in a row raise an alarm', (id) => {
+      const table = tableId(id);
+      const found = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter((a) =>
+        (a.Properties.Metrics ?? []).some(
+          (m: { MetricStat?: { Metric: { Dimensions: { Name: string; Value: unknown }[] } } }) =>
+            m.MetricStat?.Metric.Dimensions.some((d) => d.Name === 'TableName' && refOf(d.Value) === table),
+        ),
+      );
+      expect(found).toHaveLength(1);
+      const p = found[0]!.Properties;
+      expect(p.Threshold).toBe(0);
+      expect(p.EvaluationPeriods).toBe(THROTTLE_PERIODS);
+      expect(p.DatapointsToAlarm).toBe(THROTTLE_PERIODS);
+      const names = p.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map(
+        (m: { MetricStat: { Metric: { MetricName: string }; Stat: string } }) =>
+          `${m.MetricStat.Metric.MetricName}/${m.MetricStat.Stat}`,
+      );
+      expect(names.sort()).toEqual(['ReadThrottleEvents/Sum', 'WriteThrottleEvents/Sum']);
+      expect(p.Metrics.find((m: { Expression?: string }) => m.Expression).Expression).toContain('+');
     });
 
     it.each(FUNCTIONS)('%s: any error raises an alarm', (name) => {
