@@ -83,7 +83,7 @@ export class LedgerDigests extends Construct {
     acknowledgeWildcardResource(
       role,
       `${nagArn(this.bucket)}/${DIGEST_PREFIX}*`,
-      'Digest object keys are made at run time (one per digest, named by time and hash); the wildcard covers only get and put under digests/ of this bucket, and Object Lock keeps every version.',
+      'Digest object keys are made at run time (one per digest, named by its position in the digest chain); the wildcard covers only get and put under digests/ of this bucket, and Object Lock keeps every version.',
     );
     // Defence in depth: even if a later grant were too broad, the bucket refuses these to the engine.
     this.bucket.addToResourcePolicy(

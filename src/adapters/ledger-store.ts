@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import {
   type ChainHead,
   type Digest,
+  type DigestHead,
   type LedgerEntry,
   type LedgerReader,
   makeDigest,
@@ -13,12 +14,30 @@ import {
 } from '../domain/ledger/index.ts';
 import { scanAll } from './dynamodb/scan.ts';
 
-/** Where digests of chain heads go: somewhere the engine's own role cannot rewrite. */
+/**
+ * Where digests of chain heads go: somewhere the engine's own role cannot rewrite.
+ *
+ * Writers are serialised through `position`, the number of digests stored before this one plus one:
+ * a store takes at most one digest per position, so two writers that read the same latest digest
+ * (the scheduled tick and an operator's `pb audit digest` at the same moment) cannot both chain to
+ * it. The one that loses gets {@link DigestConflict} and starts again from the new latest digest.
+ */
 export interface DigestStore {
   readonly where: string;
   list(): Promise<Digest[]>;
-  put(d: Digest): Promise<void>;
+  put(d: Digest, position: number): Promise<void>;
 }
+
+/** Another digest took the position first; read the digests again and chain to the new latest. */
+export class DigestConflict extends Error {
+  constructor(position: number) {
+    super(`another digest was written at position ${position} first`);
+    this.name = 'DigestConflict';
+  }
+}
+
+/** A lock file older than this is left over from a writer that died holding it. */
+const STALE_LOCK_MS = 30_000;
 
 /** Local digest store: an append-only JSONL file under the data directory. */
 export class FileDigestStore implements DigestStore {
@@ -33,9 +52,34 @@ export class FileDigestStore implements DigestStore {
       .filter((l) => l.trim())
       .map((l) => JSON.parse(l) as Digest);
   }
-  async put(d: Digest): Promise<void> {
+  /** Appends under a lock file (created exclusively), after checking nobody appended meanwhile. */
+  async put(d: Digest, position: number): Promise<void> {
     mkdirSync(dirname(this.file), { recursive: true });
-    appendFileSync(this.file, `${JSON.stringify(d)}\n`);
+    const lock = `${this.file}.lock`;
+    let fd: number | undefined;
+    for (let attempt = 0; fd === undefined; attempt++) {
+      try {
+        fd = openSync(lock, 'wx');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        let age = 0;
+        try {
+          age = Date.now() - statSync(lock).mtimeMs;
+        } catch {
+          continue; // released between the two calls
+        }
+        if (age > STALE_LOCK_MS) rmSync(lock, { force: true });
+        else if (attempt >= 200) throw new Error(`${lock} is held by another digest writer`);
+        else await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    try {
+      if ((await this.list()).length !== position - 1) throw new DigestConflict(position);
+      appendFileSync(this.file, `${JSON.stringify(d)}\n`);
+    } finally {
+      closeSync(fd);
+      rmSync(lock, { force: true });
+    }
   }
 }
 
@@ -80,20 +124,33 @@ export class S3DigestStore implements DigestStore {
     } while (keyMarker !== undefined);
     return out;
   }
-  /** Puts a digest under a key of its own; a key that exists already is refused (`If-None-Match`). */
-  async put(d: Digest): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: `digests/${d.createdAt}-${d.digestHash.slice(0, 16)}.json`,
-        Body: JSON.stringify(d),
-        ContentType: 'application/json',
-        ChecksumAlgorithm: 'SHA256',
-        IfNoneMatch: '*',
-      }),
-    );
+  /**
+   * Puts a digest under the key of its position (`digests/0000000042.json`); S3 refuses a key that
+   * exists already (`If-None-Match: *`), so of two writers at one position only the first succeeds.
+   */
+  async put(d: Digest, position: number): Promise<void> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: digestKey(position),
+          Body: JSON.stringify(d),
+          ContentType: 'application/json',
+          ChecksumAlgorithm: 'SHA256',
+          IfNoneMatch: '*',
+        }),
+      );
+    } catch (e) {
+      // 412: the key exists; 409: a concurrent conditional write to the same key is in flight.
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) throw new DigestConflict(position);
+      throw e;
+    }
   }
 }
+
+/** The object key of the digest at `position` (1 for the first). */
+export const digestKey = (position: number): string => `digests/${String(position).padStart(10, '0')}.json`;
 
 /** The digest store for this environment: S3 when `PB_DIGEST_BUCKET` is set, else the local file. */
 export function digestStore(config: Config): DigestStore {
@@ -149,12 +206,34 @@ export async function writeDigest(
   at: Date,
 ): Promise<Digest> {
   const heads = await profileHeads(doc, config);
-  const previous = (await store.list()).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
-  const digest = makeDigest(
+  return appendDigest(
+    store,
     [...heads].map(([chain, h]) => ({ chain, ...h })),
-    previous,
-    at.toISOString(),
+    at,
   );
-  await store.put(digest);
-  return digest;
+}
+
+/** How often a writer that lost its position to another starts again before it gives up. */
+const DIGEST_ATTEMPTS = 5;
+
+/**
+ * Chains a digest of `heads` to the latest stored digest and stores it at the next position; when
+ * another writer took that position first, reads the digests again and chains to the new latest.
+ * The digest is dated `at`, or the latest digest's date when that is later (a digest dated before
+ * the one it follows does not verify).
+ */
+export async function appendDigest(store: DigestStore, heads: DigestHead[], at: Date): Promise<Digest> {
+  for (let attempt = 1; ; attempt++) {
+    const stored = await store.list();
+    const previous = [...stored].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+    const iso = at.toISOString();
+    const createdAt = previous && previous.createdAt > iso ? previous.createdAt : iso;
+    const digest = makeDigest(heads, previous, createdAt);
+    try {
+      await store.put(digest, stored.length + 1);
+      return digest;
+    } catch (e) {
+      if (!(e instanceof DigestConflict) || attempt >= DIGEST_ATTEMPTS) throw e;
+    }
+  }
 }

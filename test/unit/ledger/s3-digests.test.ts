@@ -4,9 +4,18 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { S3DigestStore } from '../../../src/adapters/ledger-store.ts';
-import type { Digest } from '../../../src/domain/ledger/index.ts';
+import {
+  appendDigest,
+  DigestConflict,
+  type DigestStore,
+  FileDigestStore,
+  S3DigestStore,
+} from '../../../src/adapters/ledger-store.ts';
+import { type Digest, verifyLedger } from '../../../src/domain/ledger/index.ts';
 
 /** An S3 bucket with versioning, as far as the digest store uses it: two pages of versions. */
 function versionedBucket(versions: Array<{ key: string; version: string; digest: Partial<Digest> }>) {
@@ -47,17 +56,116 @@ describe('Class: S3DigestStore', () => {
     expect(listed.map((d) => d.digestHash)).toEqual(['a', 'b-rewritten', 'b-original']);
   });
 
-  it('puts a digest only under a key that does not exist yet', async () => {
+  it('puts a digest under the key of its position, only when that key does not exist yet', async () => {
     const { client, sent } = versionedBucket([]);
-    await new S3DigestStore(client, 'bucket').put({
-      createdAt: '2026-04-01T00:00:00.000Z',
-      digestHash: 'f'.repeat(64),
-    } as Digest);
+    await new S3DigestStore(client, 'bucket').put(
+      { createdAt: '2026-04-01T00:00:00.000Z', digestHash: 'f'.repeat(64) } as Digest,
+      42,
+    );
     const put = sent.find((c) => c instanceof PutObjectCommand) as PutObjectCommand;
-    expect(put.input).toMatchObject({
-      Bucket: 'bucket',
-      Key: `digests/2026-04-01T00:00:00.000Z-${'f'.repeat(16)}.json`,
-      IfNoneMatch: '*',
-    });
+    expect(put.input).toMatchObject({ Bucket: 'bucket', Key: 'digests/0000000042.json', IfNoneMatch: '*' });
+  });
+
+  it.each([412, 409])('reports a position taken by another writer (HTTP %i) as a conflict', async (status) => {
+    const client = {
+      send: async () => {
+        throw Object.assign(new Error('PreconditionFailed'), { $metadata: { httpStatusCode: status } });
+      },
+    } as unknown as S3Client;
+    await expect(new S3DigestStore(client, 'bucket').put({} as Digest, 3)).rejects.toBeInstanceOf(
+      DigestConflict,
+    );
+  });
+
+  it('passes any other failure on as it is', async () => {
+    const denied = Object.assign(new Error('AccessDenied'), { $metadata: { httpStatusCode: 403 } });
+    const client = { send: async () => Promise.reject(denied) } as unknown as S3Client;
+    await expect(new S3DigestStore(client, 'bucket').put({} as Digest, 1)).rejects.toBe(denied);
+  });
+});
+
+/** A bucket that keeps objects by key and refuses an existing key, as S3 with If-None-Match does. */
+function conditionalBucket() {
+  const objects = new Map<string, string>();
+  const client = {
+    send: async (command: unknown) => {
+      // A network round trip: lets concurrent writers interleave between list and put.
+      await new Promise((r) => setTimeout(r, 1));
+      if (command instanceof ListObjectVersionsCommand) {
+        return { Versions: [...objects.keys()].map((Key) => ({ Key, VersionId: 'v1' })), IsTruncated: false };
+      }
+      if (command instanceof GetObjectCommand) {
+        const body = objects.get(command.input.Key!)!;
+        return { Body: { transformToString: async () => body } };
+      }
+      if (command instanceof PutObjectCommand) {
+        if (objects.has(command.input.Key!)) {
+          throw Object.assign(new Error('PreconditionFailed'), { $metadata: { httpStatusCode: 412 } });
+        }
+        objects.set(command.input.Key!, command.input.Body as string);
+        return {};
+      }
+      throw new Error('unexpected command');
+    },
+  } as unknown as S3Client;
+  return { client, objects };
+}
+
+const HEADS = [{ chain: 's-1', seq: 1, hash: 'a'.repeat(64) }];
+
+describe('Function: appendDigest', () => {
+  it('keeps the digests one chain when writers run at the same moment (S3)', async () => {
+    // Prepare
+    const { client } = conditionalBucket();
+    const store = new S3DigestStore(client, 'bucket');
+    const at = new Date('2026-05-01T00:00:00Z');
+    // Act: five writers read the same latest digest (none) at once.
+    await Promise.all([1, 2, 3, 4, 5].map(() => appendDigest(store, HEADS, at)));
+    // Assess: five digests, each following the one before; the digests verify.
+    const digests = await store.list();
+    expect(digests).toHaveLength(5);
+    const result = await verifyLedger({ chains: [], digests });
+    expect(result.failures.filter((f) => f.chain === '(digests)')).toEqual([]);
+  });
+
+  it('keeps the digests one chain when writers run at the same moment (local file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-digests-'));
+    try {
+      const store = new FileDigestStore(join(dir, 'ledger-digests.jsonl'));
+      const at = new Date('2026-05-01T00:00:00Z');
+      await Promise.all([1, 2, 3, 4].map(() => appendDigest(store, HEADS, at)));
+      const digests = await store.list();
+      expect(digests).toHaveLength(4);
+      expect(digests.slice(1).map((d) => d.previousDigestHash)).toEqual(
+        digests.slice(0, -1).map((d) => d.digestHash),
+      );
+      expect(existsSync(join(dir, 'ledger-digests.jsonl.lock'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dates a digest no earlier than the digest it follows', async () => {
+    const { client } = conditionalBucket();
+    const store = new S3DigestStore(client, 'bucket');
+    await appendDigest(store, HEADS, new Date('2026-05-01T00:00:00Z'));
+    const late = await appendDigest(store, HEADS, new Date('2026-04-30T23:59:00Z'));
+    expect(late.createdAt).toBe('2026-05-01T00:00:00.000Z');
+    const result = await verifyLedger({ chains: [], digests: await store.list() });
+    expect(result.failures.filter((f) => f.chain === '(digests)')).toEqual([]);
+  });
+
+  it('gives up after five lost positions with the conflict', async () => {
+    let puts = 0;
+    const store: DigestStore = {
+      where: 'test',
+      list: async () => [],
+      put: async (_d, position) => {
+        puts += 1;
+        throw new DigestConflict(position);
+      },
+    };
+    await expect(appendDigest(store, HEADS, new Date())).rejects.toBeInstanceOf(DigestConflict);
+    expect(puts).toBe(5);
   });
 });
