@@ -66,16 +66,19 @@ describe('Class: S3DigestStore', () => {
     expect(put.input).toMatchObject({ Bucket: 'bucket', Key: 'digests/0000000042.json', IfNoneMatch: '*' });
   });
 
-  it.each([412, 409])('reports a position taken by another writer (HTTP %i) as a conflict', async (status) => {
-    const client = {
-      send: async () => {
-        throw Object.assign(new Error('PreconditionFailed'), { $metadata: { httpStatusCode: status } });
-      },
-    } as unknown as S3Client;
-    await expect(new S3DigestStore(client, 'bucket').put({} as Digest, 3)).rejects.toBeInstanceOf(
-      DigestConflict,
-    );
-  });
+  it.each([412, 409])(
+    'reports a position taken by another writer (HTTP %i) as a conflict',
+    async (status) => {
+      const client = {
+        send: async () => {
+          throw Object.assign(new Error('PreconditionFailed'), { $metadata: { httpStatusCode: status } });
+        },
+      } as unknown as S3Client;
+      await expect(new S3DigestStore(client, 'bucket').put({} as Digest, 3)).rejects.toBeInstanceOf(
+        DigestConflict,
+      );
+    },
+  );
 
   it('passes any other failure on as it is', async () => {
     const denied = Object.assign(new Error('AccessDenied'), { $metadata: { httpStatusCode: 403 } });
