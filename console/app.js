@@ -8,6 +8,8 @@
   const LANG_KEY = 'pb.lang';
   // The PKCE verifier and state of a sign-in under way through the managed login (config.js → auth).
   const OAUTH_KEY = 'pb.oauth';
+  // The refresh token of a managed-login sign-in: a new access token when the one in use expires.
+  const REFRESH_KEY = 'pb.refresh';
   const AUTH = authConfig(CONFIG.auth);
 
   /** config.js → auth as { domain, clientId }, or null (no auth, or not usable: then tokens only). */
@@ -52,6 +54,7 @@
         '登录未完成：登录页面返回的校验信息与本浏览器发起的登录请求不符（链接已过期或被改动）。请重新登录。',
       authDenied: (p) => `登录未完成：统一身份认证返回错误（${p.detail}）。请重新登录。`,
       authFailed: (p) => `登录未完成：未能从统一身份认证取得访问令牌（${p.detail}）。请重新登录。`,
+      sessionEnded: '登录已过期，且未能自动续期。请重新登录。',
       authUnavailable:
         '本页面不是通过安全连接（HTTPS）打开的，浏览器无法发起登录。请使用 https:// 地址打开控制台。',
       tabQueue: '复核队列',
@@ -175,6 +178,7 @@
         `Sign-in did not complete: the sign-in service answered with an error (${p.detail}). Sign in again.`,
       authFailed: (p) =>
         `Sign-in did not complete: no access token could be obtained from the sign-in service (${p.detail}). Sign in again.`,
+      sessionEnded: 'Your sign-in has expired and could not be renewed. Sign in again.',
       authUnavailable:
         'The page was not opened over a secure connection (HTTPS), so the browser cannot start the sign-in. Open the console at its https:// address.',
       tabQueue: 'Review queue',
@@ -408,7 +412,10 @@
       body: opts.body ? JSON.stringify(opts.body) : undefined,
     });
     if (res.status === 401) {
-      signOut('badToken');
+      // An expired access token of a managed-login sign-in is renewed once, and the request repeated.
+      const renewable = !opts.renewed && sessionStorage.getItem(REFRESH_KEY);
+      if (renewable && (await renewAccess())) return api(path, { ...opts, renewed: true });
+      signOut(renewable ? 'sessionEnded' : 'badToken');
       throw new ApiFailure(401, 'unauthorised');
     }
     if (opts.raw) {
@@ -425,6 +432,7 @@
   function signOut(key, params) {
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(OAUTH_KEY);
+    sessionStorage.removeItem(REFRESH_KEY);
     state.token = null;
     state.me = null;
     state.detail = null;
@@ -567,11 +575,72 @@
       }
       token = typeof body.access_token === 'string' ? body.access_token.trim() : '';
       if (!token) throw new Error('the answer has no access_token');
+      if (typeof body.refresh_token === 'string' && body.refresh_token) {
+        sessionStorage.setItem(REFRESH_KEY, body.refresh_token);
+      }
     } catch (e) {
       signOut('authFailed', { detail: e?.message || String(e) });
       return;
     }
     await signIn(token);
+  }
+
+  /** A pasted or linked token: no refresh token of an earlier sign-in may renew it as someone else. */
+  function signInWithToken(token) {
+    sessionStorage.removeItem(REFRESH_KEY);
+    return signIn(token);
+  }
+
+  /** The renewal under way, shared by the requests that found the access token expired together. */
+  let renewing = null;
+
+  /**
+   * Trades the refresh token for a new access token (the token endpoint's refresh_token grant) and
+   * uses it from now on. True when it did; false when there is no refresh token or it was refused
+   * (expired, revoked): the reviewer signs in again.
+   */
+  function renewAccess() {
+    renewing ??= (async () => {
+      const refresh = sessionStorage.getItem(REFRESH_KEY);
+      if (!AUTH || !refresh) return false;
+      try {
+        const res = await fetch(`${AUTH.domain}/oauth2/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            client_id: AUTH.clientId,
+            refresh_token: refresh,
+          }).toString(),
+        });
+        const body = await res.json().catch(() => ({}));
+        const fresh = res.ok && typeof body.access_token === 'string' ? body.access_token.trim() : '';
+        if (!fresh) return false;
+        state.token = fresh;
+        sessionStorage.setItem(TOKEN_KEY, fresh);
+        return true;
+      } catch {
+        return false;
+      }
+    })().finally(() => {
+      renewing = null;
+    });
+    return renewing;
+  }
+
+  /** Revokes the refresh token at the managed login (it would otherwise stay valid for days). */
+  async function revokeRefresh() {
+    const refresh = sessionStorage.getItem(REFRESH_KEY);
+    if (!AUTH || !refresh) return;
+    try {
+      await fetch(`${AUTH.domain}/oauth2/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: refresh, client_id: AUTH.clientId }).toString(),
+      });
+    } catch {
+      // Signing out goes on: the managed login's /logout ends the session regardless.
+    }
   }
 
   /** With auth: the sign-in button first, the token form under a disclosure for operators. */
@@ -979,14 +1048,15 @@
     $('token-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const v = $('token-input').value.trim();
-      if (v) signIn(v);
+      if (v) signInWithToken(v);
     });
     // A #token=… link opened in this tab while the console is already open.
     window.addEventListener('hashchange', () => {
       const fromHash = tokenFromHash();
-      if (fromHash) signIn(fromHash);
+      if (fromHash) signInWithToken(fromHash);
     });
-    $('sign-out').addEventListener('click', () => {
+    $('sign-out').addEventListener('click', async () => {
+      await revokeRefresh();
       signOut();
       // Ends the managed login's session too, which then sends the browser back here.
       if (AUTH) {
@@ -1055,8 +1125,10 @@
   const answer = oauthAnswer();
   if (answer) finishOAuth(answer);
   else {
-    const token = tokenFromHash() || sessionStorage.getItem(TOKEN_KEY);
-    if (token) signIn(token);
+    const fromHash = tokenFromHash();
+    const token = fromHash || sessionStorage.getItem(TOKEN_KEY);
+    if (fromHash) signInWithToken(fromHash);
+    else if (token) signIn(token);
     else signOut();
   }
 })();

@@ -33,6 +33,14 @@ interface FakeCognito {
   codes: Map<string, { challenge: string; redirectUri: string }>;
   tamperState: boolean;
   tokenFailure: boolean;
+  /** The access token the code is traded for (the reviewer's token unless a test says otherwise). */
+  issueAccess: string | undefined;
+  /** Refresh tokens issued and not revoked. */
+  refreshTokens: Set<string>;
+  refreshFailure: boolean;
+  revoke: Record<string, string>[];
+  /** Access tokens the API (as API Gateway's authoriser) refuses once each, as expired. */
+  expireOnce: Set<string>;
 }
 
 let dataDir: string;
@@ -49,6 +57,11 @@ const fake: FakeCognito = {
   codes: new Map(),
   tamperState: false,
   tokenFailure: false,
+  issueAccess: undefined,
+  refreshTokens: new Set(),
+  refreshFailure: false,
+  revoke: [],
+  expireOnce: new Set(),
 };
 
 const TYPES: Record<string, string> = {
@@ -111,8 +124,18 @@ async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
   fake.token.push(form);
   if (req.method !== 'POST') return refuse(res, `token endpoint called with ${req.method}`);
   if (!type.startsWith('application/x-www-form-urlencoded')) return refuse(res, `content-type ${type}`);
-  if (form.grant_type !== 'authorization_code') return refuse(res, `grant_type ${form.grant_type}`);
   if (form.client_id !== CLIENT_ID) return refuse(res, `client_id ${form.client_id}`);
+  if (form.grant_type === 'refresh_token') {
+    // Cognito answers a refresh with a new access token (and id token), no new refresh token.
+    if (fake.refreshFailure || !fake.refreshTokens.has(form.refresh_token ?? '')) {
+      send(res, 400, JSON.stringify({ error: 'invalid_grant' }), 'application/json');
+      return;
+    }
+    const answer = { access_token: server.reviewerToken, token_type: 'Bearer', expires_in: 3600 };
+    send(res, 200, JSON.stringify(answer), 'application/json');
+    return;
+  }
+  if (form.grant_type !== 'authorization_code') return refuse(res, `grant_type ${form.grant_type}`);
   const issued = fake.codes.get(form.code ?? '');
   if (!issued) return refuse(res, `unknown or used code ${form.code}`);
   fake.codes.delete(form.code!);
@@ -129,13 +152,15 @@ async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return;
   }
   const idToken = `${b64url(Buffer.from('{"alg":"none"}'))}.${b64url(Buffer.from('{"sub":"local-reviewer"}'))}.`;
+  const refreshToken = `refresh-${b64url(randomBytes(12))}`;
+  fake.refreshTokens.add(refreshToken);
   send(
     res,
     200,
     JSON.stringify({
-      access_token: server.reviewerToken,
+      access_token: fake.issueAccess ?? server.reviewerToken,
       id_token: idToken,
-      refresh_token: 'not-used',
+      refresh_token: refreshToken,
       token_type: 'Bearer',
       expires_in: 3600,
     }),
@@ -143,8 +168,22 @@ async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
   );
 }
 
-/** The review API, as CloudFront routes /api/* to it. */
+/** Cognito's /oauth2/revoke: the refresh token is no longer accepted. */
+async function revoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const form = Object.fromEntries(new URLSearchParams(await bodyOf(req)));
+  fake.revoke.push(form);
+  if (req.method !== 'POST' || form.client_id !== CLIENT_ID) return refuse(res, 'bad revoke request');
+  fake.refreshTokens.delete(form.token ?? '');
+  send(res, 200, '', 'application/json');
+}
+
+/** The review API, as CloudFront routes /api/* to it (and API Gateway's authoriser refuses tokens). */
 function proxy(req: IncomingMessage, res: ServerResponse): void {
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  if (bearer === 'stale-access-token' || fake.expireOnce.delete(bearer)) {
+    send(res, 401, JSON.stringify({ message: 'Unauthorized' }), 'application/json');
+    return;
+  }
   const target = new URL(req.url ?? '/', server.url);
   const out = request(
     target,
@@ -182,6 +221,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname.startsWith('/api/')) proxy(req, res);
   else if (url.pathname === '/oauth2/authorize') authorize(url, res);
   else if (url.pathname === '/oauth2/token') token(req, res).catch(failed);
+  else if (url.pathname === '/oauth2/revoke') revoke(req, res).catch(failed);
   else if (url.pathname === '/logout') {
     const q = Object.fromEntries(url.searchParams);
     fake.logout.push(q);
@@ -237,6 +277,11 @@ beforeEach(() => {
   fake.problems.length = 0;
   fake.tamperState = false;
   fake.tokenFailure = false;
+  fake.issueAccess = undefined;
+  fake.refreshTokens.clear();
+  fake.refreshFailure = false;
+  fake.revoke.length = 0;
+  fake.expireOnce.clear();
 });
 
 /** A fresh browser (its own sessionStorage) on the console's sign-in screen. */
@@ -347,6 +392,54 @@ describe('Console: sign-in through the managed login (config.js → auth)', () =
     await page.context().close();
   });
 
+  it('renews an access token that expires during the session and repeats the request', async () => {
+    const { page, errors } = await openSignIn();
+    await page.click('#oauth-button');
+    await page.waitForSelector('#app:not([hidden])');
+    await page.waitForSelector('#queue-empty:not([hidden]), #queue-table tbody tr');
+    const refresh = await session(page, 'pb.refresh');
+    expect(refresh).toMatch(/^refresh-/);
+
+    // The hour is up: the API refuses the token once; the console renews it and asks again.
+    fake.expireOnce.add(server.reviewerToken);
+    const statuses: number[] = [];
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/api/decisions') statuses.push(r.status());
+    });
+    const answered = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/api/decisions' && r.status() === 200,
+    );
+    await page.click('#tab-list');
+    await answered;
+    await page.waitForSelector('#view-list:not([hidden])');
+    expect(statuses).toEqual([401, 200]);
+    expect(fake.expireOnce.size).toBe(0);
+    expect(fake.problems).toEqual([]);
+    expect(fake.token.map((f) => f.grant_type)).toEqual(['authorization_code', 'refresh_token']);
+    expect(fake.token[1]).toMatchObject({ client_id: CLIENT_ID, refresh_token: refresh });
+    expect(await page.isVisible('#app')).toBe(true);
+    expect(await page.isVisible('#flash.error')).toBe(false);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('signs out, saying the sign-in expired, when the refresh token is refused too', async () => {
+    fake.issueAccess = 'stale-access-token';
+    fake.refreshFailure = true;
+    const { page, errors } = await openSignIn();
+    await page.click('#oauth-button');
+    await page.waitForSelector('#flash.error');
+    expect(fake.token.map((f) => f.grant_type)).toEqual(['authorization_code', 'refresh_token']);
+    expect(await page.textContent('#flash')).toContain('登录已过期');
+    await page.click('#lang-toggle');
+    expect(await page.textContent('#flash')).toContain('could not be renewed');
+    expect(await page.isVisible('#sign-in')).toBe(true);
+    expect(await session(page, 'pb.token')).toBeNull();
+    expect(await session(page, 'pb.refresh')).toBeNull();
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('still takes a pasted token, under the disclosure', async () => {
     const { page, errors } = await openSignIn();
     await page.click('#token-disclosure summary');
@@ -371,8 +464,13 @@ describe('Console: sign-in through the managed login (config.js → auth)', () =
     await page.waitForFunction('!window.beforeSignOut && !document.getElementById("sign-in").hidden');
     expect(fake.problems).toEqual([]);
     expect(fake.logout).toEqual([{ client_id: CLIENT_ID, logout_uri: `${origin}/` }]);
+    // The refresh token is revoked first: it cannot renew anything after sign-out.
+    expect(fake.revoke).toHaveLength(1);
+    expect(fake.revoke[0]).toMatchObject({ client_id: CLIENT_ID, token: expect.stringMatching(/^refresh-/) });
+    expect(fake.refreshTokens.size).toBe(0);
     expect(await page.isVisible('#app')).toBe(false);
     expect(await session(page, 'pb.token')).toBeNull();
+    expect(await session(page, 'pb.refresh')).toBeNull();
     expect(errors).toEqual([]);
     await page.context().close();
   });
