@@ -201,6 +201,8 @@ const signedFen = (n: number): string =>
  * subjects evaluated and, by policy and period, the eligible count and total amount; with a baseline
  * rule file, the same for the baseline, one JSON line per subject whose outcome or amount changes,
  * and the totals of the change. Policies that rest on the draft (`eligibleFor:`) are reported too.
+ * A baseline of another id (a variant saved under an id of its own) is compared with the draft as its
+ * earlier version: each change line then names the `baselinePolicy` too.
  * A draft or baseline that does not validate: one line per problem, exit 1. A missing input file or
  * rules directory is bad usage (exit 2). Warnings on stderr, output unchanged: periods outside the
  * effective window of the draft or baseline, and facts no rule reads (see `IgnoredFacts`).
@@ -245,11 +247,9 @@ export const simulate: Command = async (args, io) => {
   const d = draft as LoadedDraft;
   const b = baseline as LoadedDraft | undefined;
   const policy = d.policy;
-  if (b && b.policy.id !== policy.id) {
-    throw new UsageError(
-      `--baseline is policy ${b.policy.id}, the draft is ${policy.id}: compare versions of one policy`,
-    );
-  }
+  // A draft saved under an id of its own is compared with the baseline's policy as its new version;
+  // policies that depend on the baseline's id keep reading the published one.
+  const renamed = b !== undefined && b.policy.id !== policy.id;
   if (b && (b.policy.subjectKind !== policy.subjectKind || b.policy.periodUnit !== policy.periodUnit)) {
     throw new UsageError(
       `--baseline decides ${b.policy.subjectKind}s per ${b.policy.periodUnit}, the draft ${policy.subjectKind}s per ${policy.periodUnit}`,
@@ -269,14 +269,23 @@ export const simulate: Command = async (args, io) => {
 
   const reported = [policy.id, ...dependents(d.set, policy.id)];
   const reportedSet = new Set(reported);
+  if (b && renamed) {
+    const left = dependents(b.set, b.policy.id);
+    if (left.length) {
+      io.err(
+        `pb simulate: note: ${left.join(', ')} ${left.length === 1 ? 'depends' : 'depend'} on ${b.policy.id}, not on ${policy.id}: not part of this comparison`,
+      );
+    }
+  }
+  // The baseline's side: its own ids (one policy when the draft has an id of its own).
+  const baselineReported = b && renamed ? [b.policy.id] : reported;
+  const baselineSet = new Set(baselineReported);
   const after = createCompiledEvaluator(d.set);
   const before = b ? createCompiledEvaluator(b.set) : undefined;
-  const tallies = (): Map<string, Tally> =>
-    new Map(
-      reported.flatMap((p) => periods.map((per) => [key(p, per), { eligible: 0, amount: 0 }] as const)),
-    );
-  const afterTally = tallies();
-  const beforeTally = tallies();
+  const tallies = (ids: string[]): Map<string, Tally> =>
+    new Map(ids.flatMap((p) => periods.map((per) => [key(p, per), { eligible: 0, amount: 0 }] as const)));
+  const afterTally = tallies(reported);
+  const beforeTally = tallies(baselineReported);
   const change = { subjects: new Set<string>(), newly: 0, noLonger: 0, amountChanged: 0, amount: 0 };
   const changes = new LineWriter((text) => io.out(text));
   const changedLines: string[] = [];
@@ -294,7 +303,10 @@ export const simulate: Command = async (args, io) => {
     }
   };
   const pick = (rs: EvaluationResult[]): EvaluationResult[] => rs.filter((r) => reportedSet.has(r.policy));
+  const pickBefore = (rs: EvaluationResult[]): EvaluationResult[] =>
+    rs.filter((r) => baselineSet.has(r.policy));
   const opts = reported.length === 1 ? { policy: policy.id } : undefined;
+  const beforeOpts = baselineReported.length === 1 ? { policy: baselineReported[0]! } : undefined;
 
   const parse = fastProfileParser(parseProfileLine);
   const lines = await forEachLine(
@@ -317,7 +329,7 @@ export const simulate: Command = async (args, io) => {
         const now = pick(after.evaluateSync(p, per, opts));
         for (const r of now) add(afterTally, r);
         if (!before) continue;
-        const was = pick(before.evaluateSync(p, per, opts));
+        const was = pickBefore(before.evaluateSync(p, per, beforeOpts));
         for (const [i, r] of now.entries()) {
           const w = was[i]!;
           add(beforeTally, w);
@@ -335,6 +347,7 @@ export const simulate: Command = async (args, io) => {
             JSON.stringify({
               subject: p.subject,
               policy: r.policy,
+              ...(renamed ? { baselinePolicy: w.policy } : {}),
               period: r.period,
               before: side(w),
               after: side(r),
@@ -354,8 +367,8 @@ export const simulate: Command = async (args, io) => {
   io.progress('');
 
   // One row per policy and period; a policy over several months gets a total row as well.
-  const rows = (t: Map<string, Tally>): Array<[string, string, Tally]> =>
-    reported.flatMap((p) => {
+  const rows = (t: Map<string, Tally>, ids: string[]): Array<[string, string, Tally]> =>
+    ids.flatMap((p) => {
       const own = periods.map((per) => [p, per, t.get(key(p, per))!] as [string, string, Tally]);
       if (own.length === 1) return own;
       const sum = own.reduce(
@@ -374,9 +387,9 @@ export const simulate: Command = async (args, io) => {
     `subjects evaluated: ${evaluated} (${policy.subjectKind}s; ${otherKind} of the other kind skipped${bad ? `, ${bad} invalid lines` : ''}) for ${periods.length === 1 ? periods[0] : `${periods[0]}..${periods[periods.length - 1]}`}`,
   );
   const months = periods.length > 1;
-  for (const l of tableLines('draft:', rows(afterTally), months)) out(l);
+  for (const l of tableLines('draft:', rows(afterTally, reported), months)) out(l);
   if (b) {
-    for (const l of tableLines('baseline:', rows(beforeTally), months)) out(l);
+    for (const l of tableLines('baseline:', rows(beforeTally, baselineReported), months)) out(l);
     out(
       `changes (${changedLines.length}): one line per subject, policy and period whose outcome or amount changes`,
     );

@@ -200,6 +200,94 @@ describe('Command: pb simulate', () => {
     );
   });
 
+  it('compares a variant saved under an id of its own with the policy it varies', async () => {
+    // Prepare: the 80-89 band raised, saved as a policy of its own id.
+    const draft = draftOf('elderly-allowance', 'elderly-variant.json', (r) => {
+      (r as unknown as { id: string }).id = 'elderly-allowance-variant';
+      r.amount.tiers[0]!.amount = { kind: 'fixed', value: 15000 };
+    });
+    // Act
+    const r = await run(
+      'simulate',
+      '--policy',
+      draft,
+      '--profiles',
+      PROFILES,
+      '--period',
+      '2025-03',
+      '--baseline',
+      join(RULES, 'elderly-allowance.json'),
+      '--rules',
+      RULES,
+    );
+    // Assess: the same two subjects as a new version of the policy would show, both ids named.
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))).toEqual(
+      ['p-80', 'p-89'].map((subject) => ({
+        subject,
+        policy: 'elderly-allowance-variant',
+        baselinePolicy: 'elderly-allowance',
+        period: '2025-03',
+        before: { outcome: 'eligible', amount: 10000 },
+        after: { outcome: 'eligible', amount: 15000 },
+      })),
+    );
+    expect(r.out).toContainEqual(
+      expect.stringMatching(/^ {2}elderly-allowance-variant +2025-03 +3 +80000 +800\.00$/),
+    );
+    expect(r.out).toContainEqual(expect.stringMatching(/^ {2}elderly-allowance +2025-03 +3 +70000 +700\.00$/));
+    expect(r.out.at(-1)).toBe(
+      'change: 2 subjects, 2 decisions (newly eligible 0, no longer eligible 0, amount changed 2); total amount +10000 fen (+100.00 yuan)',
+    );
+  });
+
+  it('says which policies still rest on the baseline when the variant has an id of its own', async () => {
+    const draft = draftOf('small-low-profit-cit', 'cit-variant.json', (r) => {
+      (r as unknown as { id: string }).id = 'small-low-profit-cit-variant';
+      r.conditions.all[4]!.value = 99;
+    });
+    const profiles = file(
+      'company-variant.jsonl',
+      line('e-200', 'enterprise', {
+        enterpriseType: 'company',
+        vatTaxpayerType: 'general',
+        industryRestricted: { '2025': false },
+        taxableIncome: { '2025': 100000000 },
+        employeesAvg: { '2025': 100 },
+        totalAssetsAvg: { '2025': 1000000000 },
+        localTaxesDue: { '2025': 1000000 },
+      }),
+    );
+    const r = await run(
+      'simulate',
+      '--policy',
+      draft,
+      '--profiles',
+      profiles,
+      '--period',
+      '2025',
+      '--baseline',
+      join(RULES, 'small-low-profit-cit.json'),
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(0);
+    expect(r.err).toEqual([
+      'pb simulate: note: six-taxes-two-fees depends on small-low-profit-cit, not on small-low-profit-cit-variant: not part of this comparison',
+    ]);
+    expect(r.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))).toEqual([
+      {
+        subject: 'e-200',
+        policy: 'small-low-profit-cit-variant',
+        baselinePolicy: 'small-low-profit-cit',
+        period: '2025',
+        before: { outcome: 'eligible', amount: 20000000 },
+        after: { outcome: 'not-eligible', amount: null },
+      },
+    ]);
+  });
+
   it('without a baseline prints the eligible count and total by period, a year of months with a total', async () => {
     const r = await run(
       'simulate',
