@@ -236,7 +236,9 @@ describe('Command: pb simulate', () => {
     expect(r.out).toContainEqual(
       expect.stringMatching(/^ {2}elderly-allowance-variant +2025-03 +3 +80000 +800\.00$/),
     );
-    expect(r.out).toContainEqual(expect.stringMatching(/^ {2}elderly-allowance +2025-03 +3 +70000 +700\.00$/));
+    expect(r.out).toContainEqual(
+      expect.stringMatching(/^ {2}elderly-allowance +2025-03 +3 +70000 +700\.00$/),
+    );
     expect(r.out.at(-1)).toBe(
       'change: 2 subjects, 2 decisions (newly eligible 0, no longer eligible 0, amount changed 2); total amount +10000 fen (+100.00 yuan)',
     );
