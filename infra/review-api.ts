@@ -42,7 +42,14 @@ export class ReviewApi extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { settings: Settings; handler: lambda.IFunction; preToken: lambda.IFunction; logKey: kms.IKey },
+    props: {
+      settings: Settings;
+      handler: lambda.IFunction;
+      preToken: lambda.IFunction;
+      logKey: kms.IKey;
+      /** Where the console is served and its managed-login domain prefix; no OAuth without it. */
+      web?: { url: string; origin: string; authDomainPrefix: string };
+    },
   ) {
     super(scope, id);
     const { settings } = props;
@@ -91,7 +98,7 @@ export class ReviewApi extends Construct {
     // The console signs in through the managed login (authorization code with PKCE, a public
     // client) when its URL is known; otherwise the client has no OAuth at all (CDK's default would
     // allow the implicit grant to https://example.com).
-    const web = settings.console;
+    const web = props.web;
     this.domain = web
       ? this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: web.authDomainPrefix } })
       : undefined;

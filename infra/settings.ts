@@ -36,6 +36,11 @@ export interface Settings {
    * `authDomainPrefix` (context) names the managed-login domain, `<prefix>.auth.<region>.amazoncognito.com`.
    */
   console?: { url: string; origin: string; authDomainPrefix: string };
+  /**
+   * The stack hosts the console itself (context `hostConsole=true`, with `authDomainPrefix`): S3 and
+   * CloudFront, its URL the distribution's. Instead of `consoleUrl`, never with it.
+   */
+  hostConsole?: { authDomainPrefix: string };
 }
 
 const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
@@ -60,7 +65,7 @@ export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): 
     notifyLink: ctx('notifyLink'),
     reviewAmountThreshold: ctx('reviewAmountThreshold'),
     agencyAccounts: agencyAccounts(ctx('agencyAccounts')),
-    ...consoleSettings(ctx('consoleUrl'), ctx('authDomainPrefix')),
+    ...consoleSettings(ctx('consoleUrl'), ctx('authDomainPrefix'), ctx('hostConsole')),
   };
 }
 
@@ -81,10 +86,33 @@ function agencyAccounts(text: string | undefined): string[] {
   return [...new Set(ids)];
 }
 
-/** `consoleUrl` and `authDomainPrefix` context: both or neither. */
-function consoleSettings(url: string | undefined, prefix: string | undefined): Pick<Settings, 'console'> {
+/** `consoleUrl` and `authDomainPrefix` context: both or neither; or `hostConsole` and `authDomainPrefix`. */
+function consoleSettings(
+  url: string | undefined,
+  prefix: string | undefined,
+  host: string | undefined,
+): Pick<Settings, 'console' | 'hostConsole'> {
+  if (host !== undefined && host !== 'true' && host !== 'false') {
+    throw new Error(`hostConsole '${host}' must be true or false`);
+  }
+  const hosted = host === 'true';
+  if (hosted && url !== undefined) {
+    throw new Error(
+      'hostConsole and consoleUrl: pick one (hostConsole serves the console at the CloudFront address; consoleUrl names where you host it)',
+    );
+  }
+  if (hosted) {
+    if (prefix === undefined) {
+      throw new Error(
+        'hostConsole needs authDomainPrefix, the managed-login domain prefix (-c authDomainPrefix=pb-prod-review-gov)',
+      );
+    }
+    return { hostConsole: { authDomainPrefix: checkedPrefix(prefix) } };
+  }
   if (url === undefined && prefix === undefined) return {};
-  if (url === undefined) throw new Error('authDomainPrefix needs consoleUrl (-c consoleUrl=https://…)');
+  if (url === undefined) {
+    throw new Error('authDomainPrefix needs consoleUrl (-c consoleUrl=https://…) or -c hostConsole=true');
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -101,14 +129,20 @@ function consoleSettings(url: string | undefined, prefix: string | undefined): P
       'consoleUrl needs authDomainPrefix, the managed-login domain prefix (-c authDomainPrefix=pb-prod-review-gov)',
     );
   }
-  // Cognito's rules for a domain prefix: lower-case letters, digits and hyphens, not at either end,
-  // and not the reserved words.
+  return { console: { url: parsed.href, origin: parsed.origin, authDomainPrefix: checkedPrefix(prefix) } };
+}
+
+/**
+ * Cognito's rules for a domain prefix: lower-case letters, digits and hyphens, not at either end,
+ * and not the reserved words.
+ */
+function checkedPrefix(prefix: string): string {
   if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) || /aws|amazon|cognito/.test(prefix)) {
     throw new Error(
       `authDomainPrefix '${prefix}' must be lower-case letters, digits and inner hyphens, without aws, amazon or cognito`,
     );
   }
-  return { console: { url: parsed.href, origin: parsed.origin, authDomainPrefix: prefix } };
+  return prefix;
 }
 
 /** Stateful resources survive a stack deletion in production; elsewhere they go with the stack. */

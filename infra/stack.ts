@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { QUEUES } from '../src/resources.ts';
 import { EngineAlarms } from './alarms.ts';
+import { ConsoleSite } from './console-site.ts';
 import { type FunctionName, PbFunction } from './function.ts';
 import { EngineKeys } from './keys.ts';
 import { LedgerDigests } from './ledger-digests.ts';
@@ -137,12 +138,31 @@ export class ProactiveBenefitsStack extends Stack {
     digests.grantWriteDigests(tick.role!);
     notifications.grantPublish(notify);
 
+    // The console: hosted here (S3 + CloudFront) with -c hostConsole=true, or elsewhere (consoleUrl).
+    const site = settings.hostConsole
+      ? new ConsoleSite(this, 'Console', {
+          settings,
+          authDomainPrefix: settings.hostConsole.authDomainPrefix,
+        })
+      : undefined;
+    const web =
+      settings.console ??
+      (site && settings.hostConsole
+        ? { url: site.url, origin: site.origin, authDomainPrefix: settings.hostConsole.authDomainPrefix }
+        : undefined);
     const api = new ReviewApi(this, 'ReviewApi', {
       settings,
       handler: reviewFn,
       preToken,
       logKey: keys.data,
+      web,
     });
+    if (site && api.domain) {
+      site.publish({
+        apiBase: `${api.api.apiEndpoint}/api`,
+        auth: { domain: api.domain.baseUrl(), clientId: api.client.userPoolClientId },
+      });
+    }
 
     const opening = new PeriodOpening(this, 'PeriodOpening', { settings, tick, key: keys.messaging });
     const alarms = new EngineAlarms(this, 'Alarms', {
@@ -171,6 +191,7 @@ export class ProactiveBenefitsStack extends Stack {
         'Managed-login domain: auth.domain of the console config.js (with UserPoolClientId as auth.clientId)',
       );
     }
+    if (site) output('ConsoleUrl', site.url, 'The review console (CloudFront); reviewers sign in there');
     output(
       'PseudonymKeySecretArn',
       pseudonymKey.secret.secretArn,

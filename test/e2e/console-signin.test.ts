@@ -12,6 +12,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { consoleCsp } from '../../infra/console-site.ts';
 import { launchChromium } from './browser.ts';
 import { type ReviewServer, startReviewServer } from '../../src/local/http.ts';
 import { type LocalEngine, openLocalEngine } from '../../src/local/session.ts';
@@ -70,8 +71,14 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
 };
 
-function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = 'text/plain; charset=utf-8',
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...extra });
   res.end(body);
 }
 
@@ -207,7 +214,9 @@ async function serveConsole(url: URL, res: ServerResponse): Promise<void> {
   const file = normalize(join(CONSOLE_DIR, rel));
   if (!file.startsWith(CONSOLE_DIR + sep)) return send(res, 404, 'not found');
   try {
-    send(res, 200, await readFile(file, 'utf8'), TYPES[extname(file)] ?? 'application/octet-stream');
+    // The Content-Security-Policy CloudFront sends with the hosted console, here for this origin.
+    const csp = { 'content-security-policy': consoleCsp([origin]) };
+    send(res, 200, await readFile(file, 'utf8'), TYPES[extname(file)] ?? 'application/octet-stream', csp);
   } catch {
     send(res, 404, 'not found');
   }
@@ -289,6 +298,10 @@ async function openSignIn(): Promise<{ page: Page; errors: string[] }> {
   const page = await (await browser.newContext()).newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // Anything the Content-Security-Policy blocked is logged by the browser as a console error.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   await page.goto(`${origin}/`);
   await page.waitForSelector('#sign-in:not([hidden])');
   return { page, errors };

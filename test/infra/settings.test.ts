@@ -43,4 +43,22 @@ describe('Function: readSettings', () => {
         .console?.url,
     ).toBe('https://r.example.gov.cn/review/');
   });
+
+  it('hosts the console with hostConsole=true and a managed-login prefix, never with consoleUrl too', () => {
+    expect(settingsOf({ hostConsole: 'true', authDomainPrefix: 'pb-x' })).toMatchObject({
+      hostConsole: { authDomainPrefix: 'pb-x' },
+    });
+    expect(settingsOf({ hostConsole: 'true', authDomainPrefix: 'pb-x' }).console).toBeUndefined();
+    expect(settingsOf({ hostConsole: 'false' }).hostConsole).toBeUndefined();
+    expect(() => settingsOf({ hostConsole: 'true' })).toThrow(/^hostConsole needs authDomainPrefix/);
+    expect(() =>
+      settingsOf({ hostConsole: 'true', consoleUrl: 'https://r.example.gov.cn/', authDomainPrefix: 'pb-x' }),
+    ).toThrow(/^hostConsole and consoleUrl: pick one/);
+    expect(() => settingsOf({ hostConsole: 'yes', authDomainPrefix: 'pb-x' })).toThrow(
+      /^hostConsole 'yes' must be true or false/,
+    );
+    expect(() => settingsOf({ hostConsole: 'true', authDomainPrefix: 'my-aws' })).toThrow(
+      /^authDomainPrefix 'my-aws' must be/,
+    );
+  });
 });
