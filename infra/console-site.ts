@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -186,7 +186,7 @@ function acknowledgeDeploymentHandler(
     'AwsSolutions-IAM5[Action::s3:List*]': `${copies} listings of those two buckets only.`,
     'AwsSolutions-IAM5[Action::s3:Abort*]': `${copies} aborting its own multipart uploads to the console bucket.`,
     'AwsSolutions-IAM5[Action::s3:DeleteObject*]': `${copies} deleting files of the console bucket only.`,
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]': `${copies} the objects of the CDK asset bucket are its source.`,
+    [`AwsSolutions-IAM5[Resource::${assetBucketObjects(Stack.of(scope))}]`]: `${copies} the objects of the CDK asset bucket are its source.`,
     [`AwsSolutions-IAM5[Resource::${nagArn(bucket)}/*]`]: `${copies} the files of the console bucket are its destination.`,
     'AwsSolutions-L1':
       "The runtime of CDK's bucket-deployment handler is chosen by aws-cdk-lib and moves with its upgrades; the handler runs only during a deploy.",
@@ -194,4 +194,16 @@ function acknowledgeDeploymentHandler(
       "CDK's bucket-deployment handler invalidates the console distribution after a deploy; cloudfront:CreateInvalidation and GetInvalidation are granted on * by CDK.",
   };
   for (const [id, reason] of Object.entries(reasons)) Validations.of(handler).acknowledge({ id, reason });
+}
+
+/**
+ * The CDK asset bucket's objects as cdk-nag names them: the partition, account and region where the
+ * stack knows them, the pseudo parameters where it does not (an environment-agnostic synth).
+ */
+function assetBucketObjects(stack: Stack): string {
+  const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+  const partition = shown(stack.partition, 'AWS::Partition');
+  const account = shown(stack.account, 'AWS::AccountId');
+  const region = shown(stack.region, 'AWS::Region');
+  return `arn:${partition}:s3:::cdk-hnb659fds-assets-${account}-${region}/*`;
 }
