@@ -128,6 +128,17 @@ describe('Hosted review console (-c hostConsole=true)', () => {
     for (const a of acks) expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(40);
   });
 
+  it('leaves no finding either where the stack knows its account and region', () => {
+    const placed = synthStage('placed', {
+      hostConsole: 'true',
+      authDomainPrefix: 'pb-placed-review-gov',
+      account: '111122223333',
+      region: 'cn-north-1',
+    });
+    expect(placed.stack.region).toBe('cn-north-1');
+    expect(nagFindings(placed.app)).toEqual([]);
+  }, 180_000);
+
   it('without hostConsole: no bucket for it, no distribution, no deployment', () => {
     expect(Object.keys(resourcesOf(bare.template, 'AWS::CloudFront::Distribution'))).toEqual([]);
     expect(Object.keys(resourcesOf(bare.template, 'Custom::CDKBucketDeployment'))).toEqual([]);
