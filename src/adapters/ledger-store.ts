@@ -169,13 +169,24 @@ export function digestStore(config: Config): DigestStore {
     : new FileDigestStore(resolve(config.dataDir, 'ledger-digests.jsonl'));
 }
 
-/** Chain heads as recorded with the profiles. */
+/**
+ * Segments of the parallel scan that reads the chain heads: the scheduled tick writes a digest
+ * within its timeout on a large population, reading each segment at once.
+ */
+export const HEAD_SCAN_SEGMENTS = 8;
+
+/** Chain heads as recorded with the profiles (the key and the head only, segments in parallel). */
 async function profileHeads(doc: DynamoDBDocumentClient, config: Config): Promise<Map<string, ChainHead>> {
   const heads = new Map<string, ChainHead>();
-  for await (const p of scanAll(doc, config.table('profiles'))) {
-    const h = p.ledger as ChainHead | undefined;
-    if (h) heads.set(p.pk as string, { seq: h.seq, hash: h.hash });
-  }
+  const table = config.table('profiles');
+  await Promise.all(
+    Array.from({ length: HEAD_SCAN_SEGMENTS }, async (_, segment) => {
+      for await (const p of scanAll(doc, table, { segment, total: HEAD_SCAN_SEGMENTS }, ['pk', 'ledger'])) {
+        const h = p.ledger as ChainHead | undefined;
+        if (h) heads.set(p.pk as string, { seq: h.seq, hash: h.hash });
+      }
+    }),
+  );
   return heads;
 }
 

@@ -10,8 +10,16 @@ export async function* scanAll(
   doc: DynamoDBDocumentClient,
   table: string,
   segment?: { segment: number; total: number },
+  /** Only these top-level attributes of each item (less to transfer; the same read units). */
+  attributes?: string[],
 ): AsyncGenerator<Record<string, unknown>> {
   let start: Record<string, unknown> | undefined;
+  const projection = attributes?.length
+    ? {
+        ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a])),
+      }
+    : {};
   do {
     const r = await doc.send(
       new ScanCommand({
@@ -19,6 +27,7 @@ export async function* scanAll(
         ExclusiveStartKey: start,
         ConsistentRead: true,
         ...(segment ? { Segment: segment.segment, TotalSegments: segment.total } : {}),
+        ...projection,
       }),
     );
     for (const item of r.Items ?? []) yield item;

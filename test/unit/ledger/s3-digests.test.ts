@@ -8,13 +8,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
   appendDigest,
   DigestConflict,
   type DigestStore,
   FileDigestStore,
+  HEAD_SCAN_SEGMENTS,
   S3DigestStore,
+  writeDigest,
 } from '../../../src/adapters/ledger-store.ts';
+import { loadConfig } from '../../../src/config.ts';
 import { type Digest, verifyLedger } from '../../../src/domain/ledger/index.ts';
 
 /** An S3 bucket with versioning, as far as the digest store uses it: two pages of versions. */
@@ -170,5 +174,39 @@ describe('Function: appendDigest', () => {
     };
     await expect(appendDigest(store, HEADS, new Date())).rejects.toBeInstanceOf(DigestConflict);
     expect(puts).toBe(5);
+  });
+});
+
+describe('Function: writeDigest', () => {
+  it('reads every chain head, segment by segment in parallel, keys and heads only', async () => {
+    // Prepare: 50 profiles (some without a chain yet), pages of 3 items per segment.
+    const profiles = Array.from({ length: 50 }, (_, i) => ({
+      pk: `s-${String(i).padStart(2, '0')}`,
+      facts: { big: 'x'.repeat(100) },
+      ...(i % 7 === 0 ? {} : { ledger: { seq: i, hash: 'c'.repeat(64) } }),
+    }));
+    const scans: ScanCommand[] = [];
+    const doc = {
+      send: async (command: ScanCommand) => {
+        scans.push(command);
+        const { Segment, TotalSegments, ExclusiveStartKey } = command.input;
+        const mine = profiles.filter((_, i) => i % TotalSegments! === Segment);
+        const from = ExclusiveStartKey ? mine.findIndex((p) => p.pk === ExclusiveStartKey.pk) + 1 : 0;
+        const page = mine.slice(from, from + 3);
+        const names = Object.values(command.input.ExpressionAttributeNames ?? {});
+        return {
+          Items: page.map((p) => Object.fromEntries(Object.entries(p).filter(([k]) => names.includes(k)))),
+          LastEvaluatedKey: from + 3 < mine.length ? { pk: page.at(-1)!.pk } : undefined,
+        };
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const { client } = conditionalBucket();
+    // Act
+    const digest = await writeDigest(doc, loadConfig({}), new S3DigestStore(client, 'b'), new Date());
+    // Assess: one head per profile with a chain, whichever segment it was in.
+    expect(digest.heads.map((h) => h.chain)).toEqual(profiles.filter((p) => p.ledger).map((p) => p.pk));
+    expect(new Set(scans.map((c) => c.input.Segment)).size).toBe(HEAD_SCAN_SEGMENTS);
+    expect(scans.every((c) => c.input.TotalSegments === HEAD_SCAN_SEGMENTS)).toBe(true);
+    expect(Object.values(scans[0]!.input.ExpressionAttributeNames ?? {}).sort()).toEqual(['ledger', 'pk']);
   });
 });
