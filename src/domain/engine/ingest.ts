@@ -82,18 +82,21 @@ export async function ingestBatch(
   );
   const batchDeps = { ...deps, store };
   const out: Array<IngestOutcome | Error> = new Array(items.length);
+  // An event waits for the events before it in the batch about the same subject (merged in turn)
+  // and for those with the same id (about any subject): of two bodies under one id, the first in
+  // the batch is the one kept and the later one the conflict, whatever the timing.
   const chains = new Map<string, Promise<void>>();
   const runs: Promise<void>[] = [];
   prepared.forEach((p, i) => {
-    const key = 'rejection' in p ? `#${i}` : p.subject;
-    const run = (chains.get(key) ?? Promise.resolve()).then(async () => {
+    const keys = 'rejection' in p ? [`#${i}`] : [`s:${p.subject}`, `e:${p.receipt.eventId}`];
+    const run = Promise.all(keys.map((k) => chains.get(k))).then(async () => {
       try {
         out[i] = 'rejection' in p ? await p.rejection() : await mergeEvent(batchDeps, p);
       } catch (e) {
         out[i] = e instanceof Error ? e : new Error(String(e));
       }
     });
-    chains.set(key, run);
+    for (const k of keys) chains.set(k, run);
     runs.push(run);
   });
   await Promise.all(runs);

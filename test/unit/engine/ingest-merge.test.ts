@@ -51,6 +51,32 @@ describe('ingest: receipt first, then the facts; what asks for an evaluation', (
     expect(store.puts).toBe(1);
   });
 
+  it('of two bodies under one id in one batch, the first is kept and the later refused, whatever the timing', async () => {
+    // Prepare: the same id about two different children; the store answers the first one slowly.
+    const store = new MemoryStore();
+    const event = JSON.parse(birth) as { subject: { id: string } };
+    event.subject.id = '110108199111020139'; // another valid identity number
+    const second = JSON.stringify(event);
+    const slow = Object.assign(Object.create(store), {
+      keepReceipt: async (r: Parameters<SubjectStore['keepReceipt']>[0]) => {
+        if (r.subject === slowSubject) await new Promise((ok) => setTimeout(ok, 30));
+        return store.keepReceipt(r);
+      },
+    }) as SubjectStore;
+    let slowSubject = '';
+    const first = await ingestRaw(deps(new MemoryStore()), birth, { deliveryKey: 'x' });
+    slowSubject = first.status === 'accepted' ? first.subject : '';
+    expect(slowSubject).not.toBe('');
+    // Act
+    const [a, b] = await ingestBatch(deps(slow), [
+      { raw: birth, meta: { deliveryKey: 'm1' } },
+      { raw: second, meta: { deliveryKey: 'm2' } },
+    ]);
+    // Assess
+    expect(a).toMatchObject({ status: 'accepted' });
+    expect(b).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^id-conflict/) });
+  });
+
   it('the same id with another body is refused as an id conflict', async () => {
     const store = new MemoryStore();
     await ingestRaw(deps(store), birth, { deliveryKey: 'm1' });
