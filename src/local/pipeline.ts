@@ -42,6 +42,8 @@ export interface DrainTotals {
 export interface DrainOptions {
   /** Pollers per queue, each looping on its own (default 2). */
   concurrency?: number;
+  /** Pollers of particular queues, instead of `concurrency` (1: batches in the order received). */
+  queueConcurrency?: Partial<Record<QueueId, number>>;
   /**
    * Seconds a failed message stays invisible before redelivery: one delay for every queue, or one
    * per queue (a queue absent from the record: 0, at once). Default {@link retryBackoff}: 1, 2, 4, 8,
@@ -186,7 +188,7 @@ export async function drainPollables(
     for (;;) {
       const stop = { now: false };
       const results = await Promise.allSettled(
-        Array.from({ length: concurrency }, (_, i) =>
+        Array.from({ length: Math.max(1, opts.queueConcurrency?.[id] ?? concurrency) }, (_, i) =>
           poller(id, q, envs[i % envs.length]!, stop).catch((e: unknown) => {
             stop.now = true; // the others end after their current poll
             throw e;
@@ -235,7 +237,21 @@ export async function drainPollables(
   }
 }
 
-/** Sends bodies to a queue in batches of ten, each with its 1-based line number as an attribute; returns the message ids. */
+/**
+ * The most a message body, and a whole batch, may hold here: SQS's long-standing 256 KiB (queues
+ * may allow 1 MiB now, but not all do). An agency event is at most 64 KiB, so a line above this is
+ * refused by the queue's owner before it is sent (see `pb replay`).
+ */
+export const MAX_QUEUED_BYTES = 256 * 1024;
+
+/** Room for the message attributes and the batch entry around each body. */
+const ENTRY_OVERHEAD_BYTES = 512;
+
+/**
+ * Sends bodies to a queue in batches of at most ten and at most {@link MAX_QUEUED_BYTES}, each with
+ * its 1-based line number as an attribute; returns the message ids. A body too large to queue is
+ * an error (callers leave such lines out).
+ */
 export async function sendLines(
   sqs: SQSClient,
   url: string,
@@ -243,8 +259,21 @@ export async function sendLines(
   onProgress?: (sent: number) => void,
 ): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < lines.length; i += 10) {
-    const chunk = lines.slice(i, i + 10);
+  const size = (l: { body: string }) => Buffer.byteLength(l.body, 'utf8') + ENTRY_OVERHEAD_BYTES;
+  let sentCount = 0;
+  for (let i = 0; i < lines.length; ) {
+    const chunk: Array<{ line: number; body: string }> = [];
+    let bytes = 0;
+    while (i < lines.length && chunk.length < 10) {
+      const l = lines[i]!;
+      if (size(l) > MAX_QUEUED_BYTES) {
+        throw new Error(`line ${l.line} is too large to queue (${Buffer.byteLength(l.body, 'utf8')} bytes)`);
+      }
+      if (chunk.length > 0 && bytes + size(l) > MAX_QUEUED_BYTES) break;
+      chunk.push(l);
+      bytes += size(l);
+      i++;
+    }
     const r = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: url,
@@ -260,7 +289,12 @@ export async function sendLines(
         `could not queue line ${chunk[Number(r.Failed[0]!.Id)]!.line}: ${r.Failed[0]!.Message}`,
       );
     for (const ok of r.Successful ?? []) ids.push(ok.MessageId!);
-    onProgress?.(Math.min(i + 10, lines.length));
+    sentCount += chunk.length;
+    onProgress?.(sentCount);
   }
   return ids;
 }
+
+/** True when a line can be queued as one message by {@link sendLines}. */
+export const fitsQueue = (body: string): boolean =>
+  Buffer.byteLength(body, 'utf8') + ENTRY_OVERHEAD_BYTES <= MAX_QUEUED_BYTES;

@@ -119,10 +119,79 @@ describe('Command: pb replay', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(rejected).toEqual([
-      { line: 2, id: 'x-1', reason: expect.stringMatching(/^malformed-json: /) },
+      { line: 2, id: null, reason: expect.stringMatching(/^malformed-json: /) },
       { line: 4, id: 'ps-bad', reason: expect.stringMatching(/^source-mismatch: /) },
     ]);
     expect(r.out.at(-1)).toMatch(/^events: 3, accepted: 1, rejected: 2, /);
+  });
+
+  it('keeps the earlier of two bodies under one id, refuses lines too large to queue, and names ids as sent', async () => {
+    // Prepare: the elderly allowance for three very old persons. Line 1's id comes back on line 13
+    // (another batch) and on line 3 (the same batch) about other persons; lines 5 and 6 are far
+    // over any queue's limit; line 7 has an id with a long digit run (a timestamp) and a bad region.
+    const dir = mkdtempSync(join(tmpdir(), 'pb-replay-'));
+    const registered = (id: string, subject: string) =>
+      JSON.stringify({
+        id,
+        type: 'person.registered',
+        schemaVersion: 1,
+        source: 'public-security',
+        occurredAt: '2025-01-01T10:00:00+08:00',
+        subject: { kind: 'person', id: subject },
+        data: { birthDate: '1940-01-01', hukouRegion: '110105' },
+      });
+    const A = '110101194001010012';
+    const B = '11010519491231002X';
+    const C = '110105194501010014';
+    const padded = (id: string, bytes: number) =>
+      JSON.stringify({ ...JSON.parse(registered(id, C)), padding: ' '.repeat(bytes) });
+    const lines = [
+      registered('ps-dup-1', A), // 1: kept
+      registered('ps-c', C), // 2
+      registered('ps-dup-1', B), // 3: same batch, another body: the conflict
+      registered('ps-b', B), // 4
+      padded('ps-big-1', 300_000), // 5
+      padded('ps-big-2', 1_200_000), // 6
+      JSON.stringify({
+        ...JSON.parse(registered('ps-20250601100000123', C)),
+        data: { birthDate: '1940-01-01', hukouRegion: '1101' },
+      }), // 7
+      ...Array.from({ length: 5 }, (_, i) => registered(`ps-filler-${i}`, C)), // 8-12
+      registered('ps-dup-1', C), // 13: a later batch, another body: the conflict
+    ];
+    const file = join(dir, 'order.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    await useTestEngine('replay-order');
+    const r = capture();
+    // Act
+    const code = await replay(
+      [
+        '--events',
+        file,
+        '--now',
+        '2025-06-15T10:00:00+08:00',
+        '--rejected',
+        join(dir, 'r.jsonl'),
+        '--concurrency',
+        '4',
+      ],
+      r.io,
+    );
+    // Assess
+    expect(code).toBe(0);
+    const rejected = readFileSync(join(dir, 'r.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rejected.map((x) => [x.line, x.id, x.reason.split(':')[0]])).toEqual([
+      [3, 'ps-dup-1', 'id-conflict'],
+      [5, 'ps-big-1', 'too-large'],
+      [6, 'ps-big-2', 'too-large'],
+      [7, 'ps-20250601100000123', 'invalid-field'],
+      [13, 'ps-dup-1', 'id-conflict'],
+    ]);
+    expect(r.out.at(-1)).toMatch(/^events: 13, accepted: 8, rejected: 5, /);
+    expect(r.err.filter((l) => l.startsWith('pb replay: line '))).toHaveLength(2);
   });
 
   it('reports only what this run decided when the stack was already running', async () => {

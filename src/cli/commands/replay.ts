@@ -5,7 +5,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { queryAll, scanAll } from '../../adapters/dynamodb/scan.ts';
 import { fromDecisionItem } from '../../adapters/dynamodb/subject-store.ts';
-import { drainQueues, sendLines } from '../../local/pipeline.ts';
+import { parseAgencyEvent } from '../../domain/events/parse.ts';
+import { redactIdentifiers } from '../../domain/sealed.ts';
+import { drainQueues, fitsQueue, sendLines } from '../../local/pipeline.ts';
 import { retryBackoff } from '../../local/poller.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
@@ -90,13 +92,32 @@ export const replay: Command = async (args, io) => {
       ? new Map<string, string>()
       : await decisionStates(doc, cfg.table('decisions'));
     const sqs = sqsClient();
+    // A line too large for any queue is refused here, as the queue would refuse an agency's send,
+    // and reported with the others: it does not stop the run. (Any line that large is far over the
+    // 64 KiB of an event, so ingest would reject it too, for the same reason.)
+    const queued = lines.filter((l) => fitsQueue(l.body));
+    const refused = lines
+      .filter((l) => !fitsQueue(l.body))
+      .map((l) => {
+        const parsed = parseAgencyEvent(l.body);
+        const id = parsed.ok ? parsed.event.id : parsed.id;
+        return {
+          line: l.line,
+          id: id === null ? null : redactIdentifiers(id, cfg.pseudonymKey()),
+          reason: `${parsed.ok ? `too-large: ${Buffer.byteLength(l.body, 'utf8')} bytes` : parsed.reason} (not queued)`,
+        };
+      });
+    for (const r of refused) io.err(`pb replay: line ${r.line}: ${r.reason}`);
     const sent = new Set(
-      await sendLines(sqs, engine.queues.agencyEvents.url, lines, (n) =>
-        io.progress(`queued ${n}/${lines.length}`),
+      await sendLines(sqs, engine.queues.agencyEvents.url, queued, (n) =>
+        io.progress(`queued ${n}/${queued.length}`),
       ),
     );
     await drainQueues(engine.queues, engine.consumers, {
       concurrency,
+      // Events are taken in the order of the file, one batch after the other: of two bodies under
+      // one id, the earlier line is the one kept (the later one is the id conflict), on every run.
+      queueConcurrency: { agencyEvents: 1 },
       // A failed message waits 1, 2, 4 … s before its next receive, as Lambda's visibility timeout
       // spaces them: a spell of throttling does not use up maxReceiveCount and dead-letter it.
       retryDelaySeconds: retryBackoff,
@@ -124,7 +145,7 @@ export const replay: Command = async (args, io) => {
           : a.policy.localeCompare(b.policy)
         : a.subject.localeCompare(b.subject),
     );
-    const rejected: Array<{ line: number; id: string | null; reason: string }> = [];
+    const rejected: Array<{ line: number; id: string | null; reason: string }> = [...refused];
     for await (const item of queryAll(doc, {
       TableName: cfg.table('quarantine'),
       KeyConditionExpression: 'pk = :p',

@@ -408,9 +408,12 @@ async function reject(
   eventId: string | null,
   reason: string,
 ): Promise<IngestOutcome> {
-  // Reasons and previews never carry a raw identity number; the body itself is sealed.
+  // Reasons and previews never carry a raw identity number; the body itself is sealed. The id is
+  // redacted as an accepted event's is (an identity number in it becomes its pseudonym), so the
+  // rejection names the event as the agency sent it: other long digit runs (timestamps, serial
+  // numbers) are the id itself.
   const safeReason = scrubIdentifiers(reason, deps.pseudonymKey);
-  const safeId = eventId === null ? null : scrubIdentifiers(eventId, deps.pseudonymKey);
+  const safeId = eventId === null ? null : redactIdentifiers(eventId, deps.pseudonymKey);
   await deps.quarantine.keep({
     deliveryKey: meta.deliveryKey,
     eventId: safeId,

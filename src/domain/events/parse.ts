@@ -45,9 +45,6 @@ export type ParseResult =
 /** Keys that could reach an object's prototype if some later code copied them; never accepted. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** How far past the limit we still look for an `id` in a too-large body. */
-const ID_SCAN_LIMIT = 4 * MAX_EVENT_BYTES;
-
 /**
  * Parses and validates one raw event. `bodyHash` identifies the event's content independently of
  * its serialisation (keys in any order, any whitespace): a hex digest of its canonical JSON
@@ -59,7 +56,13 @@ const ID_SCAN_LIMIT = 4 * MAX_EVENT_BYTES;
 export function parseAgencyEvent(raw: string, hashKey?: Buffer): ParseResult {
   const bytes = Buffer.byteLength(raw, 'utf8');
   if (bytes > MAX_EVENT_BYTES) {
-    const id = raw.length <= ID_SCAN_LIMIT ? scanTopLevelId(raw) : null;
+    // Named by its own id when the body is JSON at all (the rejection list says which event it was).
+    let id: string | null = null;
+    try {
+      id = topLevelId(JSON.parse(raw));
+    } catch {
+      id = null;
+    }
     return reject('too-large', `${bytes} bytes > ${MAX_EVENT_BYTES}`, id);
   }
   let value: unknown;
@@ -68,7 +71,8 @@ export function parseAgencyEvent(raw: string, hashKey?: Buffer): ParseResult {
     // the walk below refuses such keys before any other code reads or copies the object.
     value = JSON.parse(raw);
   } catch (e) {
-    return reject('malformed-json', (e as Error).message, scanTopLevelId(raw));
+    // No event could be read, so no id either (not a guess from the text).
+    return reject('malformed-json', (e as Error).message, null);
   }
   const forbidden = findForbiddenKey(value);
   if (forbidden !== null) return reject('forbidden-key', forbidden, topLevelId(value));
@@ -157,63 +161,6 @@ function topLevelId(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const id = (value as Record<string, unknown>).id;
   return Object.hasOwn(value, 'id') && typeof id === 'string' && EVENT_ID_PATTERN.test(id) ? id : null;
-}
-
-/**
- * Finds the top-level `"id"` of a body that JSON.parse refused (truncated, too large), so the
- * quarantine can still name the event. Tracks nesting so that `subject.id`, a raw identity
- * number, is never taken for it.
- */
-export function scanTopLevelId(raw: string): string | null {
-  let depth = 0;
-  let expectKey = false;
-  let i = 0;
-  const n = raw.length;
-  const skipWs = () => {
-    while (i < n && ' \t\n\r'.includes(raw[i]!)) i++;
-  };
-  const readString = (): string | null => {
-    // raw[i] is the opening quote; returns the raw (unescaped) contents and moves past the close.
-    let j = i + 1;
-    while (j < n && raw[j] !== '"') j += raw[j] === '\\' ? 2 : 1;
-    if (j >= n) return null;
-    const s = raw.slice(i + 1, j);
-    i = j + 1;
-    return s;
-  };
-  skipWs();
-  if (raw[i] !== '{') return null;
-  while (i < n) {
-    const c = raw[i]!;
-    if (c === '"') {
-      const s = readString();
-      if (s === null) return null;
-      if (depth === 1 && expectKey) {
-        expectKey = false;
-        skipWs();
-        if (raw[i] !== ':') return null;
-        i++;
-        skipWs();
-        if (s === 'id') {
-          if (raw[i] !== '"') return null;
-          const v = readString();
-          return v !== null && EVENT_ID_PATTERN.test(v) ? v : null;
-        }
-      }
-      continue;
-    }
-    if (c === '{' || c === '[') {
-      depth++;
-      expectKey = depth === 1;
-    } else if (c === '}' || c === ']') {
-      depth--;
-      if (depth <= 0) return null;
-    } else if (c === ',' && depth === 1) {
-      expectKey = true;
-    }
-    i++;
-  }
-  return null;
 }
 
 /**
