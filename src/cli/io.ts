@@ -59,7 +59,15 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
     try {
       return parseArgs({ args, options, allowPositionals, strict: true, tokens: true });
     } catch (e) {
-      throw new UsageError((e as Error).message.split('\n')[0]);
+      const message = (e as Error).message;
+      // `--profiles --period 2025`: the value of --profiles is missing, not "ambiguous".
+      const ambiguous = /^Option '(-[^' ]+)' argument is ambiguous/.exec(message);
+      if (ambiguous) {
+        throw new UsageError(
+          `option ${ambiguous[1]} needs a value (a value starting with a dash is given as ${ambiguous[1]}=-…)`,
+        );
+      }
+      throw new UsageError(message.split('\n')[0]);
     }
   })();
   const seen = new Set<string>();

@@ -54,6 +54,7 @@ describe('Commands that start the local stack: bad usage exits 2 before anything
       ],
       /directory \/no\/such\/dir does not exist/,
     ],
+    [['evaluate', '--profiles', '--period', '2025'], /^pb evaluate: option --profiles needs a value/],
   ])('pb %j', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
