@@ -554,18 +554,12 @@
     flash('signingIn', 'info');
     let token;
     try {
-      const res = await fetch(`${AUTH.domain}/oauth2/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          client_id: AUTH.clientId,
-          code: q.get('code') || '',
-          redirect_uri: pending.redirectUri || consoleUrl(),
-          code_verifier: pending.verifier,
-        }).toString(),
+      const { res, body } = await managedLogin('/oauth2/token', {
+        grant_type: 'authorization_code',
+        code: q.get('code') || '',
+        redirect_uri: pending.redirectUri || consoleUrl(),
+        code_verifier: pending.verifier,
       });
-      const body = await res.json().catch(() => ({}));
       if (!res.ok) {
         throw new Error(
           typeof body.error === 'string'
@@ -591,6 +585,16 @@
     return signIn(token);
   }
 
+  /** A form POST to an endpoint of the managed login, as this app client; the answer and its JSON. */
+  async function managedLogin(path, form) {
+    const res = await fetch(`${AUTH.domain}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: AUTH.clientId, ...form }).toString(),
+    });
+    return { res, body: await res.json().catch(() => ({})) };
+  }
+
   /** The renewal under way, shared by the requests that found the access token expired together. */
   let renewing = null;
 
@@ -604,16 +608,10 @@
       const refresh = sessionStorage.getItem(REFRESH_KEY);
       if (!AUTH || !refresh) return false;
       try {
-        const res = await fetch(`${AUTH.domain}/oauth2/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            grant_type: 'refresh_token',
-            client_id: AUTH.clientId,
-            refresh_token: refresh,
-          }).toString(),
+        const { res, body } = await managedLogin('/oauth2/token', {
+          grant_type: 'refresh_token',
+          refresh_token: refresh,
         });
-        const body = await res.json().catch(() => ({}));
         const fresh = res.ok && typeof body.access_token === 'string' ? body.access_token.trim() : '';
         if (!fresh) return false;
         state.token = fresh;
@@ -633,11 +631,7 @@
     const refresh = sessionStorage.getItem(REFRESH_KEY);
     if (!AUTH || !refresh) return;
     try {
-      await fetch(`${AUTH.domain}/oauth2/revoke`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token: refresh, client_id: AUTH.clientId }).toString(),
-      });
+      await managedLogin('/oauth2/revoke', { token: refresh });
     } catch {
       // Signing out goes on: the managed login's /logout ends the session regardless.
     }

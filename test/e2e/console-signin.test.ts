@@ -474,7 +474,14 @@ describe('Console: sign-in through the managed login (config.js → auth)', () =
     // The console's page is left for the managed login's /logout, which sends it back here.
     await page.evaluate('window.beforeSignOut = true');
     await page.click('#sign-out');
-    await page.waitForFunction('!window.beforeSignOut && !document.getElementById("sign-in").hidden');
+    // A function, not a string: the page's CSP forbids the eval a string predicate needs.
+    await page.waitForFunction(() => {
+      const w = globalThis as unknown as {
+        beforeSignOut?: boolean;
+        document: { getElementById(id: string): { hidden: boolean } | null };
+      };
+      return !w.beforeSignOut && w.document.getElementById('sign-in')?.hidden === false;
+    });
     expect(fake.problems).toEqual([]);
     expect(fake.logout).toEqual([{ client_id: CLIENT_ID, logout_uri: `${origin}/` }]);
     // The refresh token is revoked first: it cannot renew anything after sign-out.

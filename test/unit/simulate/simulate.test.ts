@@ -62,6 +62,17 @@ const PROFILES = file(
   ].join('\n'),
 );
 
+/** A general-VAT company that is a small low-profit enterprise in 2025 (and so gets six-taxes too). */
+const GENERAL_VAT_COMPANY = {
+  enterpriseType: 'company',
+  vatTaxpayerType: 'general',
+  industryRestricted: { '2025': false },
+  taxableIncome: { '2025': 100000000 },
+  employeesAvg: { '2025': 100 },
+  totalAssetsAvg: { '2025': 1000000000 },
+  localTaxesDue: { '2025': 1000000 },
+};
+
 describe('Command: pb simulate', () => {
   it('shows exactly the subjects whose amount a draft raises, with the totals of the change', async () => {
     // Prepare: the 80-89 band raised from 10000 to 15000 fen.
@@ -153,18 +164,7 @@ describe('Command: pb simulate', () => {
     const draft = draftOf('small-low-profit-cit', 'cit.json', (r) => {
       r.conditions.all[4]!.value = 99;
     });
-    const profiles = file(
-      'companies.jsonl',
-      line('e-100', 'enterprise', {
-        enterpriseType: 'company',
-        vatTaxpayerType: 'general',
-        industryRestricted: { '2025': false },
-        taxableIncome: { '2025': 100000000 },
-        employeesAvg: { '2025': 100 },
-        totalAssetsAvg: { '2025': 1000000000 },
-        localTaxesDue: { '2025': 1000000 },
-      }),
-    );
+    const profiles = file('companies.jsonl', line('e-100', 'enterprise', GENERAL_VAT_COMPANY));
     const r = await run(
       'simulate',
       '--policy',
@@ -249,18 +249,7 @@ describe('Command: pb simulate', () => {
       (r as unknown as { id: string }).id = 'small-low-profit-cit-variant';
       r.conditions.all[4]!.value = 99;
     });
-    const profiles = file(
-      'company-variant.jsonl',
-      line('e-200', 'enterprise', {
-        enterpriseType: 'company',
-        vatTaxpayerType: 'general',
-        industryRestricted: { '2025': false },
-        taxableIncome: { '2025': 100000000 },
-        employeesAvg: { '2025': 100 },
-        totalAssetsAvg: { '2025': 1000000000 },
-        localTaxesDue: { '2025': 1000000 },
-      }),
-    );
+    const profiles = file('company-variant.jsonl', line('e-200', 'enterprise', GENERAL_VAT_COMPANY));
     const r = await run(
       'simulate',
       '--policy',
