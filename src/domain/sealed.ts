@@ -61,6 +61,19 @@ export function redactIdentifiers(text: string, key: Buffer): string {
 }
 
 /**
+ * An agency's event id as it may be stored or shown: an identity number in it (a lower-case check
+ * `x` included) becomes its pseudonym; anything else, timestamps and serial numbers included, stays
+ * as sent. With `maskLookalikes` (what a rejection shows, never a key), an 18-character run shaped
+ * like a resident identity number that fails its check (a mistyped one) is masked as well.
+ */
+export function redactEventId(id: string, key: Buffer, maskLookalikes = false): string {
+  const folded = id.replace(/(?<![0-9A-Za-z])(\d{17})x(?![0-9A-Za-z])/g, '$1X');
+  const redacted = redactIdentifiers(folded, key);
+  const out = redacted === folded ? id : redacted;
+  return maskLookalikes ? out.replace(/(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])/g, '[masked]') : out;
+}
+
+/**
  * Makes arbitrary text (a rejected body's preview, a rejection reason) safe to store or log: folds
  * full-width digits and a lower-case check character to the forms identity numbers are written in,
  * replaces every valid identity number by its pseudonym, then masks any remaining run of 15 or more

@@ -19,7 +19,7 @@ import { parseAgencyEvent } from '../domain/events/parse.ts';
 import { factUpdates, mergeFacts } from '../domain/facts/merge.ts';
 import { verifyLedgerFrom } from '../domain/ledger/index.ts';
 import { pseudonymiseEvent } from '../domain/pseudonym.ts';
-import { redactIdentifiers } from '../domain/sealed.ts';
+import { redactEventId } from '../domain/sealed.ts';
 import type { StoredFacts } from '../domain/types.ts';
 import { type Consumers, drainQueues, sendLines, type DrainTotals } from '../local/pipeline.ts';
 import type { LocalQueue } from '../local/stack.ts';
@@ -255,7 +255,7 @@ export function expectedProfiles(
     const parsed = parseAgencyEvent(body, key);
     if (!parsed.ok) continue;
     const p = pseudonymiseEvent(key, parsed.event);
-    const event = { ...p, id: redactIdentifiers(p.id, key) };
+    const event = { ...p, id: redactEventId(p.id, key) };
     receipts.add(event.id);
     facts.set(event.subject.id, mergeFacts(facts.get(event.subject.id) ?? {}, factUpdates(event)).facts);
   }

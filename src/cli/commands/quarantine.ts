@@ -10,7 +10,7 @@ import {
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { queryAll } from '../../adapters/dynamodb/scan.ts';
-import { open, redactIdentifiers } from '../../domain/sealed.ts';
+import { open, redactEventId, redactIdentifiers } from '../../domain/sealed.ts';
 import { drainQueues, sendLines } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import type { LocalQueue } from '../../local/stack.ts';
@@ -72,7 +72,7 @@ function describeBody(body: string, key: Buffer): { id: string | null; preview: 
   try {
     const parsed = JSON.parse(body) as { id?: unknown; deliveryId?: unknown };
     const raw = typeof parsed.id === 'string' ? parsed.id : parsed.deliveryId;
-    if (typeof raw === 'string') id = redactIdentifiers(raw, key);
+    if (typeof raw === 'string') id = redactEventId(raw, key, true);
   } catch {
     // not JSON: the preview says enough
   }

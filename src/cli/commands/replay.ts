@@ -6,7 +6,7 @@ import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { queryAll, scanAll } from '../../adapters/dynamodb/scan.ts';
 import { fromDecisionItem } from '../../adapters/dynamodb/subject-store.ts';
 import { parseAgencyEvent } from '../../domain/events/parse.ts';
-import { redactIdentifiers } from '../../domain/sealed.ts';
+import { redactEventId } from '../../domain/sealed.ts';
 import { drainQueues, fitsQueue, sendLines } from '../../local/pipeline.ts';
 import { retryBackoff } from '../../local/poller.ts';
 import { openLocalEngine } from '../../local/session.ts';
@@ -103,7 +103,7 @@ export const replay: Command = async (args, io) => {
         const id = parsed.ok ? parsed.event.id : parsed.id;
         return {
           line: l.line,
-          id: id === null ? null : redactIdentifiers(id, cfg.pseudonymKey()),
+          id: id === null ? null : redactEventId(id, cfg.pseudonymKey(), true),
           reason: `${parsed.ok ? `too-large: ${Buffer.byteLength(l.body, 'utf8')} bytes` : parsed.reason} (not queued)`,
         };
       });

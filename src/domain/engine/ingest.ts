@@ -7,7 +7,7 @@ import { recipientsFor, referenceNumber } from '../notifications/index.ts';
 import { pseudonymiseEvent } from '../pseudonym.ts';
 import type { Evaluation, Evaluator, PolicySet } from '../rules/index.ts';
 import { triggerPeriods } from '../rules/index.ts';
-import { redactIdentifiers, scrubIdentifiers, seal } from '../sealed.ts';
+import { redactEventId, scrubIdentifiers, seal } from '../sealed.ts';
 import type { StoredFacts, SubjectKind } from '../types.ts';
 import { type Decision, decisionKey, type Profile } from './model.ts';
 import { BatchStore } from './batch-store.ts';
@@ -124,7 +124,7 @@ function prepareEvent(
   if (!parsed.ok) return { rejection: () => reject(deps, raw, meta, parsed.id, parsed.reason) };
   const pseudonymous = pseudonymiseEvent(deps.pseudonymKey, parsed.event);
   // An agency may build event ids from identity numbers; they are stored, so they are redacted too.
-  const event = { ...pseudonymous, id: redactIdentifiers(pseudonymous.id, deps.pseudonymKey) };
+  const event = { ...pseudonymous, id: redactEventId(pseudonymous.id, deps.pseudonymKey) };
   return {
     subject: event.subject.id,
     kind: event.subject.kind,
@@ -409,11 +409,11 @@ async function reject(
   reason: string,
 ): Promise<IngestOutcome> {
   // Reasons and previews never carry a raw identity number; the body itself is sealed. The id is
-  // redacted as an accepted event's is (an identity number in it becomes its pseudonym), so the
-  // rejection names the event as the agency sent it: other long digit runs (timestamps, serial
-  // numbers) are the id itself.
+  // redacted as an accepted event's is (an identity number in it becomes its pseudonym) and a
+  // mistyped one is masked, so the rejection names the event as the agency sent it: other long
+  // digit runs (timestamps, serial numbers) are the id itself.
   const safeReason = scrubIdentifiers(reason, deps.pseudonymKey);
-  const safeId = eventId === null ? null : redactIdentifiers(eventId, deps.pseudonymKey);
+  const safeId = eventId === null ? null : redactEventId(eventId, deps.pseudonymKey, true);
   await deps.quarantine.keep({
     deliveryKey: meta.deliveryKey,
     eventId: safeId,

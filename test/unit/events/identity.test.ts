@@ -10,7 +10,7 @@ import {
   personIdProblem,
 } from '../../../src/domain/identity.ts';
 import { isPseudonym, pseudonymise, pseudonymiseEvent } from '../../../src/domain/pseudonym.ts';
-import { open, redactIdentifiers, seal } from '../../../src/domain/sealed.ts';
+import { open, redactEventId, redactIdentifiers, seal } from '../../../src/domain/sealed.ts';
 import { parseAgencyEvent } from '../../../src/domain/events/parse.ts';
 import { calendarDate } from './arbitraries.ts';
 
@@ -117,6 +117,25 @@ describe('Module: pseudonym', () => {
     expect(findIdentityNumbers(JSON.stringify(e))).toEqual([]);
     // The original is not modified.
     expect(parsed.event.subject.id).toBe(raw.subject.id);
+  });
+});
+
+describe('Function: redactEventId', () => {
+  it('keeps an id as sent unless an identity number is in it', () => {
+    expect(redactEventId('ps-20250601100000123', KEY)).toBe('ps-20250601100000123');
+    expect(redactEventId('tax-2026-000123', KEY)).toBe('tax-2026-000123');
+    expect(redactEventId('ev-12345678901234567890', KEY, true)).toBe('ev-12345678901234567890');
+  });
+
+  it('replaces an identity number by its pseudonym, a lower-case check x included', () => {
+    const upper = redactEventId('ev-11010519491231002X', KEY);
+    expect(upper).toBe(`ev-${pseudonymise(KEY, '11010519491231002X')}`);
+    expect(redactEventId('ev-11010519491231002x', KEY)).toBe(upper);
+  });
+
+  it('masks a mistyped identity number where a rejection shows the id, and only there', () => {
+    expect(redactEventId('ev-110105194912310021', KEY, true)).toBe('ev-[masked]');
+    expect(redactEventId('ev-110105194912310021', KEY)).toBe('ev-110105194912310021');
   });
 });
 
