@@ -267,15 +267,18 @@ export const simulate: Command = async (args, io) => {
   ];
   for (const w of windowWarnings) if (w) io.err(`pb simulate: warning: ${w}`);
 
-  const reported = [policy.id, ...dependents(d.set, policy.id)];
+  // Compared under two ids, the two sides are the two policies alone: what rests on either id sees
+  // only that one.
+  const reported = renamed ? [policy.id] : [policy.id, ...dependents(d.set, policy.id)];
   const reportedSet = new Set(reported);
   if (b && renamed) {
-    const left = dependents(b.set, b.policy.id);
-    if (left.length) {
+    const note = (left: string[], on: string, other: string) =>
+      left.length &&
       io.err(
-        `pb simulate: note: ${left.join(', ')} ${left.length === 1 ? 'depends' : 'depend'} on ${b.policy.id}, not on ${policy.id}: not part of this comparison`,
+        `pb simulate: note: ${left.join(', ')} ${left.length === 1 ? 'depends' : 'depend'} on ${on}, not on ${other}: not part of this comparison`,
       );
-    }
+    note(dependents(b.set, b.policy.id), b.policy.id, policy.id);
+    note(dependents(d.set, policy.id), policy.id, b.policy.id);
   }
   // The baseline's side: its own ids (one policy when the draft has an id of its own).
   const baselineReported = b && renamed ? [b.policy.id] : reported;

@@ -279,6 +279,41 @@ describe('Command: pb simulate', () => {
     ]);
   });
 
+  it('compares the other way round too: the published policy as the draft, its variant as the baseline', async () => {
+    const variant = draftOf('small-low-profit-cit', 'cit-variant-base.json', (r) => {
+      (r as unknown as { id: string }).id = 'small-low-profit-cit-variant';
+      r.conditions.all[4]!.value = 99;
+    });
+    const profiles = file('company-reverse.jsonl', line('e-300', 'enterprise', GENERAL_VAT_COMPANY));
+    const r = await run(
+      'simulate',
+      '--policy',
+      join(RULES, 'small-low-profit-cit.json'),
+      '--profiles',
+      profiles,
+      '--period',
+      '2025',
+      '--baseline',
+      variant,
+      '--rules',
+      RULES,
+    );
+    expect(r.code).toBe(0);
+    expect(r.err).toEqual([
+      'pb simulate: note: six-taxes-two-fees depends on small-low-profit-cit, not on small-low-profit-cit-variant: not part of this comparison',
+    ]);
+    expect(r.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))).toEqual([
+      {
+        subject: 'e-300',
+        policy: 'small-low-profit-cit',
+        baselinePolicy: 'small-low-profit-cit-variant',
+        period: '2025',
+        before: { outcome: 'not-eligible', amount: null },
+        after: { outcome: 'eligible', amount: 20000000 },
+      },
+    ]);
+  });
+
   it('without a baseline prints the eligible count and total by period, a year of months with a total', async () => {
     const r = await run(
       'simulate',
