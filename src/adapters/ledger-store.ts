@@ -5,6 +5,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -16,6 +17,7 @@ import {
   type ChainHead,
   type Digest,
   type DigestHead,
+  GENESIS,
   type LedgerEntry,
   type LedgerReader,
   makeDigest,
@@ -47,6 +49,8 @@ export class DigestConflict extends Error {
 
 /** A lock file older than this is left over from a writer that died holding it. */
 const STALE_LOCK_MS = 30_000;
+/** Waits of 25 ms for the lock: longer in all than a lock takes to turn stale. */
+const LOCK_ATTEMPTS = Math.ceil((STALE_LOCK_MS + 10_000) / 25);
 
 /** Local digest store: an append-only JSONL file under the data directory. */
 export class FileDigestStore implements DigestStore {
@@ -77,9 +81,18 @@ export class FileDigestStore implements DigestStore {
         } catch {
           continue; // released between the two calls
         }
-        if (age > STALE_LOCK_MS) rmSync(lock, { force: true });
-        else if (attempt >= 200) throw new Error(`${lock} is held by another digest writer`);
-        else await new Promise((r) => setTimeout(r, 25));
+        if (age > STALE_LOCK_MS) {
+          // Taken over by a rename, which only one of several waiters can win; the winner removes it.
+          const grave = `${lock}.stale-${process.pid}-${attempt}`;
+          try {
+            renameSync(lock, grave);
+            rmSync(grave, { force: true });
+          } catch {
+            // another waiter took it over first
+          }
+        } else if (attempt >= LOCK_ATTEMPTS) {
+          throw new Error(`${lock} is held by another digest writer`);
+        } else await new Promise((r) => setTimeout(r, 25));
       }
     }
     try {
@@ -233,6 +246,29 @@ export async function writeDigest(
   );
 }
 
+/**
+ * The digest a new one follows: the end of the chain of links from GENESIS (at a fork, which verify
+ * reports, the later branch), not merely the latest date, which old key names or equal dates could
+ * mislead. With no chain from GENESIS at all (a damaged store), the latest by date.
+ */
+export function latestDigest(digests: readonly Digest[]): Digest | undefined {
+  const next = new Map<string, Digest[]>();
+  for (const d of digests) {
+    const list = next.get(d.previousDigestHash);
+    if (list) list.push(d);
+    else next.set(d.previousDigestHash, [d]);
+  }
+  let tip: Digest | undefined;
+  let link = GENESIS;
+  for (let steps = 0; steps < digests.length; steps++) {
+    const candidates = next.get(link);
+    if (!candidates) break;
+    tip = candidates.reduce((a, b) => (b.createdAt > a.createdAt ? b : a));
+    link = tip.digestHash;
+  }
+  return tip ?? [...digests].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+}
+
 /** How often a writer that lost its position to another starts again before it gives up. */
 const DIGEST_ATTEMPTS = 5;
 
@@ -245,7 +281,7 @@ const DIGEST_ATTEMPTS = 5;
 export async function appendDigest(store: DigestStore, heads: DigestHead[], at: Date): Promise<Digest> {
   for (let attempt = 1; ; attempt++) {
     const stored = await store.list();
-    const previous = [...stored].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+    const previous = latestDigest(stored);
     const iso = at.toISOString();
     const createdAt = previous && previous.createdAt > iso ? previous.createdAt : iso;
     const digest = makeDigest(heads, previous, createdAt);

@@ -4,7 +4,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import {
   writeDigest,
 } from '../../../src/adapters/ledger-store.ts';
 import { loadConfig } from '../../../src/config.ts';
-import { type Digest, verifyLedger } from '../../../src/domain/ledger/index.ts';
+import { type Digest, makeDigest, verifyLedger } from '../../../src/domain/ledger/index.ts';
 
 /** An S3 bucket with versioning, as far as the digest store uses it: two pages of versions. */
 function versionedBucket(versions: Array<{ key: string; version: string; digest: Partial<Digest> }>) {
@@ -160,6 +160,39 @@ describe('Function: appendDigest', () => {
     expect(late.createdAt).toBe('2026-05-01T00:00:00.000Z');
     const result = await verifyLedger({ chains: [], digests: await store.list() });
     expect(result.failures.filter((f) => f.chain === '(digests)')).toEqual([]);
+  });
+
+  it('follows the end of the digest chain, not the latest key or date, next to digests of the old key format', async () => {
+    // Prepare: a digest under a key of the old format, dated a few seconds after this writer's clock.
+    const { client, objects } = conditionalBucket();
+    const old = makeDigest(HEADS, undefined, '2026-05-01T00:00:05.000Z');
+    objects.set(`digests/${old.createdAt}-${old.digestHash.slice(0, 16)}.json`, JSON.stringify(old));
+    const store = new S3DigestStore(client, 'bucket');
+    // Act: two digests, both dated (clamped) to the old one's date.
+    const at = new Date('2026-05-01T00:00:00Z');
+    await appendDigest(store, HEADS, at);
+    await appendDigest(store, HEADS, at);
+    // Assess
+    const digests = await store.list();
+    expect(digests).toHaveLength(3);
+    const result = await verifyLedger({ chains: [], digests });
+    expect(result.failures.filter((f) => f.chain === '(digests)')).toEqual([]);
+  });
+
+  it('takes over a lock file a crashed writer left behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-digests-'));
+    try {
+      const file = join(dir, 'ledger-digests.jsonl');
+      writeFileSync(`${file}.lock`, '');
+      const longAgo = new Date(Date.now() - 60_000);
+      utimesSync(`${file}.lock`, longAgo, longAgo);
+      const store = new FileDigestStore(file);
+      await appendDigest(store, HEADS, new Date('2026-05-01T00:00:00Z'));
+      expect(await store.list()).toHaveLength(1);
+      expect(readdirSync(dir)).toEqual(['ledger-digests.jsonl']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives up after five lost positions with the conflict', async () => {
