@@ -99,7 +99,11 @@ function conditionalBucket() {
       // A network round trip: lets concurrent writers interleave between list and put.
       await new Promise((r) => setTimeout(r, 1));
       if (command instanceof ListObjectVersionsCommand) {
-        return { Versions: [...objects.keys()].map((Key) => ({ Key, VersionId: 'v1' })), IsTruncated: false };
+        // In key order, as S3 lists them.
+        return {
+          Versions: [...objects.keys()].sort().map((Key) => ({ Key, VersionId: 'v1' })),
+          IsTruncated: false,
+        };
       }
       if (command instanceof GetObjectCommand) {
         const body = objects.get(command.input.Key!)!;
