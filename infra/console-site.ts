@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -13,7 +14,7 @@ export const CONSOLE_DIR = resolve(import.meta.dirname, '..', 'console');
 
 /** What the hosted console's `config.js` tells the page (console/README.md). */
 export interface ConsoleConfig {
-  /** The review API's base URL, routes under it (`<ReviewApiUrl>/api`). */
+  /** The review API's base URL, routes under it: `api` (the distribution routes `/api/*` to it). */
   apiBase: string;
   /** The managed-login domain (`https://<prefix>.auth.<region>.amazoncognito.com`) and the app client. */
   auth: { domain: string; clientId: string };
@@ -40,12 +41,14 @@ export function consoleCsp(connect: string[]): string {
 /**
  * The review console served by CloudFront from a private S3 bucket (origin access control; nothing
  * in the bucket is public), over HTTPS only, with security headers: a Content-Security-Policy that
- * lets the page load only its own files and call only the review API and the managed login, no
- * framing, HSTS. The API stays on its own endpoint (the console calls it cross-origin, and the API
- * answers this origin only): CloudFront never sees a reviewer's token.
+ * lets the page load only its own files and call only its own origin and the managed login, no
+ * framing, HSTS. The same distribution routes `/api/*` to the review API (not cached; every viewer
+ * header but Host, the Authorization header included, goes to the API), so the page calls the API
+ * on its own origin and needs no CORS.
  *
  * Made with `-c hostConsole=true`; the console's URL is then the distribution's
- * (`https://<id>.cloudfront.net/`), the app client's callback and sign-out URL.
+ * (`https://<id>.cloudfront.net/`), the app client's callback and sign-out URL. Not in the China
+ * regions, where CloudFront serves only a custom domain with an ICP filing.
  */
 export class ConsoleSite extends Construct {
   readonly bucket: s3.Bucket;
@@ -53,13 +56,20 @@ export class ConsoleSite extends Construct {
   readonly distribution: cloudfront.Distribution;
   /** `https://<domain>/`: the console's address. */
   readonly url: string;
-  /** `https://<domain>`: the origin the API answers. */
-  readonly origin: string;
 
-  constructor(scope: Construct, id: string, props: { settings: Settings; authDomainPrefix: string }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { settings: Settings; authDomainPrefix: string; api: apigw.IHttpApi },
+  ) {
     super(scope, id);
     const { settings } = props;
     const stack = Stack.of(this);
+    if (!Token.isUnresolved(stack.region) && stack.region.startsWith('cn-')) {
+      throw new Error(
+        `hostConsole: CloudFront in ${stack.region} serves only a custom domain with an ICP filing; host the console on yours and deploy with -c consoleUrl=https://… instead`,
+      );
+    }
     this.logs = new s3.Bucket(this, 'Logs', {
       // S3 server access logs need SSE-S3; CloudFront standard logs need ACLs (object writer).
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -68,7 +78,9 @@ export class ConsoleSite extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(settings.isProd ? 400 : 30) }],
-      removalPolicy: settings.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      // Logs keep arriving until the distribution is gone, so the bucket is never empty when the
+      // stack is deleted: kept, and expired by its lifecycle rule (docs/deploy.md, tear down).
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.logs).acknowledge({
       id: 'AwsSolutions-S1',
@@ -89,13 +101,12 @@ export class ConsoleSite extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const authOrigin = `https://${props.authDomainPrefix}.auth.${stack.region}.amazoncognito.com`;
-    const apiOrigins = `https://*.execute-api.${stack.region}.${stack.urlSuffix}`;
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
       responseHeadersPolicyName: `${settings.prefix}-console-headers`,
-      comment: 'Review console: CSP (own files; the review API and the managed login only), no framing, HSTS',
+      comment: 'Review console: CSP (own origin and the managed login only), no framing, HSTS',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
-          contentSecurityPolicy: consoleCsp([apiOrigins, authOrigin]),
+          contentSecurityPolicy: consoleCsp(["'self'", authOrigin]),
           override: true,
         },
         contentTypeOptions: { override: true },
@@ -118,6 +129,23 @@ export class ConsoleSite extends Construct {
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: headers,
       },
+      additionalBehaviors: {
+        'api/*': {
+          origin: new origins.HttpOrigin(
+            `${props.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`,
+            {
+              protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+              originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+            },
+          ),
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+          // Never cached: with caching off, the all-viewer policy forwards Authorization as well.
+          cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+          originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          responseHeadersPolicy: headers,
+        },
+      },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       enableLogging: true,
       logBucket: this.logs,
@@ -139,7 +167,6 @@ export class ConsoleSite extends Construct {
         'The default *.cloudfront.net certificate allows no minimum TLS setting; a custom domain with its own ACM certificate (and minimumProtocolVersion TLSv1.2_2021) is the way to raise it.',
     });
     this.url = `https://${this.distribution.distributionDomainName}/`;
-    this.origin = `https://${this.distribution.distributionDomainName}`;
   }
 
   /**
@@ -154,6 +181,8 @@ export class ConsoleSite extends Construct {
         s3deploy.Source.data('config.js', `window.PB_CONFIG = ${Stack.of(this).toJsonString(config)};\n`),
       ],
       prune: true,
+      // The files go with the stack (the bucket can then be deleted); a deploy puts them back.
+      retainOnDelete: false,
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 256,

@@ -47,8 +47,12 @@ export class ReviewApi extends Construct {
       handler: lambda.IFunction;
       preToken: lambda.IFunction;
       logKey: kms.IKey;
-      /** Where the console is served and its managed-login domain prefix; no OAuth without it. */
-      web?: { url: string; origin: string; authDomainPrefix: string };
+      /**
+       * Where the console is served and its managed-login domain prefix; no OAuth without it. With
+       * `origin`, the API answers that origin's browser requests (CORS); a console served on the
+       * API's own origin (through the same distribution) needs none.
+       */
+      web?: { url: string; origin?: string; authDomainPrefix: string };
     },
   ) {
     super(scope, id);
@@ -144,7 +148,7 @@ export class ReviewApi extends Construct {
       createDefaultStage: false,
       // The console's origin may call the API from the browser (preflights are answered by API
       // Gateway itself, without the authoriser); no other origin may.
-      ...(web
+      ...(web?.origin
         ? {
             corsPreflight: {
               allowOrigins: [web.origin],

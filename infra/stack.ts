@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { QUEUES } from '../src/resources.ts';
 import { EngineAlarms } from './alarms.ts';
@@ -138,17 +138,18 @@ export class ProactiveBenefitsStack extends Stack {
     digests.grantWriteDigests(tick.role!);
     notifications.grantPublish(notify);
 
-    // The console: hosted here (S3 + CloudFront) with -c hostConsole=true, or elsewhere (consoleUrl).
-    const site = settings.hostConsole
-      ? new ConsoleSite(this, 'Console', {
-          settings,
-          authDomainPrefix: settings.hostConsole.authDomainPrefix,
-        })
-      : undefined;
+    // The console: hosted here (S3 + CloudFront, which also routes /api/* to the API) with
+    // -c hostConsole=true, or elsewhere (consoleUrl). The hosted console's URL is the distribution's,
+    // made after the API it routes to: the client's callback reads it lazily.
+    let site: ConsoleSite | undefined;
+    const hosted = settings.hostConsole;
     const web =
       settings.console ??
-      (site && settings.hostConsole
-        ? { url: site.url, origin: site.origin, authDomainPrefix: settings.hostConsole.authDomainPrefix }
+      (hosted
+        ? {
+            url: Lazy.string({ produce: () => site?.url }),
+            authDomainPrefix: hosted.authDomainPrefix,
+          }
         : undefined);
     const api = new ReviewApi(this, 'ReviewApi', {
       settings,
@@ -157,9 +158,14 @@ export class ProactiveBenefitsStack extends Stack {
       logKey: keys.data,
       web,
     });
-    if (site && api.domain) {
+    if (hosted && api.domain) {
+      site = new ConsoleSite(this, 'Console', {
+        settings,
+        authDomainPrefix: hosted.authDomainPrefix,
+        api: api.api,
+      });
       site.publish({
-        apiBase: `${api.api.apiEndpoint}/api`,
+        apiBase: 'api',
         auth: { domain: api.domain.baseUrl(), clientId: api.client.userPoolClientId },
       });
     }

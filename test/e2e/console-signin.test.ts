@@ -215,7 +215,7 @@ async function serveConsole(url: URL, res: ServerResponse): Promise<void> {
   if (!file.startsWith(CONSOLE_DIR + sep)) return send(res, 404, 'not found');
   try {
     // The Content-Security-Policy CloudFront sends with the hosted console, here for this origin.
-    const csp = { 'content-security-policy': consoleCsp([origin]) };
+    const csp = { 'content-security-policy': consoleCsp(["'self'"]) };
     send(res, 200, await readFile(file, 'utf8'), TYPES[extname(file)] ?? 'application/octet-stream', csp);
   } catch {
     send(res, 404, 'not found');

@@ -43,9 +43,13 @@ describe('Hosted review console (-c hostConsole=true)', () => {
       ViewerProtocolPolicy: 'redirect-to-https',
       AllowedMethods: ['GET', 'HEAD'],
     });
-    expect(config.Origins).toHaveLength(1);
-    expect(refOf(config.Origins[0].DomainName)).toBe(files[0]);
-    expect(config.Origins[0].OriginAccessControlId).toBeDefined();
+    // Two origins: the files (default behaviour) and the API (/api/*, below).
+    expect(config.Origins).toHaveLength(2);
+    const s3 = config.Origins.find(
+      (o: { Id: string }) => o.Id === config.DefaultCacheBehavior.TargetOriginId,
+    );
+    expect(refOf(s3.DomainName)).toBe(files[0]);
+    expect(s3.OriginAccessControlId).toBeDefined();
     expect(config.Logging).toMatchObject({ Prefix: 'cloudfront/' });
     // Only CloudFront, for this distribution, may read the files.
     const policy = Object.values(resourcesOf(hosted.template, 'AWS::S3::BucketPolicy')).find(
@@ -60,21 +64,39 @@ describe('Hosted review console (-c hostConsole=true)', () => {
     expect(referencedIds(reads[0].Condition)).toContain(cdn.id);
   });
 
-  it('sends a Content-Security-Policy that allows requests to the API and the managed login only', () => {
+  it('sends a Content-Security-Policy that allows requests to its own origin and the managed login only', () => {
     const headers = only(hosted, 'AWS::CloudFront::ResponseHeadersPolicy').Properties
       .ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     const csp = JSON.stringify(headers.ContentSecurityPolicy.ContentSecurityPolicy);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toMatch(/connect-src https:\/\/\*\.execute-api\./);
-    expect(csp).toContain('https://pb-web-review-gov.auth.');
+    expect(csp).toMatch(/connect-src 'self' https:\/\/pb-web-review-gov\.auth\./);
+    expect(csp).not.toContain('execute-api');
     expect(csp).not.toContain('unsafe-inline');
     expect(headers.FrameOptions).toMatchObject({ FrameOption: 'DENY' });
     expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 365 * 86400 });
   });
 
-  it('makes the distribution the sign-in callback and the one origin the API answers', () => {
+  it('routes /api/* to the review API, uncached, with the viewer headers (Authorization) but Host', () => {
+    const config = only(hosted, 'AWS::CloudFront::Distribution').Properties.DistributionConfig;
+    expect(config.CacheBehaviors).toHaveLength(1);
+    const api = config.CacheBehaviors[0];
+    expect(api).toMatchObject({
+      PathPattern: 'api/*',
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+      // The managed policies CachingDisabled and AllViewerExceptHostHeader.
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
+    });
+    const origin = config.Origins.find((o: { Id: string }) => o.Id === api.TargetOriginId);
+    expect(referencedIds(origin.DomainName)).toContain(only(hosted, 'AWS::ApiGatewayV2::Api').id);
+    expect(JSON.stringify(origin.DomainName)).toContain('.execute-api.');
+    expect(origin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only' });
+  });
+
+  it('makes the distribution the sign-in callback; the API, on the same origin, answers no other', () => {
     const cdn = only(hosted, 'AWS::CloudFront::Distribution').id;
     const client = only(hosted, 'AWS::Cognito::UserPoolClient').Properties;
     expect(client.AllowedOAuthFlows).toEqual(['code']);
@@ -82,10 +104,14 @@ describe('Hosted review console (-c hostConsole=true)', () => {
     expect(referencedIds(client.CallbackURLs[0])).toEqual([cdn]);
     expect(JSON.stringify(client.CallbackURLs[0])).toMatch(/"https:\/\/".*"\/"/);
     expect(client.LogoutURLs).toEqual(client.CallbackURLs);
-    const cors = only(hosted, 'AWS::ApiGatewayV2::Api').Properties.CorsConfiguration;
-    expect(cors.AllowOrigins).toHaveLength(1);
-    expect(referencedIds(cors.AllowOrigins[0])).toEqual([cdn]);
+    expect(only(hosted, 'AWS::ApiGatewayV2::Api').Properties.CorsConfiguration).toBeUndefined();
     expect(only(hosted, 'AWS::Cognito::UserPoolDomain').Properties.Domain).toBe('pb-web-review-gov');
+  });
+
+  it('refuses the China regions, where CloudFront needs a custom domain with an ICP filing', () => {
+    expect(() =>
+      synthStage('cn', { hostConsole: 'true', authDomainPrefix: 'pb-cn-review-gov', region: 'cn-north-1' }),
+    ).toThrow(/CloudFront in cn-north-1 serves only a custom domain/);
   });
 
   it("deploys the console's files with a config.js naming the stage's API, login domain and client", () => {
@@ -106,7 +132,7 @@ describe('Hosted review console (-c hostConsole=true)', () => {
       .map((part) => (typeof part === 'string' ? part : `<${refOf(part)}>`))
       .join('');
     expect(JSON.parse(text.replace(/<([^>]+)>/g, '$1'))).toEqual({
-      apiBase: `${api}/api`,
+      apiBase: 'api',
       auth: { domain: `https://${domain}.auth.AWS::Region.amazoncognito.com`, clientId: client },
     });
     expect(Object.keys(hosted.template.findOutputs('ConsoleUrl'))).toEqual(['ConsoleUrl']);
@@ -133,9 +159,9 @@ describe('Hosted review console (-c hostConsole=true)', () => {
       hostConsole: 'true',
       authDomainPrefix: 'pb-placed-review-gov',
       account: '111122223333',
-      region: 'cn-north-1',
+      region: 'ap-southeast-1',
     });
-    expect(placed.stack.region).toBe('cn-north-1');
+    expect(placed.stack.region).toBe('ap-southeast-1');
     expect(nagFindings(placed.app)).toEqual([]);
   }, 180_000);
 
