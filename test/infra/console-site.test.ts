@@ -120,7 +120,6 @@ describe('Hosted review console (-c hostConsole=true)', () => {
     expect(refOf(deploy.DistributionId)).toBe(only(hosted, 'AWS::CloudFront::Distribution').id);
     expect(deploy.DistributionPaths).toEqual(['/*']);
     expect(deploy.Prune).toBe(true);
-    const api = only(hosted, 'AWS::ApiGatewayV2::Api').id;
     const client = only(hosted, 'AWS::Cognito::UserPoolClient').id;
     const domain = only(hosted, 'AWS::Cognito::UserPoolDomain').id;
     // config.js is rendered at deploy time: the text with each deploy-time value as <logical id>.
