@@ -586,11 +586,12 @@
   }
 
   /** A form POST to an endpoint of the managed login, as this app client; the answer and its JSON. */
-  async function managedLogin(path, form) {
+  async function managedLogin(path, form, init = {}) {
     const res = await fetch(`${AUTH.domain}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ client_id: AUTH.clientId, ...form }).toString(),
+      ...init,
     });
     return { res, body: await res.json().catch(() => ({})) };
   }
@@ -613,7 +614,8 @@
           refresh_token: refresh,
         });
         const fresh = res.ok && typeof body.access_token === 'string' ? body.access_token.trim() : '';
-        if (!fresh) return false;
+        // Signed out (or signed in anew) meanwhile: the answer belongs to a session that is over.
+        if (!fresh || sessionStorage.getItem(REFRESH_KEY) !== refresh) return false;
         state.token = fresh;
         sessionStorage.setItem(TOKEN_KEY, fresh);
         return true;
@@ -626,12 +628,18 @@
     return renewing;
   }
 
-  /** Revokes the refresh token at the managed login (it would otherwise stay valid for days). */
-  async function revokeRefresh() {
-    const refresh = sessionStorage.getItem(REFRESH_KEY);
+  /**
+   * Revokes a refresh token at the managed login (it would otherwise stay valid for hours). Waits
+   * at most two seconds; the request outlives the page (keepalive) when sign-out moves on.
+   */
+  async function revokeRefresh(refresh) {
     if (!AUTH || !refresh) return;
     try {
-      await managedLogin('/oauth2/revoke', { token: refresh });
+      await managedLogin(
+        '/oauth2/revoke',
+        { token: refresh },
+        { keepalive: true, signal: AbortSignal.timeout(2000) },
+      );
     } catch {
       // Signing out goes on: the managed login's /logout ends the session regardless.
     }
@@ -1050,8 +1058,10 @@
       if (fromHash) signInWithToken(fromHash);
     });
     $('sign-out').addEventListener('click', async () => {
-      await revokeRefresh();
+      // Signed out on the page at once; the refresh token is revoked after.
+      const refresh = sessionStorage.getItem(REFRESH_KEY);
       signOut();
+      await revokeRefresh(refresh);
       // Ends the managed login's session too, which then sends the browser back here.
       if (AUTH) {
         const q = new URLSearchParams({ client_id: AUTH.clientId, logout_uri: consoleUrl() });
