@@ -87,14 +87,23 @@ export async function ingestBatch(
   // the batch is the one kept and the later one the conflict, whatever the timing.
   const chains = new Map<string, Promise<void>>();
   const runs: Promise<void>[] = [];
+  // Ids whose earlier event in this batch failed: the later ones fail with it and are retried after
+  // it, so the earlier stays the one kept.
+  const failedIds = new Set<string>();
   prepared.forEach((p, i) => {
     const keys = 'rejection' in p ? [`#${i}`] : [`s:${p.subject}`, `e:${p.receipt.eventId}`];
     const run = Promise.all(keys.map((k) => chains.get(k))).then(async () => {
       try {
-        out[i] = 'rejection' in p ? await p.rejection() : await mergeEvent(batchDeps, p);
+        if ('rejection' in p) out[i] = await p.rejection();
+        else if (failedIds.has(p.receipt.eventId)) {
+          out[i] = new Error(
+            `event ${p.receipt.eventId} waits for the failed event of the same id before it in this batch`,
+          );
+        } else out[i] = await mergeEvent(batchDeps, p);
       } catch (e) {
         out[i] = e instanceof Error ? e : new Error(String(e));
       }
+      if (out[i] instanceof Error && !('rejection' in p)) failedIds.add(p.receipt.eventId);
     });
     for (const k of keys) chains.set(k, run);
     runs.push(run);

@@ -77,6 +77,36 @@ describe('ingest: receipt first, then the facts; what asks for an evaluation', (
     expect(b).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^id-conflict/) });
   });
 
+  it('an event fails with an earlier one of the same id that failed, so the earlier is still the one kept', async () => {
+    // Prepare: the store fails the first event's receipt once.
+    const store = new MemoryStore();
+    const event = JSON.parse(birth) as { subject: { id: string } };
+    event.subject.id = '110108199111020139';
+    const second = JSON.stringify(event);
+    let failures = 1;
+    const flaky = Object.assign(Object.create(store), {
+      keepReceipt: async (r: Parameters<SubjectStore['keepReceipt']>[0]) => {
+        if (failures-- > 0) throw new Error('network');
+        return store.keepReceipt(r);
+      },
+    }) as SubjectStore;
+    // Act: both fail now; redelivered in the same order, the first is kept.
+    const [a, b] = await ingestBatch(deps(flaky), [
+      { raw: birth, meta: { deliveryKey: 'm1' } },
+      { raw: second, meta: { deliveryKey: 'm2' } },
+    ]);
+    expect(a).toBeInstanceOf(Error);
+    expect(b).toBeInstanceOf(Error);
+    expect(store.receipts.size).toBe(0);
+    const [a2, b2] = await ingestBatch(deps(flaky), [
+      { raw: birth, meta: { deliveryKey: 'm1' } },
+      { raw: second, meta: { deliveryKey: 'm2' } },
+    ]);
+    // Assess
+    expect(a2).toMatchObject({ status: 'accepted' });
+    expect(b2).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^id-conflict/) });
+  });
+
   it('the same id with another body is refused as an id conflict', async () => {
     const store = new MemoryStore();
     await ingestRaw(deps(store), birth, { deliveryKey: 'm1' });
