@@ -14,7 +14,8 @@ import type { Settings } from './settings.ts';
  * EventBridge Scheduler schedule invokes the tick function with the scheduled time, through a role
  * that can invoke nothing else. An invocation the Scheduler gives up on (retries or age exhausted)
  * lands in a dead-letter queue whose depth raises an alarm, instead of vanishing: the period would
- * otherwise open only at the next event about each subject.
+ * otherwise open only at the next event about each subject. (The stack sends a tick that ran and
+ * failed, after Lambda's asynchronous retries, to the same queue.)
  */
 export class PeriodOpening extends Construct {
   readonly schedule: scheduler.Schedule;

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Lazy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { QUEUES } from '../src/resources.ts';
 import { EngineAlarms } from './alarms.ts';
@@ -171,6 +172,17 @@ export class ProactiveBenefitsStack extends Stack {
     }
 
     const opening = new PeriodOpening(this, 'PeriodOpening', { settings, tick, key: keys.messaging });
+    // The Scheduler invokes tick asynchronously: an invocation that runs and fails (a timeout, the
+    // digest) is retried twice by Lambda and then lands in the same dead-letter queue.
+    // (SqsDestination would grant kms:ReEncrypt* and GenerateDataKey*: the two actions needed instead.)
+    tick.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: { bind: () => ({ destination: opening.dlq.queueArn }) },
+    });
+    tick.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [opening.dlq.queueArn] }),
+    );
+    keys.messaging.grant(tick, 'kms:GenerateDataKey', 'kms:Decrypt');
     const alarms = new EngineAlarms(this, 'Alarms', {
       settings,
       key: keys.messaging,

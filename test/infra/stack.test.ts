@@ -512,6 +512,19 @@ describe('Stack: pb-<stage>', () => {
       });
     });
 
+    it('sends a tick that ran and failed its async retries to the same dead-letter queue', () => {
+      const dlq = idBy('AWS::SQS::Queue', 'QueueName', `${PREFIX}-period-opening-dlq`);
+      const configs = Object.values(resourcesOf(template, 'AWS::Lambda::EventInvokeConfig'));
+      expect(configs).toHaveLength(1);
+      const c = configs[0]!.Properties;
+      expect(refOf(c.FunctionName)).toBe(fnId('tick'));
+      expect(c.MaximumRetryAttempts).toBe(2);
+      expect(refOf(c.DestinationConfig.OnFailure.Destination)).toBe(dlq);
+      expect(actionsOn(template, fnId('tick'), dlq)).toEqual(['sqs:SendMessage']);
+      const key = refOf(resource('AWS::SQS::Queue', dlq).Properties.KmsMasterKeyId)!;
+      expect(actionsOn(template, fnId('tick'), key).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    });
+
     it('sends an invocation it gives up on to an encrypted dead-letter queue its role may write', () => {
       const dlq = idBy('AWS::SQS::Queue', 'QueueName', `${PREFIX}-period-opening-dlq`);
       const q = resource('AWS::SQS::Queue', dlq).Properties;
