@@ -38,6 +38,22 @@ interface RuleJson {
   amount: { tiers: Array<{ min?: unknown; amount: unknown }> };
 }
 
+/** `pb simulate` of a draft against a baseline, over profiles, with the shipped parameters. */
+const compare = (draft: string, profiles: string, period: string, baseline: string) =>
+  run(
+    'simulate',
+    '--policy',
+    draft,
+    '--profiles',
+    profiles,
+    '--period',
+    period,
+    '--baseline',
+    baseline,
+    '--rules',
+    RULES,
+  );
+
 /** A published rule file with a change applied, as a draft file. */
 function draftOf(policy: string, name: string, change: (rule: RuleJson) => void): string {
   const rule = JSON.parse(readFileSync(join(RULES, `${policy}.json`), 'utf8')) as RuleJson;
@@ -81,19 +97,7 @@ describe('Command: pb simulate', () => {
       r.amount.tiers[0]!.amount = { kind: 'fixed', value: 15000 };
     });
     // Act
-    const r = await run(
-      'simulate',
-      '--policy',
-      draft,
-      '--profiles',
-      PROFILES,
-      '--period',
-      '2025-03',
-      '--baseline',
-      join(RULES, 'elderly-allowance.json'),
-      '--rules',
-      RULES,
-    );
+    const r = await compare(draft, PROFILES, '2025-03', join(RULES, 'elderly-allowance.json'));
     // Assess
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
@@ -132,19 +136,7 @@ describe('Command: pb simulate', () => {
       r.conditions.all[2]!.value = 79;
       r.amount.tiers[0]!.min = 79;
     });
-    const r = await run(
-      'simulate',
-      '--policy',
-      draft,
-      '--profiles',
-      PROFILES,
-      '--period',
-      '2025-03',
-      '--baseline',
-      join(RULES, 'elderly-allowance.json'),
-      '--rules',
-      RULES,
-    );
+    const r = await compare(draft, PROFILES, '2025-03', join(RULES, 'elderly-allowance.json'));
     expect(r.code).toBe(0);
     expect(r.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))).toEqual([
       {
@@ -165,19 +157,7 @@ describe('Command: pb simulate', () => {
       r.conditions.all[4]!.value = 99;
     });
     const profiles = file('companies.jsonl', line('e-100', 'enterprise', GENERAL_VAT_COMPANY));
-    const r = await run(
-      'simulate',
-      '--policy',
-      draft,
-      '--profiles',
-      profiles,
-      '--period',
-      '2025',
-      '--baseline',
-      join(RULES, 'small-low-profit-cit.json'),
-      '--rules',
-      RULES,
-    );
+    const r = await compare(draft, profiles, '2025', join(RULES, 'small-low-profit-cit.json'));
     expect(r.code).toBe(0);
     expect(r.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))).toEqual([
       {
@@ -207,19 +187,7 @@ describe('Command: pb simulate', () => {
       r.amount.tiers[0]!.amount = { kind: 'fixed', value: 15000 };
     });
     // Act
-    const r = await run(
-      'simulate',
-      '--policy',
-      draft,
-      '--profiles',
-      PROFILES,
-      '--period',
-      '2025-03',
-      '--baseline',
-      join(RULES, 'elderly-allowance.json'),
-      '--rules',
-      RULES,
-    );
+    const r = await compare(draft, PROFILES, '2025-03', join(RULES, 'elderly-allowance.json'));
     // Assess: the same two subjects as a new version of the policy would show, both ids named.
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
@@ -250,19 +218,7 @@ describe('Command: pb simulate', () => {
       r.conditions.all[4]!.value = 99;
     });
     const profiles = file('company-variant.jsonl', line('e-200', 'enterprise', GENERAL_VAT_COMPANY));
-    const r = await run(
-      'simulate',
-      '--policy',
-      draft,
-      '--profiles',
-      profiles,
-      '--period',
-      '2025',
-      '--baseline',
-      join(RULES, 'small-low-profit-cit.json'),
-      '--rules',
-      RULES,
-    );
+    const r = await compare(draft, profiles, '2025', join(RULES, 'small-low-profit-cit.json'));
     expect(r.code).toBe(0);
     expect(r.err).toEqual([
       'pb simulate: note: six-taxes-two-fees depends on small-low-profit-cit, not on small-low-profit-cit-variant: not part of this comparison',
@@ -285,19 +241,7 @@ describe('Command: pb simulate', () => {
       r.conditions.all[4]!.value = 99;
     });
     const profiles = file('company-reverse.jsonl', line('e-300', 'enterprise', GENERAL_VAT_COMPANY));
-    const r = await run(
-      'simulate',
-      '--policy',
-      join(RULES, 'small-low-profit-cit.json'),
-      '--profiles',
-      profiles,
-      '--period',
-      '2025',
-      '--baseline',
-      variant,
-      '--rules',
-      RULES,
-    );
+    const r = await compare(join(RULES, 'small-low-profit-cit.json'), profiles, '2025', variant);
     expect(r.code).toBe(0);
     expect(r.err).toEqual([
       'pb simulate: note: six-taxes-two-fees depends on small-low-profit-cit, not on small-low-profit-cit-variant: not part of this comparison',
