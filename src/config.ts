@@ -105,7 +105,12 @@ function readPseudonymKey(env: NodeJS.ProcessEnv, dataDir: string): Buffer {
   if (!existsSync(file)) {
     // First local start: create the key. It is git-ignored with the rest of .data/.
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      // Another process created it a moment ago: use that one.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
   const k = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
   if (k.length < 32) throw new Error(`pseudonym key file ${file} must hold at least 32 bytes of hex`);

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -168,6 +168,28 @@ export function requireOutputFile(flag: string, path: string): string {
   if (existsSync(path) && statSync(path).isDirectory())
     throw new UsageError(`--${flag} ${path}: is a directory, not a file`);
   return path;
+}
+
+/**
+ * Refuses two options naming the same file (`--out` over `--events`, `--out` and `--rejected` one
+ * file): one would silently overwrite the other. Options not given are skipped.
+ */
+export function requireDistinctFiles(files: Array<[flag: string, path: string | undefined]>): void {
+  const seen = new Map<string, string>();
+  for (const [flag, path] of files) {
+    if (path === undefined) continue;
+    let real = resolve(path);
+    try {
+      real = realpathSync(real);
+    } catch {
+      // not there yet: its resolved name is its name
+    }
+    const other = seen.get(real);
+    if (other !== undefined) {
+      throw new UsageError(`--${other} and --${flag} name the same file (${path}): give each its own`);
+    }
+    seen.set(real, flag);
+  }
 }
 
 /** A command: arguments after its name in, exit code out. */

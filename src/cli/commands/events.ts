@@ -15,6 +15,7 @@ import {
   processIo,
   required,
   requireFile,
+  requireDistinctFiles,
   requireOutputFile,
   stripBom,
   UsageError,
@@ -99,6 +100,10 @@ export const profiles: Command = async (args, io) => {
   const { values } = parseOptions(args, { events: { type: 'string' }, out: { type: 'string' } });
   const file = requireFile('events', required(values.events, 'events'));
   if (values.out !== undefined) requireOutputFile('out', values.out);
+  requireDistinctFiles([
+    ['events', file],
+    ['out', values.out],
+  ]);
   const key = (await secretPseudonymKey()) ?? loadConfig().pseudonymKey();
   const subjects = new Map<string, { kind: string; facts: StoredFacts }>();
   const seen = new Map<string, string>();

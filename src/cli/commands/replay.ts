@@ -11,7 +11,15 @@ import { drainQueues, fitsQueue, sendLines } from '../../local/pipeline.ts';
 import { retryBackoff } from '../../local/poller.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, parseOptions, readInputFile, required, requireOutputFile, UsageError } from '../io.ts';
+import {
+  type Command,
+  parseOptions,
+  readInputFile,
+  requireDistinctFiles,
+  required,
+  requireOutputFile,
+  UsageError,
+} from '../io.ts';
 import { nowOption } from '../now.ts';
 
 /** One line of the decisions output of `pb replay`. */
@@ -63,6 +71,11 @@ export const replay: Command = async (args, io) => {
   // Where the results go is checked before the run, not after it.
   if (values.out) requireOutputFile('out', values.out);
   if (values.rejected) requireOutputFile('rejected', values.rejected);
+  requireDistinctFiles([
+    ['events', file],
+    ['out', values.out],
+    ['rejected', values.rejected],
+  ]);
   const concurrency = values.concurrency ? Number(values.concurrency) : 2;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     throw new UsageError('--concurrency must be a whole number from 1 to 32');

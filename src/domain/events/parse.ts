@@ -15,6 +15,7 @@ import {
   IDENTITY_ISSUE,
   MAX_EVENT_BYTES,
 } from '../../../events/schemas.ts';
+import { withArticle } from '../words.ts';
 
 /**
  * Machine-readable prefixes of rejection reasons; a reason is `<prefix>: <detail>` on one line.
@@ -112,7 +113,7 @@ export function parseAgencyEvent(raw: string, hashKey?: Buffer): ParseResult {
     (subject as { kind: unknown }).kind !== routing.kind
   ) {
     const kind = show((subject as { kind: unknown }).kind);
-    return reject('subject-kind-mismatch', `${type} is about a ${routing.kind}, not ${kind}`, id);
+    return reject('subject-kind-mismatch', `${type} is about ${withArticle(routing.kind)}, not ${kind}`, id);
   }
 
   const result = EVENT_SCHEMAS[type].safeParse(obj);

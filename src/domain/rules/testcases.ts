@@ -8,6 +8,7 @@ import type { RuleTestCase } from './model.ts';
 import type { PolicySet } from './policy-set.ts';
 import { createReferenceEvaluator } from './reference.ts';
 import { dirLabel, oneLine, type Problem, readRulesDir } from './validate.ts';
+import { withArticle } from '../words.ts';
 
 /** One failed case with a readable difference. */
 export interface RuleTestFailure {
@@ -70,7 +71,8 @@ export async function runRuleTests(
         ? { outcome: e.outcome, amount: e.amount, reasons: e.reasons }
         : { outcome: null, amount: null, reasons: [] };
       const diff: string[] = [];
-      if (!e) diff.push(`no evaluation: policy ${policy} does not apply to a ${c.kind} for ${c.period}`);
+      if (!e)
+        diff.push(`no evaluation: policy ${policy} does not apply to ${withArticle(c.kind)} for ${c.period}`);
       else {
         const reasonsDiffer =
           c.expected.reasons !== undefined &&

@@ -22,6 +22,7 @@ import {
   TestFileSchema,
 } from './model.ts';
 import { datedValueProblems, valueInForce } from './params.ts';
+import { withArticle } from '../words.ts';
 
 /** One problem found in a rules directory. `text` is the rendered line. */
 export interface Problem {
@@ -485,7 +486,7 @@ export function checkCaseFacts(
       continue;
     }
     if (d.subjectKind !== c.kind) {
-      report([name], `fact ${name} describes ${d.subjectKind}s; this case is about a ${c.kind}`);
+      report([name], `fact ${name} describes ${d.subjectKind}s; this case is about ${withArticle(c.kind)}`);
       continue;
     }
     if (expectedMissing.has(name)) continue;

@@ -55,6 +55,36 @@ describe('Commands that start the local stack: bad usage exits 2 before anything
       /directory \/no\/such\/dir does not exist/,
     ],
     [['evaluate', '--profiles', '--period', '2025'], /^pb evaluate: option --profiles needs a value/],
+    [
+      [
+        'replay',
+        '--events',
+        'events/samples/demo.jsonl',
+        '--now',
+        '2026-03-15T10:00:00+08:00',
+        '--out',
+        './events/samples/demo.jsonl',
+      ],
+      /^pb replay: --events and --out name the same file/,
+    ],
+    [
+      [
+        'replay',
+        '--events',
+        'events/samples/demo.jsonl',
+        '--now',
+        '2026-03-15T10:00:00+08:00',
+        '--out',
+        '/tmp/pb-same.jsonl',
+        '--rejected',
+        '/tmp/pb-same.jsonl',
+      ],
+      /^pb replay: --out and --rejected name the same file/,
+    ],
+    [
+      ['events', 'profiles', '--events', 'events/samples/demo.jsonl', '--out', 'events/samples/demo.jsonl'],
+      /^pb events profiles: --events and --out name the same file/,
+    ],
   ])('pb %j', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
