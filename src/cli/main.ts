@@ -312,7 +312,12 @@ export async function main(argv: string[], io: Io = processIo, opts: MainOptions
       return 1;
     }
     const err = e as Error;
-    io.err(`pb ${words.join(' ')}: ${err.message ?? String(e)}`);
+    // The SDK's own words name no cause the operator can act on.
+    const hint =
+      err.name === 'CredentialsProviderError'
+        ? ': give AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; any values for a local endpoint)'
+        : '';
+    io.err(`pb ${words.join(' ')}: ${err.message ?? String(e)}${hint}`);
     if (process.env.PB_DEBUG) io.err(err.stack ?? '');
     return 1;
   }
