@@ -6,6 +6,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { consoleCsp } from '../src/api/console-csp.ts';
 import { nagArn } from './nag.ts';
 import type { Settings } from './settings.ts';
 
@@ -18,24 +19,6 @@ export interface ConsoleConfig {
   apiBase: string;
   /** The managed-login domain (`https://<prefix>.auth.<region>.amazoncognito.com`) and the app client. */
   auth: { domain: string; clientId: string };
-}
-
-/**
- * The console's Content-Security-Policy: its own scripts, styles and images only, requests to
- * `connect` only (the review API and the managed login's token endpoint), no framing, no forms
- * elsewhere. The page has no inline script or style, so nothing needs 'unsafe-inline'.
- */
-export function consoleCsp(connect: string[]): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    `connect-src ${connect.join(' ')}`,
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
 }
 
 /**

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { errors as joseErrors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { Role } from '../api/auth.ts';
+import { consoleCsp } from '../api/console-csp.ts';
 
 /** Issuer of the local dev tokens. */
 export const LOCAL_ISSUER = 'pb-local';
@@ -154,6 +155,8 @@ function gatewayEvent(
   };
 }
 
+const LOCAL_CSP = consoleCsp(["'self'"]);
+
 async function serveStatic(res: ServerResponse, dir: string, pathname: string): Promise<void> {
   let rel: string;
   try {
@@ -176,6 +179,8 @@ async function serveStatic(res: ServerResponse, dir: string, pathname: string): 
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
+      // As the hosted console: the page and the API on this origin, nothing else.
+      'content-security-policy': LOCAL_CSP,
     });
     res.end(data);
   } catch {

@@ -12,7 +12,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { consoleCsp } from '../../infra/console-site.ts';
+import { consoleCsp } from '../../src/api/console-csp.ts';
 import { launchChromium } from './browser.ts';
 import { type ReviewServer, startReviewServer } from '../../src/local/http.ts';
 import { type LocalEngine, openLocalEngine } from '../../src/local/session.ts';

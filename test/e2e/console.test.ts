@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser.ts';
 import { docClient } from '../../src/adapters/aws.ts';
 import { DynamoLedgerReader, digestStore } from '../../src/adapters/ledger-store.ts';
@@ -44,8 +44,25 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function openConsole(token: string, options: BrowserContextOptions = {}): Promise<Page> {
+/** What the console's Content-Security-Policy blocked in this test (the browser logs each one). */
+const cspViolations: string[] = [];
+
+/** A new page whose CSP violations are collected; each test must end with none. */
+async function newPage(options: BrowserContextOptions = {}): Promise<Page> {
   const page = await (await browser.newContext(options)).newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  return page;
+}
+
+afterEach(() => {
+  const seen = cspViolations.splice(0);
+  expect(seen, 'blocked by the console CSP').toEqual([]);
+});
+
+async function openConsole(token: string, options: BrowserContextOptions = {}): Promise<Page> {
+  const page = await newPage(options);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('dialog', (d) => void d.accept());
@@ -252,7 +269,7 @@ describe('Console: a reviewer audits granted benefits after the fact', () => {
 
   it('asks for a token when there is none, and refuses a bad one', async () => {
     // Prepare
-    const page = await (await browser.newContext()).newPage();
+    const page = await newPage();
     await page.goto(server.url);
     await page.waitForSelector('#sign-in:not([hidden])');
     // Act
@@ -491,9 +508,19 @@ describe('Console: signing in and messages', () => {
     // Act
     await page.goto(`${server.url}/#token=${server.reviewerToken}`);
     // Assess
-    await page.waitForFunction("document.getElementById('who').textContent.includes('复核人员')", null, {
-      timeout: 15_000,
-    });
+    // A function, not a string: the console's CSP forbids the eval a string predicate needs.
+    await page.waitForFunction(
+      () =>
+        (
+          globalThis as unknown as {
+            document: { getElementById(id: string): { textContent: string } | null };
+          }
+        ).document
+          .getElementById('who')
+          ?.textContent.includes('复核人员') === true,
+      null,
+      { timeout: 15_000 },
+    );
     expect(page.url()).not.toContain('token=');
     expect(await page.isVisible('#app')).toBe(true);
   });
@@ -511,7 +538,7 @@ describe('Console: signing in and messages', () => {
     expect(await page.textContent('#flash')).toBe('Write the reason for revoking.');
 
     // Prepare: a refused token, in Chinese.
-    const signIn = await (await browser.newContext()).newPage();
+    const signIn = await newPage();
     await signIn.goto(server.url);
     await signIn.fill('#token-input', 'not-a-token');
     await signIn.click('#token-submit');
@@ -527,7 +554,7 @@ describe('Console: signing in and messages', () => {
   it('tells a citizen that the console is for reviewers and auditors', async () => {
     // Prepare
     const token = await server.tokenFor('citizen', `ps_${'1'.repeat(32)}`);
-    const page = await (await browser.newContext()).newPage();
+    const page = await newPage();
     // Act
     await page.goto(`${server.url}/#token=${token}`);
     await page.waitForSelector('#flash:not([hidden])');
