@@ -434,6 +434,8 @@ export function readRulesDir(dir: string): RulesDirContent {
   for (const id of present) {
     if (!testIds.has(id))
       warnings.push(finding(`${id}.json`, '$', `no test cases: add ${id}.test.json beside it`));
+    else if (out.tests.get(id)?.cases.length === 0)
+      warnings.push(finding(`${id}.test.json`, '$', 'no test cases: the list is empty'));
   }
 
   out.policies.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -425,6 +425,16 @@ describe('Function: validateRulesDir (amounts)', () => {
     ]);
     expect(readRulesDir(RULES).warnings).toEqual([]);
   });
+
+  it('warns, without a problem, about a test file with no cases in it', () => {
+    const dir = copyWith({});
+    writeFileSync(join(dir, 'six-taxes-two-fees.test.json'), '[]\n');
+    const content = readRulesDir(dir);
+    expect(content.problems).toEqual([]);
+    expect(content.warnings.map((w) => w.text)).toEqual([
+      `${dir}/six-taxes-two-fees.test.json: $: no test cases: the list is empty`,
+    ]);
+  });
 });
 
 describe('Function: validateRulesDir (messages)', () => {
