@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -30,8 +31,9 @@ export interface ConsoleConfig {
  * on its own origin and needs no CORS.
  *
  * Made with `-c hostConsole=true`; the console's URL is then the distribution's
- * (`https://<id>.cloudfront.net/`), the app client's callback and sign-out URL. Not in the China
- * regions, where CloudFront serves only a custom domain with an ICP filing.
+ * (`https://<id>.cloudfront.net/`), or `https://<consoleDomain>/` with `-c consoleDomain` and
+ * `-c consoleCertificateArn`: the app client's callback and sign-out URL. Not in the China regions,
+ * where CloudFront serves only a custom domain with an ICP filing and an IAM certificate.
  */
 export class ConsoleSite extends Construct {
   readonly bucket: s3.Bucket;
@@ -43,10 +45,16 @@ export class ConsoleSite extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { settings: Settings; authDomainPrefix: string; api: apigw.IHttpApi },
+    props: {
+      settings: Settings;
+      authDomainPrefix: string;
+      api: apigw.IHttpApi;
+      /** A name of the agency's own, with its ACM certificate (us-east-1). */
+      domain?: { name: string; certificateArn: string };
+    },
   ) {
     super(scope, id);
-    const { settings } = props;
+    const { settings, domain } = props;
     const stack = Stack.of(this);
     if (!Token.isUnresolved(stack.region) && stack.region.startsWith('cn-')) {
       throw new Error(
@@ -130,6 +138,14 @@ export class ConsoleSite extends Construct {
         },
       },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      // Under the agency's own name: its certificate, and TLS 1.2 or later for browsers.
+      ...(domain
+        ? {
+            domainNames: [domain.name],
+            certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn),
+            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
       enableLogging: true,
       logBucket: this.logs,
       logFilePrefix: 'cloudfront/',
@@ -144,12 +160,14 @@ export class ConsoleSite extends Construct {
       reason:
         'The distribution serves four static files and no data; the API it calls has its own throttling and JWT authoriser. Attach a WAF web ACL (us-east-1) where the agency requires one.',
     });
-    Validations.of(this.distribution).acknowledge({
-      id: 'AwsSolutions-CFR4',
-      reason:
-        'The default *.cloudfront.net certificate allows no minimum TLS setting; a custom domain with its own ACM certificate (and minimumProtocolVersion TLSv1.2_2021) is the way to raise it.',
-    });
-    this.url = `https://${this.distribution.distributionDomainName}/`;
+    if (!domain) {
+      Validations.of(this.distribution).acknowledge({
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'The default *.cloudfront.net certificate allows no minimum TLS setting; -c consoleDomain with its ACM certificate serves the console with TLSv1.2_2021 as the minimum.',
+      });
+    }
+    this.url = `https://${domain?.name ?? this.distribution.distributionDomainName}/`;
   }
 
   /**

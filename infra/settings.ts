@@ -38,9 +38,11 @@ export interface Settings {
   console?: { url: string; origin: string; authDomainPrefix: string };
   /**
    * The stack hosts the console itself (context `hostConsole=true`, with `authDomainPrefix`): S3 and
-   * CloudFront, its URL the distribution's. Instead of `consoleUrl`, never with it.
+   * CloudFront, its URL the distribution's, or `https://<consoleDomain>/` with `consoleDomain` and
+   * `consoleCertificateArn` (an ACM certificate in us-east-1 for that name). Instead of
+   * `consoleUrl`, never with it.
    */
-  hostConsole?: { authDomainPrefix: string };
+  hostConsole?: { authDomainPrefix: string; domain?: { name: string; certificateArn: string } };
 }
 
 const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
@@ -65,7 +67,11 @@ export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): 
     notifyLink: ctx('notifyLink'),
     reviewAmountThreshold: ctx('reviewAmountThreshold'),
     agencyAccounts: agencyAccounts(ctx('agencyAccounts')),
-    ...consoleSettings(ctx('consoleUrl'), ctx('authDomainPrefix'), ctx('hostConsole')),
+    ...hostedWithDomain(
+      consoleSettings(ctx('consoleUrl'), ctx('authDomainPrefix'), ctx('hostConsole')),
+      ctx('consoleDomain'),
+      ctx('consoleCertificateArn'),
+    ),
   };
 }
 
@@ -84,6 +90,33 @@ function agencyAccounts(text: string | undefined): string[] {
     }
   }
   return [...new Set(ids)];
+}
+
+/**
+ * `consoleDomain` and `consoleCertificateArn` context: both or neither, and only with `hostConsole`;
+ * the hosted console is then served under that name.
+ */
+function hostedWithDomain(
+  web: Pick<Settings, 'console' | 'hostConsole'>,
+  name: string | undefined,
+  certificateArn: string | undefined,
+): Pick<Settings, 'console' | 'hostConsole'> {
+  if (name === undefined && certificateArn === undefined) return web;
+  if (!web.hostConsole) {
+    throw new Error('consoleDomain and consoleCertificateArn go with -c hostConsole=true');
+  }
+  if (name === undefined || certificateArn === undefined) {
+    throw new Error('consoleDomain and consoleCertificateArn: give both (the name and its certificate)');
+  }
+  if (!/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(name)) {
+    throw new Error(`consoleDomain '${name}' is not a lower-case host name (e.g. review.example.gov.cn)`);
+  }
+  if (!/^arn:aws:acm:us-east-1:[0-9]{12}:certificate\/[0-9a-f-]{36}$/.test(certificateArn)) {
+    throw new Error(
+      `consoleCertificateArn '${certificateArn}' must be an ACM certificate in us-east-1 (CloudFront takes its certificates from there)`,
+    );
+  }
+  return { ...web, hostConsole: { ...web.hostConsole, domain: { name, certificateArn } } };
 }
 
 /** `consoleUrl` and `authDomainPrefix` context: both or neither; or `hostConsole` and `authDomainPrefix`. */

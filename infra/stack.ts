@@ -164,6 +164,7 @@ export class ProactiveBenefitsStack extends Stack {
         settings,
         authDomainPrefix: hosted.authDomainPrefix,
         api: api.api,
+        domain: hosted.domain,
       });
       site.publish({
         apiBase: 'api',
@@ -209,7 +210,16 @@ export class ProactiveBenefitsStack extends Stack {
         'Managed-login domain: auth.domain of the console config.js (with UserPoolClientId as auth.clientId)',
       );
     }
-    if (site) output('ConsoleUrl', site.url, 'The review console (CloudFront); reviewers sign in there');
+    if (site) {
+      output('ConsoleUrl', site.url, 'The review console; reviewers sign in there');
+      if (hosted?.domain) {
+        output(
+          'ConsoleDistributionDomain',
+          site.distribution.distributionDomainName,
+          `Point ${hosted.domain.name} here (a CNAME, or an alias record)`,
+        );
+      }
+    }
     output(
       'PseudonymKeySecretArn',
       pseudonymKey.secret.secretArn,

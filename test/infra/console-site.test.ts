@@ -9,6 +9,8 @@ import {
   synthStage,
 } from './synth.ts';
 
+const CERT = 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+
 /** The one resource of a type in a template. */
 const only = (s: Synthesised, type: string) => {
   const all = Object.entries(resourcesOf(s.template, type));
@@ -153,14 +155,33 @@ describe('Hosted review console (-c hostConsole=true)', () => {
     for (const a of acks) expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(40);
   });
 
-  it('leaves no finding either where the stack knows its account and region', () => {
+  it("serves under the agency's own name with its certificate and TLS 1.2, and leaves no finding in a known account and region", () => {
     const placed = synthStage('placed', {
       hostConsole: 'true',
       authDomainPrefix: 'pb-placed-review-gov',
+      consoleDomain: 'review.example.gov.cn',
+      consoleCertificateArn: CERT,
       account: '111122223333',
       region: 'ap-southeast-1',
     });
     expect(placed.stack.region).toBe('ap-southeast-1');
+    const config = only(placed, 'AWS::CloudFront::Distribution').Properties.DistributionConfig;
+    expect(config.Aliases).toEqual(['review.example.gov.cn']);
+    expect(config.ViewerCertificate).toEqual({
+      AcmCertificateArn: CERT,
+      MinimumProtocolVersion: 'TLSv1.2_2021',
+      SslSupportMethod: 'sni-only',
+    });
+    const client = only(placed, 'AWS::Cognito::UserPoolClient').Properties;
+    expect(client.CallbackURLs).toEqual(['https://review.example.gov.cn/']);
+    expect(Object.values(placed.template.findOutputs('ConsoleUrl'))[0]!.Value).toBe(
+      'https://review.example.gov.cn/',
+    );
+    expect(Object.keys(placed.template.findOutputs('ConsoleDistributionDomain'))).toHaveLength(1);
+    // TLS is set, so nothing about it is acknowledged.
+    expect(acknowledgements(placed.app).map((a) => a.id.replace(/^Annotation::/, ''))).not.toContain(
+      'AwsSolutions-CFR4',
+    );
     expect(nagFindings(placed.app)).toEqual([]);
   }, 180_000);
 

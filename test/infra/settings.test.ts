@@ -61,4 +61,27 @@ describe('Function: readSettings', () => {
       /^authDomainPrefix 'my-aws' must be/,
     );
   });
+
+  it("serves the hosted console under the agency's own name only with a us-east-1 ACM certificate for it", () => {
+    const cert = 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+    const hosted = { hostConsole: 'true', authDomainPrefix: 'pb-x' };
+    expect(
+      settingsOf({ ...hosted, consoleDomain: 'review.example.gov.cn', consoleCertificateArn: cert })
+        .hostConsole,
+    ).toEqual({ authDomainPrefix: 'pb-x', domain: { name: 'review.example.gov.cn', certificateArn: cert } });
+    expect(() => settingsOf({ ...hosted, consoleDomain: 'review.example.gov.cn' })).toThrow(/give both/);
+    expect(() => settingsOf({ consoleDomain: 'review.example.gov.cn', consoleCertificateArn: cert })).toThrow(
+      /go with -c hostConsole=true/,
+    );
+    expect(() =>
+      settingsOf({ ...hosted, consoleDomain: 'Review.Example', consoleCertificateArn: cert }),
+    ).toThrow(/is not a lower-case host name/);
+    expect(() =>
+      settingsOf({
+        ...hosted,
+        consoleDomain: 'review.example.gov.cn',
+        consoleCertificateArn: cert.replace('us-east-1', 'cn-north-1'),
+      }),
+    ).toThrow(/must be an ACM certificate in us-east-1/);
+  });
 });
