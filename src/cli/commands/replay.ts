@@ -53,6 +53,20 @@ async function decisionStates(doc: DynamoDBDocumentClient, table: string): Promi
   return out;
 }
 
+/** True when two valid events of `bodies` share an id (as ingest keys it) with different content. */
+function hasIdConflict(bodies: string[], key: Buffer): boolean {
+  const hashes = new Map<string, string>();
+  for (const body of bodies) {
+    const parsed = parseAgencyEvent(body);
+    if (!parsed.ok) continue;
+    const id = redactEventId(parsed.event.id, key);
+    const known = hashes.get(id);
+    if (known !== undefined && known !== parsed.bodyHash) return true;
+    hashes.set(id, parsed.bodyHash);
+  }
+  return false;
+}
+
 /**
  * `pb replay --events <file.jsonl> --now <ISO date-time> [--out <decisions.jsonl>] [--rejected <file.jsonl>]`
  * Runs an event file through the real handlers on the local stack (started for this run when none
@@ -128,9 +142,18 @@ export const replay: Command = async (args, io) => {
     );
     await drainQueues(engine.queues, engine.consumers, {
       concurrency,
-      // Events are taken in the order of the file, one batch after the other: of two bodies under
-      // one id, the earlier line is the one kept (the later one is the id conflict), on every run.
-      queueConcurrency: { agencyEvents: 1 },
+      // Where the file holds two bodies under one id, events are taken in the order of the file,
+      // one batch after the other: the earlier line is the one kept (the later one is the id
+      // conflict), on every run. Otherwise the order cannot change the result (facts take the
+      // latest occurredAt; a repeated body is the same event), and two pollers ingest at once.
+      queueConcurrency: {
+        agencyEvents: hasIdConflict(
+          queued.map((l) => l.body),
+          cfg.pseudonymKey(),
+        )
+          ? 1
+          : concurrency,
+      },
       // A failed message waits 1, 2, 4 … s before its next receive, as Lambda's visibility timeout
       // spaces them: a spell of throttling does not use up maxReceiveCount and dead-letter it.
       retryDelaySeconds: retryBackoff,
