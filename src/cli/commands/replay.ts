@@ -54,7 +54,7 @@ async function decisionStates(doc: DynamoDBDocumentClient, table: string): Promi
 }
 
 /** True when two valid events of `bodies` share an id (as ingest keys it) with different content. */
-function hasIdConflict(bodies: string[], key: Buffer): boolean {
+export function hasIdConflict(bodies: string[], key: Buffer): boolean {
   const hashes = new Map<string, string>();
   for (const body of bodies) {
     const parsed = parseAgencyEvent(body);
