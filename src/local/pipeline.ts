@@ -259,19 +259,19 @@ export async function sendLines(
   onProgress?: (sent: number) => void,
 ): Promise<string[]> {
   const ids: string[] = [];
-  const size = (l: { body: string }) => Buffer.byteLength(l.body, 'utf8') + ENTRY_OVERHEAD_BYTES;
   let sentCount = 0;
   for (let i = 0; i < lines.length; ) {
     const chunk: Array<{ line: number; body: string }> = [];
     let bytes = 0;
     while (i < lines.length && chunk.length < 10) {
       const l = lines[i]!;
-      if (size(l) > MAX_QUEUED_BYTES) {
-        throw new Error(`line ${l.line} is too large to queue (${Buffer.byteLength(l.body, 'utf8')} bytes)`);
+      const size = queuedBytes(l.body);
+      if (size > MAX_QUEUED_BYTES) {
+        throw new Error(`line ${l.line} is too large to queue (${size - ENTRY_OVERHEAD_BYTES} bytes)`);
       }
-      if (chunk.length > 0 && bytes + size(l) > MAX_QUEUED_BYTES) break;
+      if (chunk.length > 0 && bytes + size > MAX_QUEUED_BYTES) break;
       chunk.push(l);
-      bytes += size(l);
+      bytes += size;
       i++;
     }
     const r = await sqs.send(
@@ -295,6 +295,8 @@ export async function sendLines(
   return ids;
 }
 
+/** What a body takes of a batch: its UTF-8 bytes and the entry around it. */
+const queuedBytes = (body: string): number => Buffer.byteLength(body, 'utf8') + ENTRY_OVERHEAD_BYTES;
+
 /** True when a line can be queued as one message by {@link sendLines}. */
-export const fitsQueue = (body: string): boolean =>
-  Buffer.byteLength(body, 'utf8') + ENTRY_OVERHEAD_BYTES <= MAX_QUEUED_BYTES;
+export const fitsQueue = (body: string): boolean => queuedBytes(body) <= MAX_QUEUED_BYTES;
