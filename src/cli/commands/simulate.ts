@@ -305,9 +305,9 @@ export const simulate: Command = async (args, io) => {
       x.amount += r.amount ?? 0;
     }
   };
-  const pick = (rs: EvaluationResult[]): EvaluationResult[] => rs.filter((r) => reportedSet.has(r.policy));
-  const pickBefore = (rs: EvaluationResult[]): EvaluationResult[] =>
-    rs.filter((r) => baselineSet.has(r.policy));
+  /** The results of the policies a side reports, in evaluation order. */
+  const pick = (rs: EvaluationResult[], ids: ReadonlySet<string>): EvaluationResult[] =>
+    rs.filter((r) => ids.has(r.policy));
   const opts = reported.length === 1 ? { policy: policy.id } : undefined;
   const beforeOpts = baselineReported.length === 1 ? { policy: baselineReported[0]! } : undefined;
 
@@ -329,10 +329,10 @@ export const simulate: Command = async (args, io) => {
       ignored.note(p.kind, p.facts, n);
       evaluated += 1;
       for (const per of periods) {
-        const now = pick(after.evaluateSync(p, per, opts));
+        const now = pick(after.evaluateSync(p, per, opts), reportedSet);
         for (const r of now) add(afterTally, r);
         if (!before) continue;
-        const was = pickBefore(before.evaluateSync(p, per, beforeOpts));
+        const was = pick(before.evaluateSync(p, per, beforeOpts), baselineSet);
         for (const [i, r] of now.entries()) {
           const w = was[i]!;
           add(beforeTally, w);
