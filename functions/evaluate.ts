@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger, logRecordFailures } from '../src/adapters/observability.ts';
+import { recordBudgetMs } from '../src/domain/engine/budget.ts';
 import { reevaluateSubjects } from '../src/domain/engine/ingest.ts';
 import { engineDeps } from '../src/runtime/engine.ts';
 
@@ -44,6 +45,8 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
   const results = await reevaluateSubjects(
     engineDeps(),
     order.map((subject) => ({ subject, relayPending: subjects.get(subject)! })),
+    // One slow subject fails its own requests when time runs out, not the whole batch.
+    { budgetMs: recordBudgetMs(context.getRemainingTimeInMillis()) },
   );
   const bySubject = new Map(order.map((s, i) => [s, results[i]!]));
   const processor = new BatchProcessor(EventType.SQS);

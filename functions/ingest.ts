@@ -7,6 +7,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsClient } from '../src/adapters/aws.ts';
 import { logger, logRecordFailures, metrics } from '../src/adapters/observability.ts';
 import { queueUrl, sendBatch } from '../src/adapters/sqs/relay.ts';
+import { recordBudgetMs } from '../src/domain/engine/budget.ts';
 import { ingestBatch } from '../src/domain/engine/ingest.ts';
 import { primeSecrets } from '../src/runtime/secrets.ts';
 import { engineDeps, runtimeConfig } from '../src/runtime/engine.ts';
@@ -23,12 +24,15 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
   // invocations of this module at once, which Lambda never does in one environment.
   // The whole batch is ingested together (one read of its profiles and receipts); the batch
   // processor then reports each record's own outcome, so only failed records are redelivered.
+  // The records get part of the invocation's time: one slow subject (a throttled key) fails its
+  // own records when time runs out, not the whole batch through a function timeout.
   const outcomes = await ingestBatch(
     engineDeps(),
     event.Records.map((r) => {
       const line = r.messageAttributes?.line?.stringValue;
       return { raw: r.body, meta: { deliveryKey: r.messageId, ...(line ? { line: Number(line) } : {}) } };
     }),
+    { budgetMs: recordBudgetMs(context.getRemainingTimeInMillis()) },
   );
   const byMessage = new Map(event.Records.map((r, i) => [r.messageId, outcomes[i]!]));
   const toEvaluate = new Set<string>();

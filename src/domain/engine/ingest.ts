@@ -11,6 +11,7 @@ import { redactEventId, scrubIdentifiers, seal } from '../sealed.ts';
 import type { StoredFacts, SubjectKind } from '../types.ts';
 import { type Decision, decisionKey, type Profile } from './model.ts';
 import { BatchStore } from './batch-store.ts';
+import { startBudget, unfinished, unstarted } from './budget.ts';
 import type { EventReceipt, OutboxRelay, Quarantine, SubjectCommit, SubjectStore } from './ports.ts';
 
 /** What the engine needs; adapters provide the ports. */
@@ -67,12 +68,16 @@ export async function ingestRaw(deps: EngineDeps, raw: string, meta: DeliveryMet
  * Ingests a batch of raw events together: parses them all, reads every subject's profile and every
  * event's receipt with one store request, then merges each subject's events in turn (subjects in
  * parallel). Returns one outcome per raw event, in order; an infrastructure failure of one event is
- * its outcome (an Error) and does not stop the others.
+ * its outcome (an Error) and does not stop the others. With `budgetMs`, it returns when that time
+ * has passed even if some events are not done: their outcome is a {@link BudgetExceeded}, and an
+ * event that had not started by then is not started at all.
  */
 export async function ingestBatch(
   deps: EngineDeps,
   items: Array<{ raw: string; meta: DeliveryMeta }>,
+  opts: { budgetMs?: number } = {},
 ): Promise<Array<IngestOutcome | Error>> {
+  const budget = startBudget(opts.budgetMs);
   const prepared = items.map((i) => prepareEvent(deps, i.raw, i.meta));
   const accepted = prepared.filter((p): p is PreparedEvent => !('rejection' in p));
   const store = await BatchStore.read(
@@ -90,9 +95,16 @@ export async function ingestBatch(
   // Ids whose earlier event in this batch failed: the later ones fail with it and are retried after
   // it, so the earlier stays the one kept.
   const failedIds = new Set<string>();
+  // Events whose work began (the others, past the budget, were not started at all).
+  const begun = new Set<number>();
   prepared.forEach((p, i) => {
     const keys = 'rejection' in p ? [`#${i}`] : [`s:${p.subject}`, `e:${p.receipt.eventId}`];
     const run = Promise.all(keys.map((k) => chains.get(k))).then(async () => {
+      if (budget.expired) {
+        out[i] = unstarted();
+        return;
+      }
+      begun.add(i);
       try {
         if ('rejection' in p) out[i] = await p.rejection();
         else if (failedIds.has(p.receipt.eventId)) {
@@ -108,8 +120,14 @@ export async function ingestBatch(
     for (const k of keys) chains.set(k, run);
     runs.push(run);
   });
-  await Promise.all(runs);
-  return out;
+  try {
+    await Promise.race([Promise.all(runs), budget.whenExpired]);
+  } finally {
+    budget.stop();
+  }
+  // Past the budget, events still running go on in the background (their writes are as safe as
+  // a crash's: the redelivery finds the receipt and merges again); their outcome is decided now.
+  return Array.from(out, (o, i) => o ?? (begun.has(i) ? unfinished() : unstarted()));
 }
 
 /** An event that passed validation, pseudonymised, ready to merge. */
@@ -224,25 +242,40 @@ export async function reevaluateSubject(
 
 /**
  * Evaluates many subjects (an evaluations batch) with their profiles read in one store request.
- * Returns, per subject in order, its number of new grants or the Error that stopped it.
+ * Returns, per subject in order, its number of new grants or the Error that stopped it; with
+ * `budgetMs`, a subject not done when that time has passed is a {@link BudgetExceeded}.
  */
 export async function reevaluateSubjects(
   deps: EngineDeps,
   subjects: Array<{ subject: string; relayPending?: boolean }>,
+  opts: { budgetMs?: number } = {},
 ): Promise<Array<number | Error>> {
+  const budget = startBudget(opts.budgetMs);
   const store = await BatchStore.read(
     deps.store,
     subjects.map((s) => s.subject),
     [],
   );
   const batchDeps = { ...deps, store };
-  return Promise.all(
-    subjects.map((s) =>
-      reevaluateSubject(batchDeps, s.subject, undefined, { relayPending: s.relayPending ?? false }).catch(
-        (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
-      ),
+  const out: Array<number | Error | undefined> = new Array(subjects.length);
+  const runs = subjects.map((s, i) =>
+    reevaluateSubject(batchDeps, s.subject, undefined, { relayPending: s.relayPending ?? false }).then(
+      (grants) => {
+        out[i] = grants;
+      },
+      (e: unknown) => {
+        out[i] = e instanceof Error ? e : new Error(String(e));
+      },
     ),
   );
+  try {
+    await Promise.race([Promise.all(runs), budget.whenExpired]);
+  } finally {
+    budget.stop();
+  }
+  // A subject still running goes on in the background: a commit it makes is kept (and its
+  // redelivered request finds the grants made), one it does not make is made on redelivery.
+  return Array.from(out, (o) => o ?? unfinished());
 }
 
 function emptyProfile(subject: string, kind: SubjectKind): Profile {

@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type EngineDeps, ingestBatch, ingestRaw } from '../../../src/domain/engine/ingest.ts';
+import { BudgetExceeded, recordBudgetMs } from '../../../src/domain/engine/budget.ts';
+import {
+  type EngineDeps,
+  ingestBatch,
+  ingestRaw,
+  reevaluateSubjects,
+} from '../../../src/domain/engine/ingest.ts';
 import type { SubjectStore } from '../../../src/domain/engine/ports.ts';
+import { pseudonymise } from '../../../src/domain/pseudonym.ts';
 import { MemoryStore } from './memory-store.ts';
 
 const birth = readFileSync(resolve('events/samples/civil.birth-registered.jsonl'), 'utf8').split('\n')[0]!;
@@ -114,5 +121,98 @@ describe('ingest: receipt first, then the facts; what asks for an evaluation', (
     const outcome = await ingestRaw(deps(store), other, { deliveryKey: 'm2' });
     expect(outcome).toMatchObject({ status: 'rejected' });
     expect(outcome.status === 'rejected' && outcome.reason).toMatch(/^id-conflict/);
+  });
+});
+
+describe('a batch within its time budget: one slow subject fails only its own records', () => {
+  const key = Buffer.alloc(32, 7);
+  /** The birth sample under another id, about the child `child`. */
+  const birthOf = (id: string, child: string) => {
+    const event = JSON.parse(birth) as { id: string; subject: { id: string } };
+    event.id = id;
+    event.subject.id = child;
+    return JSON.stringify(event);
+  };
+  const slowChild = '110105202503100248';
+  const otherChild = '110108199111020139';
+  /** A store that never answers about `subject` (a hot key the SDK keeps retrying). */
+  const hanging = (store: MemoryStore, subject: string) => {
+    const calls: string[] = [];
+    const wrapped = Object.assign(Object.create(store), {
+      keepReceipt: async (r: Parameters<SubjectStore['keepReceipt']>[0]) => {
+        calls.push(r.eventId);
+        if (r.subject === subject) await new Promise(() => undefined);
+        return store.keepReceipt(r);
+      },
+      getProfile: async (s: string) => {
+        if (s === subject) await new Promise(() => undefined);
+        return store.getProfile(s);
+      },
+    }) as SubjectStore;
+    return { wrapped, calls };
+  };
+
+  it('answers when the budget runs out: the slow subject’s events are BudgetExceeded, the others done, the queued one not started', async () => {
+    // Prepare: two events about a subject whose store calls never return, one about another.
+    const store = new MemoryStore();
+    store.manyRead = 'fail';
+    const { wrapped, calls } = hanging(store, pseudonymise(key, slowChild));
+    const started = Date.now();
+    // Act
+    const [a, b, c] = await ingestBatch(
+      deps(wrapped),
+      [
+        { raw: birthOf('ca-1', slowChild), meta: { deliveryKey: 'm1' } },
+        { raw: birthOf('ca-2', slowChild), meta: { deliveryKey: 'm2' } },
+        { raw: birthOf('ca-3', otherChild), meta: { deliveryKey: 'm3' } },
+      ],
+      { budgetMs: 150 },
+    );
+    // Assess
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(140);
+    expect(took).toBeLessThan(2_000);
+    expect(a).toBeInstanceOf(BudgetExceeded);
+    expect((a as Error).message).toMatch(/^not finished/);
+    expect(b).toBeInstanceOf(BudgetExceeded);
+    expect((b as Error).message).toMatch(/^not started/);
+    expect(c).toMatchObject({ status: 'accepted', factsChanged: true });
+    expect(calls).toEqual(['ca-1', 'ca-3']);
+  });
+
+  it('without a budget the same batch waits for the slow subject', async () => {
+    const store = new MemoryStore();
+    const { wrapped } = hanging(store, pseudonymise(key, slowChild));
+    const outcome = await Promise.race([
+      ingestBatch(deps(wrapped), [{ raw: birthOf('ca-1', slowChild), meta: { deliveryKey: 'm1' } }]),
+      new Promise((r) => setTimeout(() => r('still waiting'), 300)),
+    ]);
+    expect(outcome).toBe('still waiting');
+  });
+
+  it('evaluations too: a subject whose profile never arrives is BudgetExceeded, the others are evaluated', async () => {
+    // Prepare: the batch read leaves the slow subject unread, so it is read alone (and hangs).
+    const store = new MemoryStore();
+    const slow = pseudonymise(key, slowChild);
+    store.unread = new Set([slow]);
+    const { wrapped } = hanging(store, slow);
+    // Act
+    const results = await reevaluateSubjects(
+      deps(wrapped),
+      [{ subject: slow }, { subject: pseudonymise(key, otherChild) }],
+      { budgetMs: 100 },
+    );
+    // Assess: the other subject has no profile, so nothing to grant.
+    expect(results[0]).toBeInstanceOf(BudgetExceeded);
+    expect(results[1]).toBe(0);
+  });
+
+  it('the budget leaves a fifth of the invocation (0.1 to 5 s) for what follows the records', () => {
+    expect(recordBudgetMs(10_000)).toBe(8_000);
+    expect(recordBudgetMs(800)).toBe(640);
+    expect(recordBudgetMs(30_000)).toBe(25_000);
+    expect(recordBudgetMs(300_000)).toBe(295_000);
+    expect(recordBudgetMs(300)).toBe(200);
+    expect(recordBudgetMs(50)).toBe(0);
   });
 });

@@ -1,0 +1,61 @@
+/**
+ * Time budgets for a batch's records. A Lambda invocation that runs out of time fails its whole
+ * batch: every record is delivered again, and a record that is slow on each receive (a throttled
+ * hot key, the SDK backing off) takes the others of its batch to the dead-letter queue with it.
+ * So a batch's records get a budget shorter than the invocation: what has not finished by then
+ * is that record's failure alone, and the invocation still answers in time with the rest done.
+ */
+
+/** The outcome of a record whose work had not finished when its batch's budget ran out. */
+export class BudgetExceeded extends Error {
+  override name = 'BudgetExceeded';
+}
+
+/** The outcome of a record still running when its batch's budget ran out. */
+export const unfinished = (): BudgetExceeded =>
+  new BudgetExceeded('not finished: the batch ran out of time (the store is slow or throttled)');
+
+/** The outcome of a record that had not started when its batch's budget ran out. */
+export const unstarted = (): BudgetExceeded =>
+  new BudgetExceeded('not started: the batch ran out of time (an earlier record of its subject was slow)');
+
+/**
+ * Milliseconds a batch's records may take, out of the `remainingMs` an invocation has: a fifth of
+ * it (at least 100 ms, at most 5 s) is kept for what follows the records (sending requests on,
+ * answering the event-source mapping).
+ */
+export function recordBudgetMs(remainingMs: number): number {
+  const reserve = Math.min(5_000, Math.max(100, remainingMs * 0.2));
+  return Math.max(0, Math.floor(remainingMs - reserve));
+}
+
+/**
+ * A budget of `ms` milliseconds, started now: `expired` says whether it ran out, `whenExpired`
+ * settles when it does (never, without a budget). `stop` clears its timer.
+ */
+export interface Budget {
+  readonly expired: boolean;
+  readonly whenExpired: Promise<void>;
+  stop(): void;
+}
+
+export function startBudget(ms: number | undefined): Budget {
+  let expired = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const whenExpired =
+    ms === undefined
+      ? new Promise<void>(() => undefined)
+      : new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            expired = true;
+            resolve();
+          }, ms);
+        });
+  return {
+    get expired() {
+      return expired;
+    },
+    whenExpired,
+    stop: () => clearTimeout(timer),
+  };
+}
