@@ -34,14 +34,16 @@ function warn(io: Io, command: string, warnings: readonly Problem[]): void {
 
 /**
  * `pb rules validate [--dir rules]`: one line per problem (`rules/<file>: <json-path>: <message>`)
- * and exit 1, or a one-line summary naming the directory and exit 0. Warnings go to stderr.
+ * on stderr, then their count, and exit 1; or a one-line summary naming the directory on stdout
+ * and exit 0. Warnings go to stderr.
  */
 export const validate: Command = async (args, io) => {
   const { values } = parseOptions(args, { dir: { type: 'string' } });
   const dir = rulesDirOption(values.dir);
   const label = dirLabel(dir);
   const content = readRulesDir(dir);
-  for (const p of content.problems) io.out(p.text);
+  // Problems are errors: on stderr, one line each (cli.md), as are warnings and the count.
+  for (const p of content.problems) io.err(p.text);
   warn(io, 'validate', content.warnings);
   if (content.problems.length) {
     io.err(`${problems(content.problems.length)} in ${label}`);
@@ -57,15 +59,15 @@ export const validate: Command = async (args, io) => {
 /**
  * `pb rules test [--dir rules]`: runs every `<policy>.test.json` against the reference evaluator;
  * one line per failure with its difference, then a line naming the directory, and last exactly
- * `N passed, N failed`. Rules that do not validate run no test: their problems, then a line saying
- * so, then `0 passed, 0 failed`.
+ * `N passed, N failed`. Rules that do not validate run no test: their problems (on stderr), then
+ * a line saying so, then `0 passed, 0 failed`.
  */
 export const test: Command = async (args, io) => {
   const { values } = parseOptions(args, { dir: { type: 'string' } });
   const dir = rulesDirOption(values.dir);
   const label = dirLabel(dir);
   const report = await runRuleTests(dir);
-  for (const p of report.problems) io.out(p.text);
+  for (const p of report.problems) io.err(p.text);
   warn(io, 'test', report.warnings);
   for (const f of report.failures) io.out(f.text);
   if (report.problems.length) {
