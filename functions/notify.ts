@@ -6,7 +6,6 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoClient } from '../src/adapters/aws.ts';
 import { logger, logRecordFailures } from '../src/adapters/observability.ts';
-import { recordBudgetMs, startBudget, withinBudget } from '../src/domain/engine/budget.ts';
 import type { OutboxRow } from '../src/domain/engine/model.ts';
 import { deliver } from '../src/domain/notify/deliver.ts';
 import { runtimeConfig } from '../src/runtime/engine.ts';
@@ -47,21 +46,9 @@ const lambdaHandler = async (event: SQSEvent, context: Context) => {
   idempotencyConfig.registerLambdaContext(context);
   // A processor per invocation: the local poller may run several invocations of this module at once.
   const processor = new BatchProcessor(EventType.SQS);
-  // A delivery still running when the records' time is up fails alone (its idempotency record
-  // stays in progress until this invocation's deadline), not the batch through a timeout.
-  const budget = startBudget(recordBudgetMs(context.getRemainingTimeInMillis()));
-  try {
-    const response = await processPartialResponse(
-      event,
-      (record: SQSRecord) => withinBudget(recordHandler(record), budget),
-      processor,
-      { context },
-    );
-    logRecordFailures(processor, 'notifications');
-    return response;
-  } finally {
-    budget.stop();
-  }
+  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  logRecordFailures(processor, 'notifications');
+  return response;
 };
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));

@@ -59,16 +59,3 @@ export function startBudget(ms: number | undefined): Budget {
     stop: () => clearTimeout(timer),
   };
 }
-
-/**
- * `work`, or a {@link BudgetExceeded} rejection when `budget` runs out first (the work goes on in
- * the background; its outcome is no longer waited for).
- */
-export function withinBudget<T>(work: Promise<T>, budget: Budget): Promise<T> {
-  return Promise.race([
-    work,
-    budget.whenExpired.then((): never => {
-      throw unfinished();
-    }),
-  ]);
-}

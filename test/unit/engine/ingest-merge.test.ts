@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  BudgetExceeded,
-  recordBudgetMs,
-  startBudget,
-  withinBudget,
-} from '../../../src/domain/engine/budget.ts';
+import { BudgetExceeded, recordBudgetMs } from '../../../src/domain/engine/budget.ts';
 import {
   type EngineDeps,
   ingestBatch,
@@ -210,24 +205,6 @@ describe('a batch within its time budget: one slow subject fails only its own re
     // Assess: the other subject has no profile, so nothing to grant.
     expect(results[0]).toBeInstanceOf(BudgetExceeded);
     expect(results[1]).toBe(0);
-  });
-
-  it('withinBudget: the work’s result while there is time, BudgetExceeded after', async () => {
-    const budget = startBudget(80);
-    try {
-      await expect(withinBudget(Promise.resolve(7), budget)).resolves.toBe(7);
-      await expect(withinBudget(Promise.reject(new Error('network')), budget)).rejects.toThrow('network');
-      const never = new Promise<number>(() => undefined);
-      await expect(withinBudget(never, budget)).rejects.toBeInstanceOf(BudgetExceeded);
-      expect(budget.expired).toBe(true);
-    } finally {
-      budget.stop();
-    }
-    // Without a budget nothing ever runs out.
-    const none = startBudget(undefined);
-    const late = new Promise<number>((ok) => setTimeout(() => ok(3), 120));
-    await expect(withinBudget(late, none)).resolves.toBe(3);
-    expect(none.expired).toBe(false);
   });
 
   it('the budget leaves a fifth of the invocation (0.1 to 5 s) for what follows the records', () => {
