@@ -45,6 +45,10 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
 const lambdaHandler = async (event: SQSEvent, context: Context) => {
   idempotencyConfig.registerLambdaContext(context);
   // A processor per invocation: the local poller may run several invocations of this module at once.
+  // Unlike ingest and evaluate, no time budget for the records: a delivery left running when the
+  // handler answered would resume at this environment's next invocation, possibly after its
+  // idempotency record's in-progress window (this invocation's deadline) and the redelivery's own
+  // send; a function timeout resets the environment instead.
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(event, recordHandler, processor, { context });
   logRecordFailures(processor, 'notifications');

@@ -4,6 +4,12 @@
  * hot key, the SDK backing off) takes the others of its batch to the dead-letter queue with it.
  * So a batch's records get a budget shorter than the invocation: what has not finished by then
  * is that record's failure alone, and the invocation still answers in time with the rest done.
+ *
+ * Work still running when the handler answers is not stopped: in Lambda it resumes when the
+ * environment is next invoked. That is safe only where every write it can still make is
+ * conditional or idempotent (ingest: version-checked profile puts, receipts; evaluate: grants
+ * conditional on the profile version, relays deduplicated by the notify function), and it stops
+ * at its next step (see `live` in ingest.ts). The notify function has no budget for that reason.
  */
 
 /** The outcome of a record whose work had not finished when its batch's budget ran out. */

@@ -78,6 +78,7 @@ export async function ingestBatch(
   opts: { budgetMs?: number } = {},
 ): Promise<Array<IngestOutcome | Error>> {
   const budget = startBudget(opts.budgetMs);
+  const live = () => !budget.expired;
   const prepared = items.map((i) => prepareEvent(deps, i.raw, i.meta));
   const accepted = prepared.filter((p): p is PreparedEvent => !('rejection' in p));
   const store = await BatchStore.read(
@@ -111,7 +112,7 @@ export async function ingestBatch(
           out[i] = new Error(
             `event ${p.receipt.eventId} waits for the failed event of the same id before it in this batch`,
           );
-        } else out[i] = await mergeEvent(batchDeps, p);
+        } else out[i] = await mergeEvent(batchDeps, p, live);
       } catch (e) {
         out[i] = e instanceof Error ? e : new Error(String(e));
       }
@@ -173,7 +174,7 @@ function prepareEvent(
  * profile is written leaves a known receipt, and the redelivery merges again, which is harmless
  * (merging an event twice changes nothing). A known id with another body is an id conflict.
  */
-async function mergeEvent(deps: EngineDeps, p: PreparedEvent): Promise<IngestOutcome> {
+async function mergeEvent(deps: EngineDeps, p: PreparedEvent, live?: () => boolean): Promise<IngestOutcome> {
   const { subject, receipt } = p;
   const kept = await deps.store.keepReceipt(receipt);
   if (typeof kept !== 'string') {
@@ -190,6 +191,8 @@ async function mergeEvent(deps: EngineDeps, p: PreparedEvent): Promise<IngestOut
   // answer was lost (the SDK's retry of it is then refused): count them as changed by this event.
   let tried = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    // Past its batch's budget the event stops here: its outcome was already reported.
+    if (live && !live()) throw unfinished();
     const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, p.kind);
     const merged = mergeFacts(current.facts, p.updates);
     if (!merged.changed && current.version > 0) return { status, subject, factsChanged: tried };
@@ -221,10 +224,12 @@ export async function reevaluateSubject(
   deps: EngineDeps,
   subject: string,
   only?: { policy?: string; periods?: Array<{ policy: string; period: string }> },
-  opts: { relayPending?: boolean } = {},
+  opts: { relayPending?: boolean; live?: () => boolean } = {},
 ): Promise<number> {
   if (opts.relayPending) await deps.relay.relay(await deps.store.pendingOutbox(subject));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    // Past its batch's budget the subject stops here: its outcome was already reported.
+    if (opts.live && !opts.live()) throw unfinished();
     const current = await deps.store.getProfile(subject);
     if (!current) return 0;
     const { change, observations } = await decide(deps, current, only);
@@ -259,7 +264,10 @@ export async function reevaluateSubjects(
   const batchDeps = { ...deps, store };
   const out: Array<number | Error | undefined> = new Array(subjects.length);
   const runs = subjects.map((s, i) =>
-    reevaluateSubject(batchDeps, s.subject, undefined, { relayPending: s.relayPending ?? false }).then(
+    reevaluateSubject(batchDeps, s.subject, undefined, {
+      relayPending: s.relayPending ?? false,
+      live: () => !budget.expired,
+    }).then(
       (grants) => {
         out[i] = grants;
       },

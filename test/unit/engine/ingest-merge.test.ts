@@ -180,6 +180,28 @@ describe('a batch within its time budget: one slow subject fails only its own re
     expect(calls).toEqual(['ca-1', 'ca-3']);
   });
 
+  it('an event past the budget stops at its next step: no retry after a lost race, no write', async () => {
+    // Prepare: the first commit answers late, refused by a concurrent update.
+    const store = new MemoryStore();
+    let commits = 0;
+    const racing = Object.assign(Object.create(store), {
+      commit: async () => {
+        commits++;
+        await new Promise((ok) => setTimeout(ok, 150));
+        return { ok: false, reason: 'version-conflict' };
+      },
+    }) as SubjectStore;
+    // Act
+    const [outcome] = await ingestBatch(deps(racing), [{ raw: birth, meta: { deliveryKey: 'm1' } }], {
+      budgetMs: 60,
+    });
+    await new Promise((ok) => setTimeout(ok, 300));
+    // Assess: reported unfinished; the refused commit was not tried again after the budget.
+    expect(outcome).toBeInstanceOf(BudgetExceeded);
+    expect(commits).toBe(1);
+    expect(store.profiles.size).toBe(0);
+  });
+
   it('without a budget the same batch waits for the slow subject', async () => {
     const store = new MemoryStore();
     const { wrapped } = hanging(store, pseudonymise(key, slowChild));
