@@ -162,7 +162,9 @@ export class DynamoSubjectStore implements SubjectStore {
     }
   }
 
-  async commit(c: SubjectCommit): Promise<CommitResult> {
+  async commit(c: SubjectCommit, signal?: AbortSignal): Promise<CommitResult> {
+    signal?.throwIfAborted();
+    const abortable = signal ? { abortSignal: signal } : {};
     const t = (id: Parameters<Config['table']>[0]) => this.config.table(id);
     const { subject, ...profileRest } = c.profile;
     const profilePut = {
@@ -180,7 +182,7 @@ export class DynamoSubjectStore implements SubjectStore {
       // Facts merged from an event: one conditional put (a transaction would bill it twice).
       if (!c.profileChanged) return { ok: true };
       try {
-        await this.doc.send(new PutCommand(profilePut));
+        await this.doc.send(new PutCommand(profilePut), abortable);
         return { ok: true };
       } catch (e) {
         if ((e as Error).name === 'ConditionalCheckFailedException')
@@ -230,7 +232,7 @@ export class DynamoSubjectStore implements SubjectStore {
     if (items.length > 100)
       throw new Error(`one change of subject ${subject} needs ${items.length} writes (> 100)`);
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }), abortable);
       return { ok: true };
     } catch (e) {
       if (

@@ -238,8 +238,8 @@ export const simulate: Command = async (args, io) => {
     ...(baseline && 'problems' in baseline ? baseline.problems : []),
   ];
   if (problems.length) {
-    // One line per problem on stdout, as `pb rules validate` prints them.
-    for (const p of problems) io.out(p);
+    // One line per problem on stderr, as `pb rules validate` prints them.
+    for (const p of problems) io.err(p);
     throw new CommandFailed(
       `${problems.length} problem${problems.length === 1 ? '' : 's'}: nothing was simulated`,
     );

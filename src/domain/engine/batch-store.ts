@@ -92,11 +92,11 @@ export class BatchStore implements SubjectStore {
     return result;
   }
 
-  async commit(change: SubjectCommit): Promise<CommitResult> {
+  async commit(change: SubjectCommit, signal?: AbortSignal): Promise<CommitResult> {
     const subject = change.profile.subject;
     let result: CommitResult;
     try {
-      result = await this.store.commit(change);
+      result = await this.store.commit(change, signal);
     } catch (e) {
       // Unknown whether it was written: read the store next time.
       this.profiles.delete(subject);

@@ -8,8 +8,11 @@
  * Work still running when the handler answers is not stopped: in Lambda it resumes when the
  * environment is next invoked. That is safe only where every write it can still make is
  * conditional or idempotent (ingest: version-checked profile puts, receipts; evaluate: grants
- * conditional on the profile version, relays deduplicated by the notify function), and it stops
- * at its next step (see `live` in ingest.ts). The notify function has no budget for that reason.
+ * conditional on the profile version, relays deduplicated by the notify function). It makes no
+ * commit once the budget has run out, and a commit under way is aborted then (no further SDK
+ * attempt after a thaw), so a grant is never committed long after its request was answered, when
+ * the redelivery may have looked for unrelayed outbox rows already. The notify function has no
+ * budget: its deliveries are not conditional writes.
  */
 
 /** The outcome of a record whose work had not finished when its batch's budget ran out. */
@@ -23,7 +26,9 @@ export const unfinished = (): BudgetExceeded =>
 
 /** The outcome of a record that had not started when its batch's budget ran out. */
 export const unstarted = (): BudgetExceeded =>
-  new BudgetExceeded('not started: the batch ran out of time (an earlier record of its subject was slow)');
+  new BudgetExceeded(
+    'not started: the batch ran out of time (an earlier record of its subject or event id was slow)',
+  );
 
 /**
  * Milliseconds a batch's records may take, out of the `remainingMs` an invocation has: a fifth of
@@ -42,26 +47,33 @@ export function recordBudgetMs(remainingMs: number): number {
 export interface Budget {
   readonly expired: boolean;
   readonly whenExpired: Promise<void>;
+  /** Aborted when the budget runs out: a write given it stops (the SDK sends no further attempt). */
+  readonly signal: AbortSignal;
   stop(): void;
 }
 
 export function startBudget(ms: number | undefined): Budget {
   let expired = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const abort = new AbortController();
   const whenExpired =
     ms === undefined
       ? new Promise<void>(() => undefined)
       : new Promise<void>((resolve) => {
           timer = setTimeout(() => {
             expired = true;
+            abort.abort(unfinished());
             resolve();
           }, ms);
+          // Never what keeps a process alive.
+          timer.unref?.();
         });
   return {
     get expired() {
       return expired;
     },
     whenExpired,
+    signal: abort.signal,
     stop: () => clearTimeout(timer),
   };
 }

@@ -11,7 +11,7 @@ import { redactEventId, scrubIdentifiers, seal } from '../sealed.ts';
 import type { StoredFacts, SubjectKind } from '../types.ts';
 import { type Decision, decisionKey, type Profile } from './model.ts';
 import { BatchStore } from './batch-store.ts';
-import { startBudget, unfinished, unstarted } from './budget.ts';
+import { type Budget, startBudget, unfinished, unstarted } from './budget.ts';
 import type { EventReceipt, OutboxRelay, Quarantine, SubjectCommit, SubjectStore } from './ports.ts';
 
 /** What the engine needs; adapters provide the ports. */
@@ -78,7 +78,6 @@ export async function ingestBatch(
   opts: { budgetMs?: number } = {},
 ): Promise<Array<IngestOutcome | Error>> {
   const budget = startBudget(opts.budgetMs);
-  const live = () => !budget.expired;
   const prepared = items.map((i) => prepareEvent(deps, i.raw, i.meta));
   const accepted = prepared.filter((p): p is PreparedEvent => !('rejection' in p));
   const store = await BatchStore.read(
@@ -112,7 +111,7 @@ export async function ingestBatch(
           out[i] = new Error(
             `event ${p.receipt.eventId} waits for the failed event of the same id before it in this batch`,
           );
-        } else out[i] = await mergeEvent(batchDeps, p, live);
+        } else out[i] = await mergeEvent(batchDeps, p, budget);
       } catch (e) {
         out[i] = e instanceof Error ? e : new Error(String(e));
       }
@@ -174,7 +173,7 @@ function prepareEvent(
  * profile is written leaves a known receipt, and the redelivery merges again, which is harmless
  * (merging an event twice changes nothing). A known id with another body is an id conflict.
  */
-async function mergeEvent(deps: EngineDeps, p: PreparedEvent, live?: () => boolean): Promise<IngestOutcome> {
+async function mergeEvent(deps: EngineDeps, p: PreparedEvent, budget?: Budget): Promise<IngestOutcome> {
   const { subject, receipt } = p;
   const kept = await deps.store.keepReceipt(receipt);
   if (typeof kept !== 'string') {
@@ -192,20 +191,24 @@ async function mergeEvent(deps: EngineDeps, p: PreparedEvent, live?: () => boole
   let tried = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     // Past its batch's budget the event stops here: its outcome was already reported.
-    if (live && !live()) throw unfinished();
+    if (budget?.expired) throw unfinished();
     const current = (await deps.store.getProfile(subject)) ?? emptyProfile(subject, p.kind);
     const merged = mergeFacts(current.facts, p.updates);
     if (!merged.changed && current.version > 0) return { status, subject, factsChanged: tried };
+    if (budget?.expired) throw unfinished();
     tried = true;
-    const result = await deps.store.commit({
-      profile: { ...current, facts: merged.facts, version: current.version + 1 },
-      expectedVersion: current.version,
-      profileChanged: true,
-      newDecisions: [],
-      flags: [],
-      ledger: [],
-      outbox: [],
-    });
+    const result = await deps.store.commit(
+      {
+        profile: { ...current, facts: merged.facts, version: current.version + 1 },
+        expectedVersion: current.version,
+        profileChanged: true,
+        newDecisions: [],
+        flags: [],
+        ledger: [],
+        outbox: [],
+      },
+      budget?.signal,
+    );
     if (result.ok) return { status, subject, factsChanged: true };
     deps.observe?.({ type: 'conflict-retry', subject, attempt });
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
@@ -224,17 +227,19 @@ export async function reevaluateSubject(
   deps: EngineDeps,
   subject: string,
   only?: { policy?: string; periods?: Array<{ policy: string; period: string }> },
-  opts: { relayPending?: boolean; live?: () => boolean } = {},
+  opts: { relayPending?: boolean; budget?: Budget } = {},
 ): Promise<number> {
+  const { budget } = opts;
   if (opts.relayPending) await deps.relay.relay(await deps.store.pendingOutbox(subject));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     // Past its batch's budget the subject stops here: its outcome was already reported.
-    if (opts.live && !opts.live()) throw unfinished();
+    if (budget?.expired) throw unfinished();
     const current = await deps.store.getProfile(subject);
     if (!current) return 0;
     const { change, observations } = await decide(deps, current, only);
     if (change.newDecisions.length === 0 && change.flags.length === 0) return 0;
-    const result = await deps.store.commit(change);
+    if (budget?.expired) throw unfinished();
+    const result = await deps.store.commit(change, budget?.signal);
     if (result.ok) {
       for (const o of observations) deps.observe?.(o);
       await deps.relay.relay(change.outbox);
@@ -266,7 +271,7 @@ export async function reevaluateSubjects(
   const runs = subjects.map((s, i) =>
     reevaluateSubject(batchDeps, s.subject, undefined, {
       relayPending: s.relayPending ?? false,
-      live: () => !budget.expired,
+      budget,
     }).then(
       (grants) => {
         out[i] = grants;

@@ -55,8 +55,11 @@ export interface SubjectStore {
    * event twice changes nothing).
    */
   keepReceipt(receipt: EventReceipt): Promise<ReceiptResult>;
-  /** Writes a change: one conditional put of a profile alone, else one transaction. */
-  commit(change: SubjectCommit): Promise<CommitResult>;
+  /**
+   * Writes a change: one conditional put of a profile alone, else one transaction. With `signal`,
+   * an abort stops the write's further attempts (it rejects; what was sent may still be applied).
+   */
+  commit(change: SubjectCommit, signal?: AbortSignal): Promise<CommitResult>;
   /** Outbox rows of a subject not relayed yet (after a crash between commit and relay). */
   pendingOutbox(subject: string): Promise<OutboxRow[]>;
 }

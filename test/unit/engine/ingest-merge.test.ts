@@ -199,7 +199,47 @@ describe('a batch within its time budget: one slow subject fails only its own re
     // Assess: reported unfinished; the refused commit was not tried again after the budget.
     expect(outcome).toBeInstanceOf(BudgetExceeded);
     expect(commits).toBe(1);
+  });
+
+  it('a profile read answering after the budget leads to no commit', async () => {
+    // Prepare: the profile read answers late (the SDK backing off); the batch read fails.
+    const store = new MemoryStore();
+    store.manyRead = 'fail';
+    const late = Object.assign(Object.create(store), {
+      getProfile: async (s: string) => {
+        await new Promise((ok) => setTimeout(ok, 150));
+        return store.getProfile(s);
+      },
+    }) as SubjectStore;
+    // Act
+    const [outcome] = await ingestBatch(deps(late), [{ raw: birth, meta: { deliveryKey: 'm1' } }], {
+      budgetMs: 60,
+    });
+    await new Promise((ok) => setTimeout(ok, 300));
+    // Assess: the receipt was kept (before the budget ran out), the facts were not written after it.
+    expect(outcome).toBeInstanceOf(BudgetExceeded);
+    expect(store.receipts.size).toBe(1);
+    expect(store.calls.commit).toBe(0);
     expect(store.profiles.size).toBe(0);
+  });
+
+  it('a commit under way when the budget runs out is given a signal that aborts then', async () => {
+    const store = new MemoryStore();
+    const signals: Array<AbortSignal | undefined> = [];
+    const slow = Object.assign(Object.create(store), {
+      commit: async (c: Parameters<SubjectStore['commit']>[0], signal?: AbortSignal) => {
+        signals.push(signal);
+        await new Promise((ok) => setTimeout(ok, 150));
+        return store.commit(c);
+      },
+    }) as SubjectStore;
+    const [outcome] = await ingestBatch(deps(slow), [{ raw: birth, meta: { deliveryKey: 'm1' } }], {
+      budgetMs: 60,
+    });
+    expect(outcome).toBeInstanceOf(BudgetExceeded);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(signals[0]?.reason).toBeInstanceOf(BudgetExceeded);
   });
 
   it('without a budget the same batch waits for the slow subject', async () => {

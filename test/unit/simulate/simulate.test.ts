@@ -402,10 +402,11 @@ describe('Command: pb simulate', () => {
       RULES,
     );
     expect(r.code).toBe(1);
-    expect(r.out).toEqual([
+    expect(r.out).toEqual([]);
+    expect(r.err).toEqual([
       `${draft}: $.conditions.all[2].operator: unknown operator 'biggerThan' (allowed: equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain, startsWith)`,
+      'pb simulate: 1 problem: nothing was simulated',
     ]);
-    expect(r.err).toEqual(['pb simulate: 1 problem: nothing was simulated']);
   });
 
   it('exits 1 naming the draft when it is not JSON', async () => {
@@ -422,8 +423,9 @@ describe('Command: pb simulate', () => {
       RULES,
     );
     expect(r.code).toBe(1);
-    expect(r.out).toHaveLength(1);
-    expect(r.out[0]).toMatch(new RegExp(`^${draft.replace(/[.]/g, '\\.')}: \\$: not valid JSON`));
+    expect(r.out).toEqual([]);
+    expect(r.err).toHaveLength(2);
+    expect(r.err[0]).toMatch(new RegExp(`^${draft.replace(/[.]/g, '\\.')}: \\$: not valid JSON`));
   });
 
   it('names a test-case file given as the draft or the baseline, and an event stream given as profiles', async () => {
@@ -448,9 +450,10 @@ describe('Command: pb simulate', () => {
     const asProfiles = await run('simulate', '--policy', draft, '--profiles', events, '--period', '2025-03');
     for (const r of [asDraft, asBaseline]) {
       expect(r.code).toBe(1);
-      expect(r.out).toEqual([
+      expect(r.out).toEqual([]);
+      expect(r.err[0]).toBe(
         `${tests}: $: a list of test cases, not a rule file: pass the policy's own file (--${r === asDraft ? 'policy' : 'baseline'} <id>.json)`,
-      ]);
+      );
     }
     expect(asProfiles.err[0]).toBe(
       `${events}:1: an agency event, not a profile: fold the event stream into profiles first (pb events profiles --events <file>)`,
@@ -463,7 +466,7 @@ describe('Command: pb simulate', () => {
     });
     const r = await run('simulate', '--policy', draft, '--profiles', PROFILES, '--period', '2025-03');
     expect(r.code).toBe(1);
-    expect(r.out.at(-1)).toMatch(
+    expect(r.err.at(-2)).toMatch(
       new RegExp(
         `^${draft.replace(/[.]/g, '\\.')}: \\$: its parameters are read from .*params: pass --rules <dir>`,
       ),
