@@ -58,4 +58,41 @@ describe('Local runtime: two invocations of one handler module at once (npm star
     expect(ra).toEqual({ batchItemFailures: [{ itemIdentifier: 'a0' }] });
     expect(rb).toEqual({ batchItemFailures: [] });
   });
+
+  it('answers within the function timeout when one subject’s commit is throttled on every attempt, and that commit stops with the answer', async () => {
+    // Prepare: every attempt to write one enterprise's profile is throttled (a hot key); the SDK
+    // backs off for up to 1 + 2 + 4 s, longer than this invocation's 1.5 s.
+    const engine = await useTestEngine('budget', '2026-03-15T10:00:00+08:00');
+    const injector = installInjector();
+    const hot = pseudonymise(Buffer.from('7'.repeat(64), 'hex'), '91110105000056GKMD');
+    injector.arm([
+      {
+        layer: 'attempt',
+        point: 'before',
+        error: 'capacity',
+        attempts: Number.POSITIVE_INFINITY,
+        // The profile put of the hot subject (the receipt put names it too, and is let through).
+        when: (c) => {
+          const input = JSON.stringify(c.input);
+          return c.operation === 'PutItem' && input.includes('-profiles"') && input.includes(hot);
+        },
+      },
+    ]);
+    const handler = engine.consumers.agencyEvents!;
+    const records = [demo[14]!, ...demo.slice(0, 4)].map((b, i) => record(b, `r${i}`));
+    // Act
+    const started = Date.now();
+    const result = await handler({ Records: records }, localContext('ingest', 1_500));
+    const took = Date.now() - started;
+    const firedAtAnswer = injector.stats.fired;
+    await new Promise((r) => setTimeout(r, 4_000));
+    const firedLater = injector.stats.fired;
+    injector.disarm();
+    // Assess: in time, only the hot subject's record failed, and its write was not attempted again
+    // after the answer (the budget's signal aborted the SDK's retries).
+    expect(took).toBeLessThan(1_500);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'r0' }] });
+    expect(firedAtAnswer).toBeGreaterThan(0);
+    expect(firedLater).toBe(firedAtAnswer);
+  });
 });
