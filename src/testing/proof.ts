@@ -226,6 +226,7 @@ export async function throttlePart(log: (s: string) => void): Promise<ProofRow[]
     /** Throttling episodes; `fresh`: each starts on new clients (a full SDK retry quota). */
     const episodes = async (seeds: number[], fresh: boolean) => {
       const t = { fired: 0, retries: 0, redelivered: 0, dlq: 0, converged: 0, runs: seeds.length };
+      const dlqs = new Map<string, number>();
       for (const seed of seeds) {
         if (fresh) {
           resetClients();
@@ -239,11 +240,20 @@ export async function throttlePart(log: (s: string) => void): Promise<ProofRow[]
         t.fired += run.stats.fired;
         t.retries += run.stats.retries;
         t.redelivered += Object.values(run.totals.perQueue).reduce((n, x) => n + (x?.failed ?? 0), 0);
-        t.dlq += Object.entries(run.state.queues).reduce((n, [q, v]) => n + (q.endsWith('-dlq') ? v : 0), 0);
-        if (compareStates(baseline, run.state).length === 0) t.converged++;
-        log(`throttle: ${fresh ? 'episode' : 'sustained'} seed ${seed} done`);
+        for (const [q, v] of Object.entries(run.state.queues)) {
+          if (!q.endsWith('-dlq') || !v) continue;
+          t.dlq += v;
+          dlqs.set(q, (dlqs.get(q) ?? 0) + v);
+        }
+        const diffs = compareStates(baseline, run.state);
+        if (diffs.length === 0) t.converged++;
+        log(
+          `throttle: ${fresh ? 'episode' : 'sustained'} seed ${seed} done${diffs.length ? `; differs: ${diffs.slice(0, 3).join('; ')}` : ''}`,
+        );
       }
-      return t;
+      /** Where the dead-lettered messages are, e.g. `1 (evaluations-dlq 1)`. */
+      const where = `${t.dlq}${t.dlq ? ` (${[...dlqs].map(([q, n]) => `${q} ${n}`).join(', ')})` : ''}`;
+      return { ...t, where };
     };
     const a = await episodes([1, 2, 3, 4], true);
     resetClients();
@@ -307,11 +317,11 @@ export async function throttlePart(log: (s: string) => void): Promise<ProofRow[]
         'all',
         a.converged === a.runs,
       ),
-      row('Throttling', 'messages in a DLQ after an episode', a.dlq, '0', a.dlq === 0),
+      row('Throttling', 'messages in a DLQ after an episode', a.where, '0', a.dlq === 0),
       row(
         'Throttling',
         `sustained throttling (${b.runs} episodes back to back on the same clients): messages dead-lettered, runs converged`,
-        `${b.dlq}, ${b.converged}/${b.runs}`,
+        `${b.where}, ${b.converged}/${b.runs}`,
         'report (the fault persists: the SDK retry quota runs dry)',
         null,
       ),
