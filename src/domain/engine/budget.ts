@@ -77,3 +77,12 @@ export function startBudget(ms: number | undefined): Budget {
     stop: () => clearTimeout(timer),
   };
 }
+
+/** Waits until every run has settled or the budget has run out, whichever comes first; then stops it. */
+export async function settleWithin(runs: readonly Promise<unknown>[], budget: Budget): Promise<void> {
+  try {
+    await Promise.race([Promise.all(runs), budget.whenExpired]);
+  } finally {
+    budget.stop();
+  }
+}

@@ -11,7 +11,7 @@ import { redactEventId, scrubIdentifiers, seal } from '../sealed.ts';
 import type { StoredFacts, SubjectKind } from '../types.ts';
 import { type Decision, decisionKey, type Profile } from './model.ts';
 import { BatchStore } from './batch-store.ts';
-import { type Budget, startBudget, unfinished, unstarted } from './budget.ts';
+import { type Budget, settleWithin, startBudget, unfinished, unstarted } from './budget.ts';
 import type { EventReceipt, OutboxRelay, Quarantine, SubjectCommit, SubjectStore } from './ports.ts';
 
 /** What the engine needs; adapters provide the ports. */
@@ -120,11 +120,7 @@ export async function ingestBatch(
     for (const k of keys) chains.set(k, run);
     runs.push(run);
   });
-  try {
-    await Promise.race([Promise.all(runs), budget.whenExpired]);
-  } finally {
-    budget.stop();
-  }
+  await settleWithin(runs, budget);
   // Past the budget, events still running go on in the background (their writes are as safe as
   // a crash's: the redelivery finds the receipt and merges again); their outcome is decided now.
   return Array.from(out, (o, i) => o ?? (begun.has(i) ? unfinished() : unstarted()));
@@ -281,11 +277,7 @@ export async function reevaluateSubjects(
       },
     ),
   );
-  try {
-    await Promise.race([Promise.all(runs), budget.whenExpired]);
-  } finally {
-    budget.stop();
-  }
+  await settleWithin(runs, budget);
   // A subject still running goes on in the background: a commit it makes is kept (and its
   // redelivered request finds the grants made), one it does not make is made on redelivery.
   return Array.from(out, (o) => o ?? unfinished());
