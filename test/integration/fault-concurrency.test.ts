@@ -27,23 +27,29 @@ const record = (body: string, id: string): SQSRecord => ({
   awsRegion: 'cn-north-1',
 });
 
+const NOW = '2026-03-15T10:00:00+08:00';
+/** The enterprise of demo line 15, pseudonymised as the test engines do. */
+const ENTERPRISE = pseudonymise(Buffer.from('7'.repeat(64), 'hex'), '91110105000056GKMD');
+/** A batch whose first record is about that enterprise and the other four about other subjects. */
+const enterpriseFirst = (prefix: string): SQSRecord[] =>
+  [demo[14]!, ...demo.slice(0, 4)].map((b, i) => record(b, `${prefix}${i}`));
+
 describe('Local runtime: two invocations of one handler module at once (npm start, pb replay, drainQueues with concurrency > 1)', () => {
   it('reports each failed record in its own invocation, so the poller neither deletes it nor redelivers others', async () => {
     // Prepare: one enterprise's requests fail (a network error before sending), so invocation A's
     // first record fails at once; invocation B starts a moment later, as a second poller does.
-    const engine = await useTestEngine('concurrent', '2026-03-15T10:00:00+08:00');
+    const engine = await useTestEngine('concurrent', NOW);
     const injector = installInjector();
-    const failing = pseudonymise(Buffer.from('7'.repeat(64), 'hex'), '91110105000056GKMD');
     injector.arm([
       {
         layer: 'call',
         point: 'before',
         error: 'network',
-        when: (c) => JSON.stringify(c.input).includes(failing),
+        when: (c) => JSON.stringify(c.input).includes(ENTERPRISE),
       },
     ]);
     const handler = engine.consumers.agencyEvents!;
-    const a = [demo[14]!, ...demo.slice(0, 4)].map((b, i) => record(b, `a${i}`));
+    const a = enterpriseFirst('a');
     const b = demo.slice(4, 9).map((body, i) => record(body, `b${i}`));
     // Act
     const [ra, rb] = await Promise.all([
@@ -62,9 +68,8 @@ describe('Local runtime: two invocations of one handler module at once (npm star
   it('answers within the function timeout when one subject’s commit is throttled on every attempt, and that commit stops with the answer', async () => {
     // Prepare: every attempt to write one enterprise's profile is throttled (a hot key); the SDK
     // backs off for up to 1 + 2 + 4 s, longer than this invocation's 1.5 s.
-    const engine = await useTestEngine('budget', '2026-03-15T10:00:00+08:00');
+    const engine = await useTestEngine('budget', NOW);
     const injector = installInjector();
-    const hot = pseudonymise(Buffer.from('7'.repeat(64), 'hex'), '91110105000056GKMD');
     injector.arm([
       {
         layer: 'attempt',
@@ -74,12 +79,12 @@ describe('Local runtime: two invocations of one handler module at once (npm star
         // The profile put of the hot subject (the receipt put names it too, and is let through).
         when: (c) => {
           const input = JSON.stringify(c.input);
-          return c.operation === 'PutItem' && input.includes('-profiles"') && input.includes(hot);
+          return c.operation === 'PutItem' && input.includes('-profiles"') && input.includes(ENTERPRISE);
         },
       },
     ]);
     const handler = engine.consumers.agencyEvents!;
-    const records = [demo[14]!, ...demo.slice(0, 4)].map((b, i) => record(b, `r${i}`));
+    const records = enterpriseFirst('r');
     // Act
     const started = Date.now();
     const result = await handler({ Records: records }, localContext('ingest', 1_500));
