@@ -10,7 +10,14 @@
  * clock, each batch evaluated right after it is generated.
  * Every figure printed is measured in this run; nothing is estimated.
  *
- * Options (environment): BENCH_SUBJECTS (default 1000000), BENCH_SAMPLE (20000),
+ * Each workload runs in a child process of its own, so V8 compiles each engine for that workload's
+ * objects only (in one process, the second workload ran on code the first had made generic), and
+ * each engine runs REPEAT times on the same subjects: every repetition is printed, and the ratio is
+ * that of each engine's fastest, the one least slowed by whatever else this machine was doing.
+ *
+ * The children run this script bundled as the Lambda functions are (see bundleSelf).
+ *
+ * Options (environment): BENCH_SUBJECTS (default 1000000), BENCH_SAMPLE (20000), BENCH_REPEAT (3),
  * BENCH_PROCESS_SUBJECTS (100000; 0 skips the whole-process comparison).
  */
 import { spawnSync } from 'node:child_process';
@@ -18,7 +25,11 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
+import { build } from 'esbuild';
+import { factDefinition } from '../src/domain/facts/catalogue.ts';
+import { derivedFact, ELIGIBLE_FOR_PREFIX } from '../src/domain/facts/derived.ts';
 import { lockObjectPrototype } from '../src/domain/rules/compiled/facts.ts';
 import { type CompiledEvaluator, createCompiledEvaluator } from '../src/domain/rules/compiled/index.ts';
 import {
@@ -33,13 +44,16 @@ import type { EvaluationResult } from '../src/domain/types.ts';
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 1_000_000);
 const SAMPLE = Math.min(SUBJECTS, Number(process.env.BENCH_SAMPLE ?? 20_000));
 const PROCESS_SUBJECTS = Number(process.env.BENCH_PROCESS_SUBJECTS ?? 100_000);
+/** Repetitions of each engine on each workload (the same subjects each time). */
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 /**
  * Subjects are generated and then evaluated in batches of this many, as a stream evaluates a
  * subject right after parsing it (pb evaluate) or a scan page right after reading it (backfill):
  * the facts are in cache when evaluated. Only the evaluation of each batch is timed.
  */
 const BATCH = 1_000;
-const ROOT = resolve(import.meta.dirname, '..');
+/** The repository (given to the bundled children, which run from a temporary directory). */
+const ROOT = process.env.BENCH_ROOT ?? resolve(import.meta.dirname, '..');
 
 // ---------------------------------------------------------------------------------------------
 // Seeded generation (mulberry32): the same population on every run.
@@ -293,6 +307,88 @@ function runCompiled(w: Workload, evaluator: CompiledEvaluator): Measured {
   return m;
 }
 
+/** A base fact a workload's policies read, and whether it is kept per year. */
+interface FactRef {
+  name: string;
+  perYear: boolean;
+}
+
+/**
+ * The base facts the workload's policies read (conditions, the inputs of derived facts, amounts),
+ * by subject kind, in first-use order.
+ */
+function factsRead(w: Workload): Map<string, FactRef[]> {
+  const byKind = new Map<string, FactRef[]>();
+  for (const p of w.set.policies) {
+    if (w.policy !== undefined && p.id !== w.policy) continue;
+    const list = byKind.get(p.subjectKind) ?? [];
+    byKind.set(p.subjectKind, list);
+    const add = (fact: string): void => {
+      if (fact.startsWith(ELIGIBLE_FOR_PREFIX)) return;
+      const d = derivedFact(fact);
+      if (d) {
+        for (const input of d.inputs) add(input);
+        return;
+      }
+      if (list.some((f) => f.name === fact)) return;
+      list.push({ name: fact, perYear: factDefinition(fact)?.perYear ?? false });
+    };
+    const walk = (n: unknown): void => {
+      const o = n as Record<string, unknown>;
+      if (Array.isArray(o.all)) o.all.forEach(walk);
+      else if (Array.isArray(o.any)) o.any.forEach(walk);
+      else if (o.not) walk(o.not);
+      else add(o.fact as string);
+    };
+    walk(p.conditions);
+    const amount = (a: Record<string, unknown>): void => {
+      if (a.kind === 'perCountedMonth') add('countedMonths');
+      if (typeof a.fact === 'string') add(a.fact);
+      if (Array.isArray(a.tiers)) for (const t of a.tiers) amount(t.amount);
+    };
+    amount(p.amount as unknown as Record<string, unknown>);
+  }
+  return byKind;
+}
+
+/**
+ * The floor under any evaluator of this input form: for every subject, only the property lookups
+ * of the facts its policies read (`facts[name]`, then `[year]` for a per-year fact), no check, no
+ * condition, no result; same subjects, batches and clock as runCompiled. Not an evaluator: a
+ * measure of what the input form costs before any evaluating starts.
+ */
+function runLookups(w: Workload): Measured {
+  const pop = new Population(w.seed);
+  const byKind = factsRead(w);
+  const m: Measured = { subjects: 0, seconds: 0, cpu: 0, decisions: 0, eligible: 0, amount: 0 };
+  const batch: EvaluationInput[] = [];
+  const year = 2025;
+  let found = 0;
+  for (let start = 0; start < SUBJECTS; start += BATCH) {
+    batch.length = 0;
+    for (let i = start; i < Math.min(SUBJECTS, start + BATCH); i++) batch.push(w.make(pop, i));
+    const stop = clock();
+    for (let i = 0; i < batch.length; i++) {
+      const input = batch[i]!;
+      const facts = input.facts as Record<string, unknown>;
+      const list = byKind.get(input.kind) ?? [];
+      for (let j = 0; j < list.length; j++) {
+        const f = list[j]!;
+        let v = facts[f.name];
+        if (f.perYear && v !== undefined && v !== null) v = (v as Record<number, unknown>)[year];
+        if (v !== undefined) found += 1;
+      }
+    }
+    const t = stop();
+    m.seconds += t.wall;
+    m.cpu += t.cpu;
+    m.subjects += batch.length;
+  }
+  // Values found, so the lookups cannot be optimised away (and the figure can be checked).
+  m.decisions = found;
+  return m;
+}
+
 /** Reference: the first SAMPLE subjects of the same population; returns results to compare. */
 async function runReference(
   w: Workload,
@@ -421,34 +517,135 @@ function wholeProcess(dir: string): void {
 
 // ---------------------------------------------------------------------------------------------
 
+/** What a workload's child process reports: every repetition of each engine, and the comparison. */
+interface ChildReport {
+  label: string;
+  compiled: Measured[];
+  reference: Measured[];
+  /** runLookups, REPEAT times. */
+  lookups: Measured[];
+  /** How many base facts its policies read, per subject kind. */
+  facts: Record<string, number>;
+  agree: boolean;
+}
+
+/** The workloads, by label, built in whichever process asks (parent for labels, child to run one). */
+function workloadsIn(dir: string): Workload[] {
+  const seven = loadPolicySet(join(ROOT, 'rules'));
+  const synthetic = syntheticSet(join(dir, 'rules'));
+  const syntheticPolicy = synthetic.policies.find((p) => p.id === SYNTHETIC_ID)!;
+  return [
+    {
+      label: `${seven.policies.length} policies`,
+      set: seven,
+      make: (pop, i) => pop.mixed(i),
+      // Persons: the month policies for 2025-03 and the childcare subsidy for 2025; enterprises: 2025.
+      periods: (input) => (input.kind === 'person' ? ['2025-03', '2025'] : ['2025']),
+      seed: 1,
+    },
+    {
+      label: `synthetic ${countLeaves(syntheticPolicy.conditions)} conditions`,
+      set: synthetic,
+      make: (pop, i) => pop.enterprise(i),
+      periods: () => ['2025'],
+      policy: SYNTHETIC_ID,
+      seed: 2,
+    },
+  ];
+}
+
+/**
+ * One workload, in a process of its own: REPEAT repetitions of the compiled run (each over the same
+ * SUBJECTS subjects), then REPEAT of the reference run on its sample, then the comparison of their
+ * results. Prints one JSON line (ChildReport).
+ */
+async function child(index: number, dir: string): Promise<void> {
+  const w = workloadsIn(dir)[index]!;
+  const compiled = createCompiledEvaluator(w.set);
+  const reference = createReferenceEvaluator(w.set);
+  const facts = Object.fromEntries([...factsRead(w)].map(([kind, list]) => [kind, list.length]));
+  const report: ChildReport = {
+    label: w.label,
+    compiled: [],
+    reference: [],
+    lookups: [],
+    facts,
+    agree: false,
+  };
+  // Compiled first, so its timing does not inherit the reference's garbage.
+  for (let r = 0; r < REPEAT; r++) report.compiled.push(runCompiled(w, compiled));
+  for (let r = 0; r < REPEAT; r++) report.lookups.push(runLookups(w));
+  let results: EvaluationResult[][] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    const ref = await runReference(w, reference);
+    report.reference.push(ref.m);
+    results = ref.results;
+  }
+  report.agree = isDeepStrictEqual(compiledOnSample(w, compiled), results);
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/**
+ * This script as the Lambda functions ship code (infra/function.ts: esbuild, one ESM bundle, target
+ * node24, minified), so the engines are measured as they run in production, not through the
+ * TypeScript loader (whose module-per-file code ran the compiled evaluator 10-15% slower here).
+ */
+async function bundleSelf(dir: string): Promise<string> {
+  const out = join(dir, 'bench.mjs');
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    logLevel: 'error',
+    // Bundled CommonJS dependencies still call require(), as in infra/function.ts.
+    banner: {
+      js: "import { createRequire as __pbCreateRequire } from 'node:module';const require = __pbCreateRequire(import.meta.url);",
+    },
+  });
+  return out;
+}
+
+/** Runs workload `index` in a fresh process on the bundle and returns its report. */
+function inChild(bundle: string, index: number, dir: string): ChildReport {
+  const r = spawnSync(process.execPath, [bundle], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_CHILD: String(index), BENCH_DIR: dir, BENCH_ROOT: ROOT },
+    maxBuffer: 1 << 26,
+  });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) {
+    throw new Error(
+      `workload ${index} failed (exit ${r.status}): ${(r.stderr || '').trim().split('\n').pop()}`,
+    );
+  }
+  return JSON.parse(last) as ChildReport;
+}
+
+/** The fastest repetition (least wall time): the others are the same work slowed by the machine. */
+const best = (ms: Measured[]): Measured => ms.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+
 async function main(): Promise<void> {
   // As `pb evaluate` and `pb simulate` run: Object.prototype locked once every module is loaded.
   lockObjectPrototype();
+  const childIndex = process.env.BENCH_CHILD;
+  if (childIndex !== undefined) {
+    await child(Number(childIndex), process.env.BENCH_DIR!);
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'pb-bench-'));
   try {
-    const seven = loadPolicySet(join(ROOT, 'rules'));
-    const synthetic = syntheticSet(join(dir, 'rules'));
-    const syntheticPolicy = synthetic.policies.find((p) => p.id === SYNTHETIC_ID)!;
-    const workloads: Workload[] = [
-      {
-        label: `${seven.policies.length} policies`,
-        set: seven,
-        make: (pop, i) => pop.mixed(i),
-        // Persons: the month policies for 2025-03 and the childcare subsidy for 2025; enterprises: 2025.
-        periods: (input) => (input.kind === 'person' ? ['2025-03', '2025'] : ['2025']),
-        seed: 1,
-      },
-      {
-        label: `synthetic ${countLeaves(syntheticPolicy.conditions)} conditions`,
-        set: synthetic,
-        make: (pop, i) => pop.enterprise(i),
-        periods: () => ['2025'],
-        policy: SYNTHETIC_ID,
-        seed: 2,
-      },
-    ];
+    const workloads = workloadsIn(dir);
+    const bundle = await bundleSelf(dir);
     console.log(
       `pb bench: node ${process.version}, one thread; compiled over ${fmt(SUBJECTS)} generated subjects (evaluated in batches of ${fmt(BATCH)} right after generation, only evaluation timed), reference over the first ${fmt(SAMPLE)} of them (json-rules-engine is too slow for all)`,
+    );
+    console.log(
+      `Each workload runs in a process of its own (no engine is compiled by V8 for another workload's objects), on this script bundled as the functions are (esbuild, ESM, node24, minified), ${REPEAT} repetitions of each engine; the table shows every repetition, the ratio is of each engine's fastest.`,
     );
     console.log(
       `machine: ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)} (1 min) at the start; compare wall with CPU figures when others share it`,
@@ -460,31 +657,48 @@ async function main(): Promise<void> {
       `CPU seconds are those of ${hasThreadCpu ? 'the evaluating thread (process.threadCpuUsage)' : 'the whole process (process.cpuUsage)'}; wall seconds include time the machine gave to other work.`,
     );
     console.log('');
-    const header = `${'workload'.padEnd(24)} ${'engine'.padEnd(10)} ${'subjects'.padStart(10)} ${'decisions'.padStart(10)} ${'wall s'.padStart(8)} ${'subjects/s'.padStart(11)} ${'CPU s'.padStart(8)} ${'subj/CPU-s'.padStart(11)}  ${'eligible'.padStart(9)}`;
+    const header = `${'workload'.padEnd(24)} ${'engine'.padEnd(10)} ${'rep'.padStart(3)} ${'subjects'.padStart(10)} ${'decisions'.padStart(10)} ${'wall s'.padStart(8)} ${'subjects/s'.padStart(11)} ${'CPU s'.padStart(8)} ${'subj/CPU-s'.padStart(11)}  ${'eligible'.padStart(9)}`;
     console.log(header);
     console.log('-'.repeat(header.length));
     const summary: string[] = [];
-    for (const w of workloads) {
-      const compiled = createCompiledEvaluator(w.set);
-      const reference = createReferenceEvaluator(w.set);
-      // Compiled first, so its timing does not inherit the reference's garbage.
-      const comp = runCompiled(w, compiled);
-      const ref = await runReference(w, reference);
-      const agree = isDeepStrictEqual(compiledOnSample(w, compiled), ref.results);
-      for (const [engine, m] of [
-        ['reference', ref.m],
-        ['compiled', comp],
+    const floors: string[] = [];
+    for (let i = 0; i < workloads.length; i++) {
+      const report = inChild(bundle, i, dir);
+      for (const [engine, ms] of [
+        ['reference', report.reference],
+        ['compiled', report.compiled],
+        ['lookups', report.lookups],
       ] as const) {
-        console.log(
-          `${w.label.padEnd(24)} ${engine.padEnd(10)} ${fmt(m.subjects).padStart(10)} ${fmt(m.decisions).padStart(10)} ${m.seconds.toFixed(3).padStart(8)} ${fmt(rate(m)).padStart(11)} ${m.cpu.toFixed(3).padStart(8)} ${fmt(cpuRate(m)).padStart(11)}  ${fmt(m.eligible).padStart(9)}`,
-        );
+        ms.forEach((m, r) => {
+          const decisions = engine === 'lookups' ? '-' : fmt(m.decisions);
+          const eligible = engine === 'lookups' ? '-' : fmt(m.eligible);
+          console.log(
+            `${report.label.padEnd(24)} ${engine.padEnd(10)} ${String(r + 1).padStart(3)} ${fmt(m.subjects).padStart(10)} ${decisions.padStart(10)} ${m.seconds.toFixed(3).padStart(8)} ${fmt(rate(m)).padStart(11)} ${m.cpu.toFixed(3).padStart(8)} ${fmt(cpuRate(m)).padStart(11)}  ${eligible.padStart(9)}`,
+          );
+        });
       }
+      const comp = best(report.compiled);
+      const ref = best(report.reference);
+      const look = best(report.lookups);
+      const ns = (m: Measured): string => `${((m.seconds / m.subjects) * 1e9).toFixed(0)} ns`;
+      const need = 200 * rate(ref);
+      const factCounts = Object.entries(report.facts)
+        .map(([kind, n]) => `${n} for ${kind === 'person' ? 'a person' : 'an enterprise'}`)
+        .join(', ');
+      floors.push(
+        `${report.label}: looking up the facts alone (${factCounts}; no check, no condition) ${fmt(rate(look))} subjects/s, ${ns(look)} per subject; compiled ${ns(comp)} per subject; 200x the reference would be ${fmt(need)} subjects/s, ${((1 / need) * 1e9).toFixed(0)} ns per subject`,
+      );
       summary.push(
-        `${w.label}: compiled ${fmt(rate(comp))} subjects/s wall (${fmt(cpuRate(comp))} per CPU-second), reference ${fmt(rate(ref.m))} (${fmt(cpuRate(ref.m))}) on its sample; ratio ${(rate(comp) / rate(ref.m)).toFixed(0)}x wall, ${(cpuRate(comp) / cpuRate(ref.m)).toFixed(0)}x CPU; compiled results on the reference sample ${agree ? 'identical' : 'DIFFERENT'}`,
+        `${report.label}: compiled ${fmt(rate(comp))} subjects/s wall (${fmt(cpuRate(comp))} per CPU-second), reference ${fmt(rate(ref))} (${fmt(cpuRate(ref))}) on its sample, fastest repetitions; ratio ${(rate(comp) / rate(ref)).toFixed(0)}x wall, ${(cpuRate(comp) / cpuRate(ref)).toFixed(0)}x CPU; compiled results on the reference sample ${report.agree ? 'identical' : 'DIFFERENT'}`,
       );
     }
     console.log('');
     for (const s of summary) console.log(s);
+    console.log('');
+    console.log(
+      'What the input form costs (lookups: fastest repetition of only the property lookups any evaluator of these subjects must make):',
+    );
+    for (const s of floors) console.log(s);
     console.log(`load average ${loadavg()[0]!.toFixed(2)} (1 min) at the end`);
     wholeProcess(dir);
   } finally {
