@@ -127,24 +127,36 @@ export const yearInherited = (year: number): boolean => hasOwn(OBJECT_PROTOTYPE,
  * polymorphic site). `read` is exactly `readFact` of the catalogue: own property, per-year object,
  * `null` or a value of the wrong type = unknown.
  */
+/** One slot of a fact table: everything `read` needs about its fact, in one object. */
+class Slot {
+  constructor(
+    readonly name: string,
+    readonly kind: number,
+    readonly perYear: boolean,
+    readonly min: number,
+    readonly max: number,
+    readonly values: readonly string[],
+  ) {}
+}
+
+/**
+ * The base facts a compiled policy set reads, one slot each, and the one reader of all of them: a
+ * single function with a switch on the fact's type instead of a closure per fact, so every read
+ * goes through the same monomorphic call (and type checks are inlined, not called through a
+ * polymorphic site). `read` is exactly `readFact` of the catalogue: own property, per-year object,
+ * `null` or a value of the wrong type = unknown.
+ */
 export class FactTable {
-  private readonly names: string[] = [];
-  private readonly perYear: boolean[] = [];
-  private readonly kinds: number[] = [];
-  private readonly mins: number[] = [];
-  private readonly maxs: number[] = [];
-  private readonly enums: (readonly string[])[] = [];
+  private readonly slots: Slot[] = [];
 
   /** The number of slots. */
   get size(): number {
-    return this.names.length;
+    return this.slots.length;
   }
 
   /** Adds a fact (or an unknown name, always UNKNOWN) and returns its slot. */
   add(name: string, def: FactDefinition | undefined): number {
-    const slot = this.names.length;
-    this.names.push(name);
-    this.perYear.push(def?.perYear ?? false);
+    const slot = this.slots.length;
     let kind = NO_FACT;
     let min = Number.NEGATIVE_INFINITY;
     let max = Number.POSITIVE_INFINITY;
@@ -178,10 +190,7 @@ export class FactTable {
           break;
       }
     }
-    this.kinds.push(kind);
-    this.mins.push(min);
-    this.maxs.push(max);
-    this.enums.push(values);
+    this.slots.push(new Slot(name, kind, def?.perYear ?? false, min, max, values));
     return slot;
   }
 
@@ -199,11 +208,36 @@ export class FactTable {
     inherited: boolean,
     ownSafe = false,
   ): Read {
-    if (this.kinds[slot] === NO_FACT) return UNKNOWN;
-    const name = this.names[slot]!;
-    const raw = facts[name];
-    if (raw === undefined || raw === null || (!ownSafe && !hasOwn(facts, name))) return UNKNOWN;
-    return this.value(raw, slot, year, inherited);
+    const d = this.slots[slot]!;
+    const kind = d.kind;
+    if (kind === NO_FACT) return UNKNOWN;
+    let raw = facts[d.name];
+    if (raw === undefined || raw === null || (!ownSafe && !hasOwn(facts, d.name))) return UNKNOWN;
+    if (d.perYear) {
+      if (typeof raw !== 'object' || Array.isArray(raw)) return INVALID;
+      const byYear = raw as Record<number, unknown>;
+      raw = byYear[year];
+      if (raw === undefined || raw === null) return UNKNOWN;
+      const proto = getPrototypeOf(byYear);
+      if (!(proto === null || (proto === OBJECT_PROTOTYPE && !inherited)) && !hasOwn(byYear, year))
+        return UNKNOWN;
+    }
+    switch (kind) {
+      case INTEGER:
+        return typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= d.min && raw <= d.max
+          ? raw
+          : INVALID;
+      case BOOLEAN:
+        return typeof raw === 'boolean' ? raw : INVALID;
+      case ENUM:
+        return typeof raw === 'string' && oneOf(d.values, raw) ? raw : INVALID;
+      case DATE:
+        return fastIsCalendarDate(raw) ? raw : INVALID;
+      case REGION:
+        return isSixDigits(raw) ? raw : INVALID;
+      default:
+        return isPersonIds(raw) ? raw : INVALID;
+    }
   }
 
   /**
@@ -218,50 +252,15 @@ export class FactTable {
     const proto = getPrototypeOf(facts);
     if (proto !== OBJECT_PROTOTYPE && proto !== null) return false;
     if (proto === null) return true;
-    if (this.cleanFor === this.names.length) return true;
+    if (this.cleanFor === this.slots.length) return true;
     if (isExtensible(OBJECT_PROTOTYPE)) return false;
-    for (const name of this.names) if (hasOwn(OBJECT_PROTOTYPE, name)) return false;
-    this.cleanFor = this.names.length;
+    for (const d of this.slots) if (hasOwn(OBJECT_PROTOTYPE, d.name)) return false;
+    this.cleanFor = this.slots.length;
     return true;
   }
 
   /** The number of names known absent from a non-extensible `Object.prototype`, or -1. */
   private cleanFor = -1;
-
-  /** `read`, given the value of the fact's own property (`undefined` when it has none). */
-  value(own: unknown, slot: number, year: number, inherited: boolean): Read {
-    const kind = this.kinds[slot]!;
-    let raw = own;
-    if (kind === NO_FACT || raw === undefined || raw === null) return UNKNOWN;
-    if (this.perYear[slot]) {
-      if (typeof raw !== 'object' || Array.isArray(raw)) return INVALID;
-      const byYear = raw as Record<number, unknown>;
-      raw = byYear[year];
-      if (raw === undefined || raw === null) return UNKNOWN;
-      const proto = getPrototypeOf(byYear);
-      if (!(proto === null || (proto === OBJECT_PROTOTYPE && !inherited)) && !hasOwn(byYear, year))
-        return UNKNOWN;
-    }
-    switch (kind) {
-      case INTEGER:
-        return typeof raw === 'number' &&
-          Number.isSafeInteger(raw) &&
-          raw >= this.mins[slot]! &&
-          raw <= this.maxs[slot]!
-          ? raw
-          : INVALID;
-      case BOOLEAN:
-        return typeof raw === 'boolean' ? raw : INVALID;
-      case ENUM:
-        return typeof raw === 'string' && oneOf(this.enums[slot]!, raw) ? raw : INVALID;
-      case DATE:
-        return fastIsCalendarDate(raw) ? raw : INVALID;
-      case REGION:
-        return isSixDigits(raw) ? raw : INVALID;
-      default:
-        return isPersonIds(raw) ? raw : INVALID;
-    }
-  }
 }
 
 /**
