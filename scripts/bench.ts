@@ -663,6 +663,9 @@ async function main(): Promise<void> {
     const summary: string[] = [];
     const floors: string[] = [];
     for (let i = 0; i < workloads.length; i++) {
+      process.stderr.write(
+        `bench: ${workloads[i]!.label}: ${REPEAT} x compiled, lookups and reference in a fresh process...\n`,
+      );
       const report = inChild(bundle, i, dir);
       for (const [engine, ms] of [
         ['reference', report.reference],
