@@ -31,6 +31,7 @@ import { build } from 'esbuild';
 import { factDefinition } from '../src/domain/facts/catalogue.ts';
 import { derivedFact, ELIGIBLE_FOR_PREFIX } from '../src/domain/facts/derived.ts';
 import { lockObjectPrototype } from '../src/domain/rules/compiled/facts.ts';
+import { leafConditions } from '../src/domain/rules/evaluation.ts';
 import { type CompiledEvaluator, createCompiledEvaluator } from '../src/domain/rules/compiled/index.ts';
 import {
   createReferenceEvaluator,
@@ -214,14 +215,6 @@ function syntheticSet(dir: string): PolicySet {
   return loadPolicySet(dir);
 }
 
-const countLeaves = (n: unknown): number => {
-  const o = n as Record<string, unknown>;
-  if (Array.isArray(o.all)) return o.all.reduce((s: number, c) => s + countLeaves(c), 0);
-  if (Array.isArray(o.any)) return o.any.reduce((s: number, c) => s + countLeaves(c), 0);
-  if (o.not) return countLeaves(o.not);
-  return 1;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
@@ -333,14 +326,7 @@ function factsRead(w: Workload): Map<string, FactRef[]> {
       if (list.some((f) => f.name === fact)) return;
       list.push({ name: fact, perYear: factDefinition(fact)?.perYear ?? false });
     };
-    const walk = (n: unknown): void => {
-      const o = n as Record<string, unknown>;
-      if (Array.isArray(o.all)) o.all.forEach(walk);
-      else if (Array.isArray(o.any)) o.any.forEach(walk);
-      else if (o.not) walk(o.not);
-      else add(o.fact as string);
-    };
-    walk(p.conditions);
+    for (const l of leafConditions(p.conditions)) add(l.fact);
     const amount = (a: Record<string, unknown>): void => {
       if (a.kind === 'perCountedMonth') add('countedMonths');
       if (typeof a.fact === 'string') add(a.fact);
@@ -544,7 +530,7 @@ function workloadsIn(dir: string): Workload[] {
       seed: 1,
     },
     {
-      label: `synthetic ${countLeaves(syntheticPolicy.conditions)} conditions`,
+      label: `synthetic ${leafConditions(syntheticPolicy.conditions).length} conditions`,
       set: synthetic,
       make: (pop, i) => pop.enterprise(i),
       periods: () => ['2025'],

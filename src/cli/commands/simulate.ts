@@ -14,10 +14,9 @@ import { loadConfig } from '../../config.ts';
 import { formatYuan } from '../../domain/notifications/index.ts';
 import { createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
 import { fastProfileParser, forEachLine, LineWriter } from '../../domain/rules/compiled/stream.ts';
-import { insideWindow } from '../../domain/rules/evaluation.ts';
+import { eligibleForTargets, insideWindow } from '../../domain/rules/evaluation.ts';
 import { dirLabel } from '../../domain/rules/validate.ts';
 import {
-  type ConditionNode,
   type Policy,
   type PolicySet,
   parsePeriod,
@@ -116,18 +115,12 @@ function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDra
 
 /** Policies whose decision rests on `id` through `eligibleFor:` (directly or not), in set order. */
 function dependents(set: PolicySet, id: string): string[] {
-  const refs = (n: ConditionNode): string[] => {
-    if ('all' in n) return n.all.flatMap(refs);
-    if ('any' in n) return n.any.flatMap(refs);
-    if ('not' in n) return refs(n.not);
-    return n.fact.startsWith('eligibleFor:') ? [n.fact.slice('eligibleFor:'.length)] : [];
-  };
   const reached = new Set([id]);
   let grew = true;
   while (grew) {
     grew = false;
     for (const p of set.policies) {
-      if (!reached.has(p.id) && refs(p.conditions).some((r) => reached.has(r))) {
+      if (!reached.has(p.id) && eligibleForTargets(p.conditions).some((r) => reached.has(r))) {
         reached.add(p.id);
         grew = true;
       }

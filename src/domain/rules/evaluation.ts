@@ -257,6 +257,14 @@ export function isLeaf(n: ConditionNode): n is LeafCondition {
   return !('all' in n) && !('any' in n) && !('not' in n);
 }
 
+/** The comparisons of a condition tree, in file order. */
+export function leafConditions(node: ConditionNode, out: LeafCondition[] = []): LeafCondition[] {
+  if (isLeaf(node)) out.push(node);
+  else if ('not' in node) leafConditions(node.not, out);
+  else for (const c of 'all' in node ? node.all : node.any) leafConditions(c, out);
+  return out;
+}
+
 /**
  * Evaluates a condition tree in three-valued logic from the leaf results an evaluator supplies
  * (`leafResult` is called for every leaf, in file order).

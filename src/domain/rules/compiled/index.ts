@@ -30,6 +30,7 @@ import {
   insideWindow,
   isLeaf,
   type LeafResult,
+  leafConditions,
   type NodeResult,
   outsideWindow,
   sensitivityOf,
@@ -577,13 +578,7 @@ export function createCompiledEvaluator(set: PolicySet): CompiledEvaluator {
   };
   const leavesOfPolicy = new Map<string, LeafCondition[]>();
   for (const p of set.policies) {
-    const leaves: LeafCondition[] = [];
-    const walk = (n: ConditionNode): void => {
-      if (isLeaf(n)) leaves.push(n);
-      else if ('not' in n) walk(n.not);
-      else for (const c of 'all' in n ? n.all : n.any) walk(c);
-    };
-    walk(p.conditions);
+    const leaves = leafConditions(p.conditions);
     for (const l of leaves) registerReading(l.fact, l.params);
     registerAmount(p.amount);
     leavesOfPolicy.set(p.id, leaves);
