@@ -120,13 +120,6 @@ const { getPrototypeOf, hasOwn, isExtensible } = Object;
  */
 export const yearInherited = (year: number): boolean => hasOwn(OBJECT_PROTOTYPE, year);
 
-/**
- * The base facts a compiled policy set reads, one slot each, and the one reader of all of them: a
- * single function with a switch on the fact's type instead of a closure per fact, so every read
- * goes through the same monomorphic call (and type checks are inlined, not called through a
- * polymorphic site). `read` is exactly `readFact` of the catalogue: own property, per-year object,
- * `null` or a value of the wrong type = unknown.
- */
 /** One slot of a fact table: everything `read` needs about its fact, in one object. */
 class Slot {
   constructor(
