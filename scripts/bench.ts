@@ -542,8 +542,8 @@ function workloadsIn(dir: string): Workload[] {
 
 /**
  * One workload, in a process of its own: REPEAT repetitions of the compiled run (each over the same
- * SUBJECTS subjects), then REPEAT of the reference run on its sample, then the comparison of their
- * results. Prints one JSON line (ChildReport).
+ * SUBJECTS subjects), then REPEAT of the lookups alone, then REPEAT of the reference run on its
+ * sample, then the comparison of their results. Prints one JSON line (ChildReport).
  */
 async function child(index: number, dir: string): Promise<void> {
   const w = workloadsIn(dir)[index]!;
