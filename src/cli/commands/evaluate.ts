@@ -11,9 +11,8 @@ import {
   type PolicySet,
 } from '../../domain/rules/index.ts';
 import { type CompiledEvaluator, createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
-import { fastProfileParser, streamEvaluate } from '../../domain/rules/compiled/stream.ts';
-import type { SubjectKind } from '../../domain/types.ts';
-import { IgnoredFacts } from '../ignored-facts.ts';
+import { fastProfileParser, type ParsedProfile, streamEvaluate } from '../../domain/rules/compiled/stream.ts';
+import { FactWarnings } from '../fact-warnings.ts';
 import {
   type Command,
   CommandFailed,
@@ -45,12 +44,12 @@ export function evaluationLine(e: Evaluation, explain = false): string {
   return JSON.stringify(line);
 }
 
-/** Why an input line is not a profile `{"subject","kind","facts"}`, or the profile. */
-export function parseProfileLine(
-  text: string,
-):
-  | { ok: true; subject: string; kind: SubjectKind; facts: Record<string, unknown> }
-  | { ok: false; error: string } {
+/**
+ * Why an input line is not a profile `{"subject","kind","facts"}`, or the profile. A fact whose
+ * value does not fit the catalogue (a level 5, a date that is no date) does not refuse the line:
+ * it is named in `problems` and read as unknown, as every evaluator reads it.
+ */
+export function parseProfileLine(text: string): ParsedProfile {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -77,14 +76,16 @@ export function parseProfileLine(
     return { ok: false, error: '"facts" must be an object' };
   const facts = o.facts as Record<string, unknown>;
   const problems = checkFactValues(o.kind, facts);
-  if (problems.length) return { ok: false, error: problems.join('; ') };
+  if (problems.length) return { ok: true, subject: o.subject, kind: o.kind, facts, problems };
   return { ok: true, subject: o.subject, kind: o.kind, facts };
 }
 
 /**
  * `pb evaluate --profiles <file.jsonl> --period <P> [--policy <id>] [--engine reference|compiled] [--explain]`:
- * one JSON line per (subject, policy). A bad input line is reported on stderr with its number and
- * skipped; the command then exits 1 after processing the rest. Facts no rule can read (unknown
+ * one JSON line per (subject, policy). A line that is no profile is reported on stderr with its
+ * number and skipped; the command then exits 1 after processing the rest. A fact value that does
+ * not fit the catalogue is named on stderr and read as unknown (never granting), as the evaluators
+ * read it; the line is evaluated and the exit code stays 0. Facts no rule can read (unknown
  * names, facts of the other subject kind) are warned about on stderr at the end, without changing
  * the output or the exit code. A missing `--profiles` file or `--rules` directory is bad usage.
  */
@@ -130,9 +131,9 @@ export const evaluate: Command = async (args, io) => {
   }
   const evaluator = make(set);
   requireFile('profiles', file);
-  const ignored = new IgnoredFacts();
+  const warnings = new FactWarnings();
   const warn = (): void => {
-    for (const w of ignored.warnings('evaluate')) io.err(w);
+    for (const w of warnings.warnings('evaluate')) io.err(w);
   };
 
   if (engineName === 'compiled') {
@@ -146,7 +147,10 @@ export const evaluate: Command = async (args, io) => {
       explain: Boolean(values.explain),
       parse: (text, n) => {
         const p = fast(text);
-        if (p.ok) ignored.note(p.kind, p.facts, n);
+        if (p.ok) {
+          warnings.note(p.kind, p.facts, n);
+          if (p.problems) warnings.malformed(p.problems, n);
+        }
         return p;
       },
       format: values.explain ? (e) => evaluationLine(e as Evaluation, true) : (e) => JSON.stringify(e),
@@ -176,7 +180,8 @@ export const evaluate: Command = async (args, io) => {
       io.err(`${file}:${n}: ${parsed.error}`);
       continue;
     }
-    ignored.note(parsed.kind, parsed.facts, n);
+    warnings.note(parsed.kind, parsed.facts, n);
+    if (parsed.problems) warnings.malformed(parsed.problems, n);
     const opts = values.policy !== undefined ? { policy: values.policy } : {};
     for (const e of await evaluator.evaluate(parsed, periodText, opts))
       io.out(evaluationLine(e, values.explain));

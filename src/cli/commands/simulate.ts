@@ -24,7 +24,7 @@ import {
   readRulesDir,
 } from '../../domain/rules/index.ts';
 import type { EvaluationResult, Outcome } from '../../domain/types.ts';
-import { IgnoredFacts } from '../ignored-facts.ts';
+import { FactWarnings } from '../fact-warnings.ts';
 import {
   type Command,
   CommandFailed,
@@ -198,7 +198,7 @@ const signedFen = (n: number): string =>
  * earlier version: each change line then names the `baselinePolicy` too.
  * A draft or baseline that does not validate: one line per problem, exit 1. A missing input file or
  * rules directory is bad usage (exit 2). Warnings on stderr, output unchanged: periods outside the
- * effective window of the draft or baseline, and facts no rule reads (see `IgnoredFacts`).
+ * effective window of the draft or baseline, and facts no rule reads (see `FactWarnings`).
  */
 export const simulate: Command = async (args, io) => {
   const { values } = parseOptions(args, {
@@ -289,7 +289,7 @@ export const simulate: Command = async (args, io) => {
   let otherKind = 0;
   let bad = 0;
   let lastShown = -1;
-  const ignored = new IgnoredFacts();
+  const warnings = new FactWarnings();
 
   const add = (t: Map<string, Tally>, r: EvaluationResult): void => {
     const x = t.get(key(r.policy, r.period))!;
@@ -319,7 +319,8 @@ export const simulate: Command = async (args, io) => {
         otherKind += 1;
         return;
       }
-      ignored.note(p.kind, p.facts, n);
+      warnings.note(p.kind, p.facts, n);
+      if (p.problems) warnings.malformed(p.problems, n);
       evaluated += 1;
       for (const per of periods) {
         const now = pick(after.evaluateSync(p, per, opts), reportedSet);
@@ -395,7 +396,7 @@ export const simulate: Command = async (args, io) => {
       `change: ${plural(change.subjects.size, 'subject')}, ${plural(changedLines.length, 'decision')} (newly eligible ${change.newly}, no longer eligible ${change.noLonger}, amount changed ${change.amountChanged}); total amount ${signedFen(change.amount)}`,
     );
   }
-  for (const w of ignored.warnings('simulate')) io.err(w);
+  for (const w of warnings.warnings('simulate')) io.err(w);
   if (bad)
     throw new CommandFailed(
       `${bad} of ${lines} input lines were not valid profiles (see above); the others were simulated`,

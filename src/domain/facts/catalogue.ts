@@ -28,8 +28,10 @@ export interface FactDefinition {
   perYear: boolean;
   sensitivity: Sensitivity;
   /**
-   * Set when absence of the fact is itself a value (no death date = alive, no expiry = valid for
-   * ever). Such a fact is never reported as `missing-fact`; every other absent fact is unknown.
+   * Set for the facts benefits.md types "… or absent": absence is itself a value (no death date =
+   * alive, no level = no disability certificate, no expiry = valid for ever). Such a fact is
+   * reported as `missing-fact` only when present with a malformed value; every other absent fact
+   * is unknown.
    */
   absentMeans?: string;
   meaning: string;
@@ -78,6 +80,7 @@ export const FACTS: readonly FactDefinition[] = [
     subjectKind: 'person',
     perYear: false,
     sensitivity: 'secret',
+    absentMeans: 'no certificate',
     meaning: 'level on the disability certificate (1 most severe)',
   }),
   def({
@@ -252,6 +255,10 @@ export function isCalendarDate(s: unknown): s is string {
   return typeof s === 'string' && isCivilDate(s);
 }
 
+/** A whole number JSON can carry but a double cannot hold exactly (beyond ±(2^53 − 1)). */
+const TOO_LARGE = 'is a whole number too large to be read exactly (beyond ±9007199254740991)';
+const unsafe = (v: unknown): boolean => Number.isInteger(v) && !Number.isSafeInteger(v);
+
 /** Why a value does not fit a fact type, or undefined when it fits. */
 export function checkFactValue(type: FactType, v: unknown): string | undefined {
   switch (type.kind) {
@@ -264,12 +271,14 @@ export function checkFactValue(type: FactType, v: unknown): string | undefined {
         ? undefined
         : 'must be a list of person ids';
     case 'integer': {
+      if (unsafe(v)) return TOO_LARGE;
       if (typeof v !== 'number' || !Number.isSafeInteger(v)) return 'must be a whole number';
       if (type.min !== undefined && v < type.min) return `must be at least ${type.min}`;
       if (type.max !== undefined && v > type.max) return `must be at most ${type.max}`;
       return undefined;
     }
     case 'fen':
+      if (unsafe(v)) return TOO_LARGE;
       return typeof v === 'number' && Number.isSafeInteger(v) ? undefined : 'must be a whole number of fen';
     case 'boolean':
       return typeof v === 'boolean' ? undefined : 'must be true or false';

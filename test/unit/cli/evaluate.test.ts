@@ -110,6 +110,108 @@ describe('Command: pb evaluate, profiles files', () => {
     }
   });
 
+  it('reads a fact value that does not fit the catalogue as unknown, warns once per distinct problem, exits 0', async () => {
+    // Prepare: a level 5, a level-5 twin, a birth date that is no date, and an enterprise with a
+    // bad value only in a year other than the one evaluated.
+    const ui = (layoffs2024: unknown) =>
+      JSON.stringify({
+        subject: 'e1',
+        kind: 'enterprise',
+        facts: {
+          uiPremiumsPaid: { '2025': 12345 },
+          uiInsuredHeadcount: { '2025': 10 },
+          uiLayoffs: { '2024': layoffs2024, '2025': 0 },
+          uiArrears: { '2025': false },
+          enterpriseSize: { '2025': 'small' },
+        },
+      });
+    const person = (subject: string, facts: object) => JSON.stringify({ subject, kind: 'person', facts });
+    const base = { birthDate: '1945-03-01', hukouRegion: '110105', dibaoEnrolled: true };
+    const persons = file(
+      'malformed-persons.jsonl',
+      [
+        person('p1', { ...base, disabilityLevel: 5 }),
+        person('p2', { ...base, disabilityLevel: 5 }),
+        person('p3', { ...base, birthDate: '1945-02-30' }),
+        person('p4', base),
+      ].join('\n'),
+    );
+    const enterprises = file('malformed-enterprise.jsonl', `${ui(-1)}\n`);
+    const fine = file('fine-enterprise.jsonl', `${ui(0)}\n`);
+    const outs: string[][] = [];
+    for (const engine of ENGINES) {
+      // Act
+      const p = await run(
+        'evaluate',
+        '--profiles',
+        persons,
+        '--period',
+        '2025-03',
+        '--engine',
+        engine,
+        '--rules',
+        RULES,
+      );
+      const e = await run(
+        'evaluate',
+        '--profiles',
+        enterprises,
+        '--period',
+        '2025',
+        '--engine',
+        engine,
+        '--rules',
+        RULES,
+      );
+      const f = await run(
+        'evaluate',
+        '--profiles',
+        fine,
+        '--period',
+        '2025',
+        '--engine',
+        engine,
+        '--rules',
+        RULES,
+      );
+      // Assess
+      expect([p.code, e.code, f.code]).toEqual([0, 0, 0]);
+      const rows = p.out.map((l) => JSON.parse(l));
+      const of = (subject: string, policy: string) =>
+        rows.find((r) => r.subject === subject && r.policy === policy);
+      // A level 5 is unknown: never granting, and named as missing (an absent level is no certificate).
+      expect(of('p1', 'disability-nursing-subsidy')).toMatchObject({
+        outcome: 'not-eligible',
+        reasons: ['missing-fact:disabilityLevel'],
+      });
+      expect(of('p4', 'disability-nursing-subsidy')).toMatchObject({
+        outcome: 'not-eligible',
+        reasons: ['disabilityLevel-not-1-or-2'],
+      });
+      expect(of('p1', 'elderly-allowance')).toMatchObject({ outcome: 'eligible', amount: 10000 });
+      expect(of('p3', 'elderly-allowance')).toMatchObject({
+        outcome: 'not-eligible',
+        reasons: ['missing-fact:birthDate'],
+      });
+      expect(p.err).toEqual([
+        'pb evaluate: warning: line 1: fact disabilityLevel must be at most 4: read as unknown (2 lines)',
+        'pb evaluate: warning: line 3: fact birthDate must be a calendar date YYYY-MM-DD: read as unknown (1 line)',
+      ]);
+      // A bad value for 2024 leaves 2025 as it is.
+      expect(e.out).toEqual(f.out);
+      expect(
+        e.out.map((l) => JSON.parse(l)).find((r) => r.policy === 'job-stabilization-refund'),
+      ).toMatchObject({
+        outcome: 'eligible',
+      });
+      expect(e.err).toEqual([
+        'pb evaluate: warning: line 1: fact uiLayoffs for 2024 must be at least 0: read as unknown (1 line)',
+      ]);
+      outs.push([...p.out, ...e.out]);
+    }
+    expect(outs[1]).toEqual(outs[0]);
+  });
+
   it('prints the warnings before the line that ends a run with bad lines (exit 1)', async () => {
     const profiles = file(
       'bad.jsonl',

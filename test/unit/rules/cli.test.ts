@@ -41,8 +41,8 @@ describe('Command: pb evaluate', () => {
     expect(r.code).toBe(0);
     expect(r.err).toEqual([]);
     expect(r.out).toEqual([
-      '{"subject":"p1","policy":"disability-living-subsidy","period":"2025-03","outcome":"not-eligible","amount":null,"reasons":["missing-fact:disabilityLevel","missing-fact:dibaoEnrolled"]}',
-      '{"subject":"p1","policy":"disability-nursing-subsidy","period":"2025-03","outcome":"not-eligible","amount":null,"reasons":["missing-fact:disabilityLevel"]}',
+      '{"subject":"p1","policy":"disability-living-subsidy","period":"2025-03","outcome":"not-eligible","amount":null,"reasons":["disabilityLevel-not-1-to-4","missing-fact:dibaoEnrolled"]}',
+      '{"subject":"p1","policy":"disability-nursing-subsidy","period":"2025-03","outcome":"not-eligible","amount":null,"reasons":["disabilityLevel-not-1-or-2"]}',
       '{"subject":"p1","policy":"elderly-allowance","period":"2025-03","outcome":"eligible","amount":10000,"reasons":[]}',
     ]);
   });
@@ -82,7 +82,7 @@ describe('Command: pb evaluate', () => {
     expect(line).toMatchObject({ outcome: 'eligible', amount: 2, explanation: { ruleVersion: '1.0.0' } });
   });
 
-  it('names each bad input line, evaluates the others, and exits 1', async () => {
+  it('names each line that is no profile, evaluates the others, and exits 1', async () => {
     const file = profiles('c.jsonl', [
       '{"subject":"p1","kind":"person","facts":{"birthDate":"1945-03-01","hukouRegion":"110105"}}',
       'not json',
@@ -102,12 +102,19 @@ describe('Command: pb evaluate', () => {
       RULES,
     );
     expect(r.code).toBe(1);
-    expect(r.out.map((l) => JSON.parse(l).subject)).toEqual(['p1', 'p4']);
+    // p3's birth date is no date: evaluated with the fact unknown, and warned about.
+    expect(r.out.map((l) => JSON.parse(l).subject)).toEqual(['p1', 'p3', 'p4']);
+    expect(JSON.parse(r.out[1]!)).toMatchObject({
+      outcome: 'not-eligible',
+      reasons: ['missing-fact:hukouRegion', 'missing-fact:birthDate'],
+    });
     expect(r.err[0]).toMatch(new RegExp(`^${file}:2: not valid JSON`));
     expect(r.err[1]).toBe(`${file}:3: "kind" must be "person" or "enterprise"`);
-    expect(r.err[2]).toBe(`${file}:4: fact birthDate must be a calendar date YYYY-MM-DD`);
+    expect(r.err[2]).toBe(
+      'pb evaluate: warning: line 4: fact birthDate must be a calendar date YYYY-MM-DD: read as unknown (1 line)',
+    );
     expect(r.err[3]).toBe(
-      'pb evaluate: 3 of 5 input lines were not valid profiles (see above); the others were evaluated',
+      'pb evaluate: 2 of 5 input lines were not valid profiles (see above); the others were evaluated',
     );
   });
 

@@ -84,8 +84,12 @@ export class LineWriter {
 }
 
 /** A parsed input line of `pb evaluate`, or why it is not a profile. */
+/**
+ * A profile line parsed: the profile (with `problems`, one message per malformed fact value, each
+ * of which every evaluator reads as an unknown fact), or why the line is no profile at all.
+ */
 export type ParsedProfile =
-  | { ok: true; subject: string; kind: SubjectKind; facts: FactValues }
+  | { ok: true; subject: string; kind: SubjectKind; facts: FactValues; problems?: string[] }
   | { ok: false; error: string };
 
 interface FactCheck {
