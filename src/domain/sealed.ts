@@ -61,13 +61,18 @@ export function redactIdentifiers(text: string, key: Buffer): string {
 }
 
 /**
- * An agency's event id as it may be stored or shown: an identity number in it (a lower-case check
- * `x` included) becomes its pseudonym; anything else, timestamps and serial numbers included, stays
- * as sent. With `maskLookalikes` (what a rejection shows, never a key), an 18-character run shaped
- * like a resident identity number that fails its check (a mistyped one) is masked as well.
+ * An agency's event id as it may be stored or shown: an identity number in it, written in any case
+ * (a lower-case check `x`, a credit code in lower case), becomes its pseudonym; anything else,
+ * timestamps and serial numbers included, stays as sent. With `maskLookalikes` (what a rejection
+ * shows, never a key), an 18-character run shaped like a resident identity number that fails its
+ * check (a mistyped one) is masked as well.
  */
 export function redactEventId(id: string, key: Buffer, maskLookalikes = false): string {
-  const folded = id.replace(/(?<![0-9A-Za-z])(\d{17})x(?![0-9A-Za-z])/g, '$1X');
+  const folded = id.replace(/(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])/g, (run) => {
+    if (!/[a-z]/.test(run)) return run;
+    const upper = run.toUpperCase();
+    return findIdentityNumbers(upper).length > 0 ? upper : run;
+  });
   const redacted = redactIdentifiers(folded, key);
   const out = redacted === folded ? id : redacted;
   return maskLookalikes ? out.replace(/(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])/g, '[masked]') : out;

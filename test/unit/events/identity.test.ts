@@ -133,6 +133,18 @@ describe('Function: redactEventId', () => {
     expect(redactEventId('ev-11010519491231002x', KEY)).toBe(upper);
   });
 
+  it('replaces a credit code written in lower case by the pseudonym of the code, and nothing else', () => {
+    const upper = redactEventId('e-91310104000000047L', KEY);
+    expect(upper).toBe(`e-${pseudonymise(KEY, '91310104000000047L')}`);
+    expect(redactEventId('e-91310104000000047l', KEY)).toBe(upper);
+    expect(redactEventId('e-9111010500049m302t', KEY, true)).toBe(
+      `e-${pseudonymise(KEY, '9111010500049M302T')}`,
+    );
+    // Eighteen letters and digits in lower case that are no code, upper-cased or not, stay as sent.
+    expect(redactEventId('e-91310104000000047m', KEY)).toBe('e-91310104000000047m');
+    expect(redactEventId('batch-abcdefghijklmnopqr', KEY)).toBe('batch-abcdefghijklmnopqr');
+  });
+
   it('masks a mistyped identity number where a rejection shows the id, and only there', () => {
     expect(redactEventId('ev-110105194912310021', KEY, true)).toBe('ev-[masked]');
     expect(redactEventId('ev-110105194912310021', KEY)).toBe('ev-110105194912310021');
