@@ -60,10 +60,16 @@ export class FileDigestStore implements DigestStore {
   }
   async list(): Promise<Digest[]> {
     if (!existsSync(this.file)) return [];
-    return readFileSync(this.file, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as Digest);
+    const out: Digest[] = [];
+    for (const [i, l] of readFileSync(this.file, 'utf8').split('\n').entries()) {
+      if (!l.trim()) continue;
+      try {
+        out.push(JSON.parse(l) as Digest);
+      } catch (e) {
+        throw new Error(`digest file ${this.file}:${i + 1}: not valid JSON (${(e as Error).message})`);
+      }
+    }
+    return out;
   }
   /** Appends under a lock file (created exclusively), after checking nobody appended meanwhile. */
   async put(d: Digest, position: number): Promise<void> {

@@ -9,7 +9,7 @@ import { parseAgencyEvent } from '../../domain/events/parse.ts';
 import { redactEventId } from '../../domain/sealed.ts';
 import { drainQueues, fitsQueue, sendLines } from '../../local/pipeline.ts';
 import { retryBackoff } from '../../local/poller.ts';
-import { openLocalEngine } from '../../local/session.ts';
+import { openLocalEngine, stackVariables } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
 import {
   type Command,
@@ -107,7 +107,7 @@ export const replay: Command = async (args, io) => {
   if (!engine.local) {
     await engine.stop();
     throw new UsageError(
-      `pb replay runs the functions in this process, so it works on a local stack, not on the deployed stage ${runtimeConfig().prefix}: agencies send events to its agency-events queue`,
+      `pb replay runs the functions in this process, so it works on a local stack: one it starts itself (unset ${stackVariables().join(', ')}), or one whose every queue and DLQ URL is given (PB_QUEUE_URL_<ID>, PB_DLQ_URL_<ID>); queues found by name under ${runtimeConfig().prefix} belong to a deployed stage or LocalStack, whose own functions consume them (agencies send events to its agency-events queue)`,
     );
   }
   try {

@@ -34,21 +34,18 @@ function warn(io: Io, command: string, warnings: readonly Problem[]): void {
 
 /**
  * `pb rules validate [--dir rules]`: one line per problem (`rules/<file>: <json-path>: <message>`)
- * on stderr, then their count, and exit 1; or a one-line summary naming the directory on stdout
- * and exit 0. Warnings go to stderr.
+ * on stderr and nothing else there but warnings, and exit 1; or a one-line summary naming the
+ * directory on stdout and exit 0. Warnings go to stderr.
  */
 export const validate: Command = async (args, io) => {
   const { values } = parseOptions(args, { dir: { type: 'string' } });
   const dir = rulesDirOption(values.dir);
   const label = dirLabel(dir);
   const content = readRulesDir(dir);
-  // Problems are errors: on stderr, one line each (cli.md), as are warnings and the count.
+  // Problems are errors: on stderr, one line each and no other line (cli.md), as are warnings.
   for (const p of content.problems) io.err(p.text);
   warn(io, 'validate', content.warnings);
-  if (content.problems.length) {
-    io.err(`${problems(content.problems.length)} in ${label}`);
-    return 1;
-  }
+  if (content.problems.length) return 1;
   const cases = [...content.tests.values()].reduce((n, t) => n + t.cases.length, 0);
   io.out(
     `${label}: ${content.policies.length} policies, ${content.params.size} parameters, ${cases} test cases: ok`,

@@ -4,7 +4,15 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -194,6 +202,19 @@ describe('Function: appendDigest', () => {
       await appendDigest(store, HEADS, new Date('2026-05-01T00:00:00Z'));
       expect(await store.list()).toHaveLength(1);
       expect(readdirSync(dir)).toEqual(['ledger-digests.jsonl']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the digest file and line that is not JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-digests-'));
+    try {
+      const file = join(dir, 'ledger-digests.jsonl');
+      const store = new FileDigestStore(file);
+      await appendDigest(store, HEADS, new Date('2026-05-01T00:00:00Z'));
+      writeFileSync(file, `${readFileSync(file, 'utf8')}{oops\n`);
+      await expect(store.list()).rejects.toThrow(new RegExp(`^digest file ${file}:2: not valid JSON`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
