@@ -41,6 +41,7 @@ import {
   type PolicySet,
 } from '../src/domain/rules/index.ts';
 import type { EvaluationResult } from '../src/domain/types.ts';
+import { prng } from '../src/testing/prng.ts';
 
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 1_000_000);
 const SAMPLE = Math.min(SUBJECTS, Number(process.env.BENCH_SAMPLE ?? 20_000));
@@ -57,18 +58,7 @@ const BATCH = 1_000;
 const ROOT = process.env.BENCH_ROOT ?? resolve(import.meta.dirname, '..');
 
 // ---------------------------------------------------------------------------------------------
-// Seeded generation (mulberry32): the same population on every run.
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded generation (prng, mulberry32): the same population on every run.
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -76,7 +66,7 @@ const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 class Population {
   private readonly r: () => number;
   constructor(seed: number) {
-    this.r = rng(seed);
+    this.r = prng(seed);
   }
   private int(min: number, max: number): number {
     return min + Math.floor(this.r() * (max - min + 1));

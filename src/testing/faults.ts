@@ -15,6 +15,7 @@
  */
 import { DynamoDBServiceException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { SQSServiceException } from '@aws-sdk/client-sqs';
+import { prng } from './prng.ts';
 
 /** Which AWS service a client talks to. */
 export type Service = 'dynamodb' | 'sqs';
@@ -85,18 +86,6 @@ export interface FaultStats {
   retries: number;
   fired: number;
   byOperation: Record<string, number>;
-}
-
-/** A seeded PRNG (mulberry32), so a failing run can be repeated. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CONTEXT_KEY = '__pbFaultCall';

@@ -6,7 +6,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { generateEvents } from '../domain/events/generate.ts';
 import type { SqsHandler } from '../local/poller.ts';
 import type { InstrumentableClient } from './faults.ts';
-import { prng } from './faults.ts';
+import { prng } from './prng.ts';
 
 /**
  * The first `count` events of `pb events generate`'s stream (about 1.2 events per person and 4.2

@@ -7,6 +7,7 @@ import { runtimeConfig } from '../../src/runtime/engine.ts';
 import { describe, expect, it } from 'vitest';
 import { useTestEngine } from './helpers.ts';
 import { currentValue, expectedOutcomes } from './expected.ts';
+import { prng } from '../../src/testing/prng.ts';
 
 const demo = readFileSync('events/samples/demo.jsonl', 'utf8')
   .split('\n')
@@ -22,18 +23,6 @@ async function table(id: Parameters<ReturnType<typeof runtimeConfig>['table']>[0
 }
 
 const lines = (bodies: string[]) => bodies.map((body, i) => ({ line: i + 1, body }));
-
-/** A seeded PRNG so a failing shuffle can be reproduced. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('Pipeline: agency event to grant to notification', () => {
   it('grants the childcare subsidy for a birth, once, and notifies every guardian', async () => {

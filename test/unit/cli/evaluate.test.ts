@@ -24,6 +24,9 @@ const elderly = (...more: string[]) => [
   RULES,
   ...more,
 ];
+/** `pb evaluate` of a profiles file for a period with an engine, on the shipped rules. */
+const evaluateWith = (profiles: string, period: string, engine: string) =>
+  run('evaluate', '--profiles', profiles, '--period', period, '--engine', engine, '--rules', RULES);
 
 describe('Command: pb evaluate, input paths', () => {
   it('exits 2 with one line when --profiles does not exist or is a directory', async () => {
@@ -89,17 +92,7 @@ describe('Command: pb evaluate, profiles files', () => {
     for (const engine of ENGINES) {
       // Act
       const want = await run('evaluate', '--profiles', clean, '--period', '2025-03', '--rules', RULES);
-      const got = await run(
-        'evaluate',
-        '--profiles',
-        odd,
-        '--period',
-        '2025-03',
-        '--engine',
-        engine,
-        '--rules',
-        RULES,
-      );
+      const got = await evaluateWith(odd, '2025-03', engine);
       // Assess
       expect(got.code).toBe(0);
       expect(got.out).toEqual(want.out);
@@ -141,39 +134,9 @@ describe('Command: pb evaluate, profiles files', () => {
     const outs: string[][] = [];
     for (const engine of ENGINES) {
       // Act
-      const p = await run(
-        'evaluate',
-        '--profiles',
-        persons,
-        '--period',
-        '2025-03',
-        '--engine',
-        engine,
-        '--rules',
-        RULES,
-      );
-      const e = await run(
-        'evaluate',
-        '--profiles',
-        enterprises,
-        '--period',
-        '2025',
-        '--engine',
-        engine,
-        '--rules',
-        RULES,
-      );
-      const f = await run(
-        'evaluate',
-        '--profiles',
-        fine,
-        '--period',
-        '2025',
-        '--engine',
-        engine,
-        '--rules',
-        RULES,
-      );
+      const p = await evaluateWith(persons, '2025-03', engine);
+      const e = await evaluateWith(enterprises, '2025', engine);
+      const f = await evaluateWith(fine, '2025', engine);
       // Assess
       expect([p.code, e.code, f.code]).toEqual([0, 0, 0]);
       const rows = p.out.map((l) => JSON.parse(l));
@@ -218,17 +181,7 @@ describe('Command: pb evaluate, profiles files', () => {
       ['not json', '{"subject":"e1","kind":"enterprise","facts":{"birthDate":"1945-03-01"}}'].join('\n'),
     );
     for (const engine of ENGINES) {
-      const r = await run(
-        'evaluate',
-        '--profiles',
-        profiles,
-        '--period',
-        '2025',
-        '--engine',
-        engine,
-        '--rules',
-        RULES,
-      );
+      const r = await evaluateWith(profiles, '2025', engine);
       expect(r.code).toBe(1);
       expect(r.err.slice(1)).toEqual([
         "pb evaluate: warning: line 2: person fact 'birthDate' ignored on an enterprise (1 line)",

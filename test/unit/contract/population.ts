@@ -7,21 +7,10 @@
  * around 0 and 300000000, 300/301 employees, assets around 5000000000, layoff rates at 20% and 5.5%
  * with 30/31 insured, odd amounts that round half-up, and money up to 2^53 - 1.
  */
+import { prng } from '../../../src/testing/prng.ts';
 import type { Subject } from './oracle.ts';
 
 type Facts = Record<string, unknown>;
-
-/** mulberry32: a small seeded generator, so a failure can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let st = seed >>> 0 || 1;
-  return () => {
-    st = (st + 0x6d2b79f5) >>> 0;
-    let t = st;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const leap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 const dim = (y: number, m: number): number =>
@@ -74,7 +63,7 @@ const PER_YEAR = [
 
 /** `n` subjects (about 55% persons) with ids `s<seed>-<i>`, the same for the same seed. */
 export function generatePopulation(seed: number, n: number): Subject[] {
-  const rnd = random(seed);
+  const rnd = prng(seed);
   const ri = (a: number, b: number): number => a + Math.floor(rnd() * (b - a + 1));
   const pick = <T>(arr: readonly T[]): T => arr[Math.floor(rnd() * arr.length)] as T;
   const chance = (p: number): boolean => rnd() < p;
