@@ -11,6 +11,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Generous limits: two workers share two cores with the contract and differential tests, so a
+          // test's time says nothing about its correctness (speed has its own benchmark).
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {
@@ -40,6 +44,8 @@ export default defineConfig({
           include: ['test/infra/**/*.test.ts'],
           environment: 'node',
           testTimeout: 300_000,
+          // A suite's beforeAll synthesises a stack, as slow as a test on a busy machine.
+          hookTimeout: 300_000,
         },
       },
     ],
