@@ -101,6 +101,15 @@ function readPseudonymKey(env: NodeJS.ProcessEnv, dataDir: string): Buffer {
     if (k.length < 32) throw new Error('PB_PSEUDONYM_KEY must be at least 32 bytes of hex');
     return k;
   }
+  if (env.PB_PSEUDONYM_KEY_FILE !== undefined) {
+    // A key named on purpose is never replaced by a new one: other pseudonyms would follow.
+    const named = resolve(env.PB_PSEUDONYM_KEY_FILE);
+    if (!existsSync(named)) {
+      throw new Error(
+        `PB_PSEUDONYM_KEY_FILE names ${named}, which does not exist: put the key there (64 hex digits, e.g. openssl rand -hex 32) or unset it to use ${resolve(dataDir, 'pseudonym.key')}`,
+      );
+    }
+  }
   const file = env.PB_PSEUDONYM_KEY_FILE ?? resolve(dataDir, 'pseudonym.key');
   if (!existsSync(file)) {
     // First local start: create the key. It is git-ignored with the rest of .data/.

@@ -142,6 +142,33 @@ export function requireDir(flag: string, path: string): string {
   return path;
 }
 
+/**
+ * The rules directory a command reads: its option (`--dir` or `--rules`), else `$PB_RULES_DIR` (as `src/config.ts` and the
+ * other commands read it), else `rules`. One that is missing or not a directory is bad usage, named
+ * by where it came from.
+ */
+export function rulesDirOption(
+  dir: string | undefined,
+  flag: 'dir' | 'rules' = 'dir',
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (dir !== undefined) return requireDir(flag, dir);
+  const fromEnv = env.PB_RULES_DIR;
+  const [path, source] =
+    fromEnv !== undefined && fromEnv !== ''
+      ? [fromEnv, 'PB_RULES_DIR']
+      : ['rules', 'default rules directory'];
+  try {
+    return requireDir(flag, path);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const why = e.message.slice(`--${flag} ${path}: `.length);
+    throw new UsageError(
+      `${source} ${path}: ${why} (give --${flag} <dir>${source === 'PB_RULES_DIR' ? '' : ' or set PB_RULES_DIR'})`,
+    );
+  }
+}
+
 /** A whole-number option within [min, max] (digits only: no `1e1`, `0x10` or `4.0`); else exit 2. */
 export function wholeNumber(
   flag: string,

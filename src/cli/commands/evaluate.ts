@@ -1,6 +1,6 @@
+import { resolve } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { loadConfig } from '../../config.ts';
 import { checkFactValues } from '../../domain/facts/catalogue.ts';
 import {
   createReferenceEvaluator,
@@ -17,9 +17,10 @@ import {
   type Command,
   CommandFailed,
   parseOptions,
+  required,
   requireDir,
   requireFile,
-  required,
+  rulesDirOption,
   stripBom,
   UsageError,
 } from '../io.ts';
@@ -107,7 +108,10 @@ export const evaluate: Command = async (args, io) => {
   const make = ENGINES[engineName];
   if (!make) throw new UsageError(`unknown --engine '${engineName}' (reference or compiled)`);
 
-  const rulesDir = values.rules === undefined ? loadConfig().rulesDir : requireDir('rules', values.rules);
+  const rulesDir =
+    values.rules === undefined
+      ? resolve(rulesDirOption(undefined, 'rules'))
+      : requireDir('rules', values.rules);
   let set: PolicySet;
   try {
     set = loadPolicySet(rulesDir);

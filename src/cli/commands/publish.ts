@@ -8,7 +8,7 @@ import { loadPolicySet, type PolicySet, runRuleTests } from '../../domain/rules/
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { observe, runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
-import { type Command, CommandFailed, parseOptions, requireDir, wholeNumber } from '../io.ts';
+import { type Command, CommandFailed, parseOptions, rulesDirOption, wholeNumber } from '../io.ts';
 import { nowOption } from '../now.ts';
 
 /**
@@ -96,7 +96,7 @@ export const publish: Command = async (args, io) => {
     withdraw: { type: 'boolean' },
   });
   const now = values.now === undefined ? undefined : nowOption(values.now);
-  const dir = resolve(requireDir('dir', values.dir ?? process.env.PB_RULES_DIR ?? 'rules'));
+  const dir = resolve(rulesDirOption(values.dir));
   const segments = wholeNumber('segments', values.segments, 4, 1, 64);
   let set: PolicySet;
   try {

@@ -1,31 +1,8 @@
 import { readRulesDir, runRuleTests } from '../../domain/rules/index.ts';
 import { dirLabel, type Problem } from '../../domain/rules/validate.ts';
-import { type Command, type Io, parseOptions, requireDir, UsageError } from '../io.ts';
+import { type Command, type Io, parseOptions, rulesDirOption } from '../io.ts';
 
 const problems = (n: number): string => `${n} problem${n === 1 ? '' : 's'}`;
-
-/**
- * The rules directory a command checks: `--dir`, else `$PB_RULES_DIR` (as `src/config.ts` and the
- * other commands read it), else `rules`. One that is missing or not a directory is bad usage, named
- * by where it came from.
- */
-export function rulesDirOption(dir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (dir !== undefined) return requireDir('dir', dir);
-  const fromEnv = env.PB_RULES_DIR;
-  const [path, source] =
-    fromEnv !== undefined && fromEnv !== ''
-      ? [fromEnv, 'PB_RULES_DIR']
-      : ['rules', 'default rules directory'];
-  try {
-    return requireDir('dir', path);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    const why = e.message.slice(`--dir ${path}: `.length);
-    throw new UsageError(
-      `${source} ${path}: ${why} (give --dir <dir>${source === 'PB_RULES_DIR' ? '' : ' or set PB_RULES_DIR'})`,
-    );
-  }
-}
 
 /** Warnings (a policy without test cases) go to stderr, as other commands' do, and never change the exit code. */
 function warn(io: Io, command: string, warnings: readonly Problem[]): void {

@@ -9,8 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { loadConfig } from '../../config.ts';
+import { basename, join, resolve } from 'node:path';
 import { formatYuan } from '../../domain/notifications/index.ts';
 import { createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
 import { fastProfileParser, forEachLine, LineWriter } from '../../domain/rules/compiled/stream.ts';
@@ -30,9 +29,10 @@ import {
   CommandFailed,
   parseOptions,
   readInputFile,
+  required,
   requireDir,
   requireFile,
-  required,
+  rulesDirOption,
   UsageError,
 } from '../io.ts';
 import { parseProfileLine } from './evaluate.ts';
@@ -218,10 +218,10 @@ export const simulate: Command = async (args, io) => {
   requireFile('policy', draftFile);
   requireFile('profiles', profilesFile);
   if (values.baseline !== undefined) requireFile('baseline', values.baseline);
-  const rulesDir = values.rules === undefined ? loadConfig().rulesDir : requireDir('rules', values.rules);
-  if (!existsSync(rulesDir) || !statSync(rulesDir).isDirectory()) {
-    throw new CommandFailed(`rules directory ${rulesDir} does not exist`);
-  }
+  const rulesDir =
+    values.rules === undefined
+      ? resolve(rulesDirOption(undefined, 'rules'))
+      : requireDir('rules', values.rules);
 
   const draft = loadDraft(draftFile, rulesDir, 'policy');
   const baseline =

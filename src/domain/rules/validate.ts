@@ -237,6 +237,22 @@ export function readRulesDir(dir: string): RulesDirContent {
     });
   }
 
+  /** The effective window in the form of the period unit, from <= to; returns the opening period. */
+  const checkWindow = (file: string, unit: 'year' | 'month', effective: { from: string; to?: string | undefined }) => {
+    const form = `${unit} period (${unit === 'year' ? 'YYYY' : 'YYYY-MM'})`;
+    const fromP = parsePeriod(effective.from);
+    if (!fromP || fromP.unit !== unit) report(file, ['effective', 'from'], `'${effective.from}' is not a ${form}`);
+    if (effective.to !== undefined) {
+      const toP = parsePeriod(effective.to);
+      if (!toP || toP.unit !== unit) {
+        report(file, ['effective', 'to'], `'${effective.to}' is not a ${form}`);
+      } else if (fromP && effective.to < effective.from) {
+        report(file, ['effective'], `window ends (${effective.to}) before it starts (${effective.from})`);
+      }
+    }
+    return fromP;
+  };
+
   const entries = readdirSync(dir)
     .filter((f) => f.endsWith('.json') && statSync(join(dir, f)).isFile())
     .sort();
@@ -276,6 +292,18 @@ export function readRulesDir(dir: string): RulesDirContent {
         checkNode(ctx, raw!.conditions, ['conditions'], true);
         checkAmount(ctx, raw!.amount, ['amount']);
       }
+      // And the effective window, when it and the period unit are well formed themselves.
+      const unit = raw && typeof raw === 'object' ? raw.periodUnit : undefined;
+      const effective = raw && typeof raw === 'object' ? raw.effective : undefined;
+      if (
+        (unit === 'year' || unit === 'month') &&
+        isObj(effective) &&
+        typeof effective.from === 'string' &&
+        (effective.to === undefined || typeof effective.to === 'string') &&
+        !parsed.error.issues.some((i) => i.path[0] === 'effective' || i.path[0] === 'periodUnit')
+      ) {
+        checkWindow(file, unit, { from: effective.from, to: effective.to });
+      }
       continue;
     }
     const p = parsed.data;
@@ -286,27 +314,7 @@ export function readRulesDir(dir: string): RulesDirContent {
     if (dup) report(file, ['id'], `policy ${p.id} is already defined in ${dup}`);
     seen.set(p.id, file);
 
-    // Effective window in the form of the period unit, from <= to.
-    const fromP = parsePeriod(p.effective.from);
-    if (!fromP || fromP.unit !== p.periodUnit) {
-      report(
-        file,
-        ['effective', 'from'],
-        `'${p.effective.from}' is not a ${p.periodUnit} period (${p.periodUnit === 'year' ? 'YYYY' : 'YYYY-MM'})`,
-      );
-    }
-    if (p.effective.to !== undefined) {
-      const toP = parsePeriod(p.effective.to);
-      if (!toP || toP.unit !== p.periodUnit) {
-        report(
-          file,
-          ['effective', 'to'],
-          `'${p.effective.to}' is not a ${p.periodUnit} period (${p.periodUnit === 'year' ? 'YYYY' : 'YYYY-MM'})`,
-        );
-      } else if (fromP && p.effective.to < p.effective.from) {
-        report(file, ['effective'], `window ends (${p.effective.to}) before it starts (${p.effective.from})`);
-      }
-    }
+    const fromP = checkWindow(file, p.periodUnit, p.effective);
 
     const ctx: CheckContext = {
       file,

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { COMMAND_HELP } from '../../../src/cli/main.ts';
 import { RULES, run } from './run.ts';
@@ -159,6 +161,26 @@ describe('Command: pb pseudonym', () => {
       expect(r.err).toHaveLength(1);
       expect(r.err[0]).toMatch(/^pb pseudonym: Unknown option '-(-key|k)'/);
     }
+  });
+
+  it('refuses a key file named in PB_PSEUDONYM_KEY_FILE that does not exist, creating nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-key-'));
+    const file = join(dir, 'missing.key');
+    vi.stubEnv('PB_PSEUDONYM_KEY', undefined);
+    vi.stubEnv('PB_PSEUDONYM_KEY_FILE', file);
+    const r = await run('pseudonym', '11010519491231002X');
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual([]);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toContain(`PB_PSEUDONYM_KEY_FILE names ${file}, which does not exist`);
+    expect(existsSync(file)).toBe(false);
+
+    writeFileSync(file, 'cd'.repeat(32));
+    const ok = await run('pseudonym', '11010519491231002X');
+    expect(ok.code).toBe(0);
+    vi.stubEnv('PB_PSEUDONYM_KEY', 'cd'.repeat(32));
+    vi.stubEnv('PB_PSEUDONYM_KEY_FILE', undefined);
+    expect((await run('pseudonym', '11010519491231002X')).out).toEqual(ok.out);
   });
 
   it('takes every argument after a lone -- as an identifier', async () => {

@@ -322,6 +322,21 @@ describe('Command: pb rules validate and pb rules test (rules directory, warning
       out: [],
       err: [`pb rules validate: PB_RULES_DIR ${missing}: no such directory (give --dir <dir>)`],
     });
+    // Every command that reads rules names it the same way, with its own option.
+    const profiles = join(work, 'one-profile.jsonl');
+    writeFileSync(profiles, '{"subject":"a","kind":"person","facts":{}}\n');
+    expect(await run('evaluate', '--profiles', profiles, '--period', '2025')).toEqual({
+      code: 2,
+      out: [],
+      err: [`pb evaluate: PB_RULES_DIR ${missing}: no such directory (give --rules <dir>)`],
+    });
+    const draft = join(RULES, 'elderly-allowance.json');
+    const sim = await run('simulate', '--policy', draft, '--profiles', profiles, '--period', '2025-01');
+    expect(sim.code).toBe(2);
+    expect(sim.err).toEqual([`pb simulate: PB_RULES_DIR ${missing}: no such directory (give --rules <dir>)`]);
+    const pub = await run('rules', 'publish');
+    expect(pub.code).toBe(2);
+    expect(pub.err).toEqual([`pb rules publish: PB_RULES_DIR ${missing}: no such directory (give --dir <dir>)`]);
   });
 
   it('warn on stderr about a policy without test cases, without changing the exit code', async () => {

@@ -119,6 +119,25 @@ describe('Function: validateRulesDir', () => {
     ]);
   });
 
+  it('still checks the effective window when a top-level field fails', () => {
+    const dir = brokenCopy('childcare-subsidy.json', (j: Json) => {
+      delete j.legalReference;
+      j.effective = { from: '2030', to: '2020-05' };
+    });
+    expect(validateRulesDir(dir).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$.legalReference: is required',
+      "$.effective.to: '2020-05' is not a year period (YYYY)",
+    ]);
+  });
+
+  it('leaves a malformed window to the schema when the top level fails', () => {
+    const dir = brokenCopy('childcare-subsidy.json', (j: Json) => {
+      j.version = '';
+      j.effective = { from: 2030 };
+    });
+    expect(validateRulesDir(dir).map((p) => p.path)).toEqual(['$.version', '$.effective.from']);
+  });
+
   it('reports an empty legal article', () => {
     const dir = brokenCopy('childcare-subsidy.json', (j: Json) => {
       j.legalReference.article = '';
