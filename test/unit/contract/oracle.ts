@@ -97,20 +97,24 @@ const isVatType = oneOf('small-scale', 'general');
 const isSize = oneOf('large', 'medium', 'small', 'micro');
 
 /** A fact that is not per year: the value, UNKNOWN, or (for the "or absent" facts) ABSENT. */
-function fact<T>(facts: Record<string, unknown>, name: string, check: (v: unknown) => v is T): T | Unknown {
-  if (!own(facts, name) || facts[name] === null) return UNKNOWN;
-  const v = facts[name];
-  return check(v) ? v : UNKNOWN;
-}
-function absentable<T>(
+/** A fact's value; a missing key (or null) reads as `missing`: unknown, or "absent" for an "or absent" fact. */
+function read<T, M>(
   facts: Record<string, unknown>,
   name: string,
   check: (v: unknown) => v is T,
-): T | Unknown | Absent {
-  if (!own(facts, name) || facts[name] === null) return ABSENT;
+  missing: M,
+): T | Unknown | M {
+  if (!own(facts, name) || facts[name] === null) return missing;
   const v = facts[name];
   return check(v) ? v : UNKNOWN;
 }
+const fact = <T>(facts: Record<string, unknown>, name: string, check: (v: unknown) => v is T): T | Unknown =>
+  read(facts, name, check, UNKNOWN);
+const absentable = <T>(
+  facts: Record<string, unknown>,
+  name: string,
+  check: (v: unknown) => v is T,
+): T | Unknown | Absent => read(facts, name, check, ABSENT);
 /** A per-year fact's value for year `y` (only that year's entry is read). */
 function yearly<T>(
   facts: Record<string, unknown>,
