@@ -60,7 +60,7 @@ export interface DrainOptions {
 }
 
 /** Visible + in flight + delayed messages of a queue. */
-async function depth(sqs: SQSClient, url: string): Promise<number> {
+export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
   const r = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: url,
@@ -122,7 +122,7 @@ export async function drainQueues(
     drained.set(id, {
       pollable: await sqsPollable(sqs, q.url, q.dlqUrl),
       maxReceiveCount: q.maxReceiveCount,
-      depth: () => depth(sqs, q.url),
+      depth: () => queueDepth(sqs, q.url),
     });
   }
   return drainPollables(drained, envs, opts);

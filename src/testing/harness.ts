@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import canonicalize from 'canonicalize';
 import { scanAll } from '../adapters/dynamodb/scan.ts';
@@ -21,7 +21,7 @@ import { verifyLedgerFrom } from '../domain/ledger/index.ts';
 import { pseudonymiseEvent } from '../domain/pseudonym.ts';
 import { redactEventId } from '../domain/sealed.ts';
 import type { StoredFacts } from '../domain/types.ts';
-import { type Consumers, drainQueues, sendLines, type DrainTotals } from '../local/pipeline.ts';
+import { type Consumers, drainQueues, queueDepth, sendLines, type DrainTotals } from '../local/pipeline.ts';
 import type { LocalQueue } from '../local/stack.ts';
 import { type QueueId, QUEUES, TABLES, type TableId } from '../resources.ts';
 import { resetNotifyRuntime } from '../runtime/notify.ts';
@@ -101,26 +101,6 @@ async function items(doc: DynamoDBDocumentClient, table: string): Promise<Record
   const out: Record<string, unknown>[] = [];
   for await (const i of scanAll(doc, table)) out.push(i);
   return out;
-}
-
-/** Messages in a queue, in flight and delayed included. */
-export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
-  const r = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = r.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
 }
 
 /** Delivery ids of the local channel's file, one per line. */

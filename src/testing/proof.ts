@@ -30,7 +30,8 @@ import { expectedOutcomes } from '../../test/integration/expected.ts';
 import { poisoned } from './consumers.ts';
 import { drainWithRedelivery } from './drain.ts';
 import type { CallInfo, Fault } from './faults.ts';
-import { asLines, cleanClients, compareStates, outcomeList, queueDepth } from './harness.ts';
+import { asLines, cleanClients, compareStates, outcomeList } from './harness.ts';
+import { queueDepth } from '../local/pipeline.ts';
 import { distinctFindings, runRulesFuzz, rulesUnderTest } from './rules-fuzz.ts';
 import { hostileEvents, IdentityScan } from './scan.ts';
 import {

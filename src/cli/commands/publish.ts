@@ -135,6 +135,7 @@ export const publish: Command = async (args, io) => {
     if (e.type === 'backfill-segment') {
       subjects += e.subjects;
       grants += e.grants;
+      io.progress(`backfill: evaluated ${subjects} subjects`);
     }
   });
   try {
@@ -190,8 +191,10 @@ export const publish: Command = async (args, io) => {
       );
       // On a local stack this process plays the backfill function's part; a deployed stage's own
       // backfill function runs the jobs, with the stage's configuration.
-      if (engine.local) await drainQueues(engine.queues, engine.consumers);
-      else io.out(`backfill: ${jobs.length} jobs queued; the stage's backfill function runs them`);
+      if (engine.local) {
+        await drainQueues(engine.queues, engine.consumers);
+        io.progress('');
+      } else io.out(`backfill: ${jobs.length} jobs queued; the stage's backfill function runs them`);
     }
     // Recorded once the backfill is done: a publication interrupted before that runs again in full.
     await doc.send(

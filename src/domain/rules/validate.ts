@@ -238,10 +238,15 @@ export function readRulesDir(dir: string): RulesDirContent {
   }
 
   /** The effective window in the form of the period unit, from <= to; returns the opening period. */
-  const checkWindow = (file: string, unit: 'year' | 'month', effective: { from: string; to?: string | undefined }) => {
+  const checkWindow = (
+    file: string,
+    unit: 'year' | 'month',
+    effective: { from: string; to?: string | undefined },
+  ) => {
     const form = `${unit} period (${unit === 'year' ? 'YYYY' : 'YYYY-MM'})`;
     const fromP = parsePeriod(effective.from);
-    if (!fromP || fromP.unit !== unit) report(file, ['effective', 'from'], `'${effective.from}' is not a ${form}`);
+    if (!fromP || fromP.unit !== unit)
+      report(file, ['effective', 'from'], `'${effective.from}' is not a ${form}`);
     if (effective.to !== undefined) {
       const toP = parsePeriod(effective.to);
       if (!toP || toP.unit !== unit) {

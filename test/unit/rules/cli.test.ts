@@ -336,7 +336,9 @@ describe('Command: pb rules validate and pb rules test (rules directory, warning
     expect(sim.err).toEqual([`pb simulate: PB_RULES_DIR ${missing}: no such directory (give --rules <dir>)`]);
     const pub = await run('rules', 'publish');
     expect(pub.code).toBe(2);
-    expect(pub.err).toEqual([`pb rules publish: PB_RULES_DIR ${missing}: no such directory (give --dir <dir>)`]);
+    expect(pub.err).toEqual([
+      `pb rules publish: PB_RULES_DIR ${missing}: no such directory (give --dir <dir>)`,
+    ]);
   });
 
   it('warn on stderr about a policy without test cases, without changing the exit code', async () => {
