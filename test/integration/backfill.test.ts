@@ -62,6 +62,22 @@ describe('Policy finds people: period opening and publication', () => {
     const engine = await useTestEngine('publish', '2026-04-15T10:00:00+08:00');
     await decideDemo(engine);
     const before = await decisions();
+    // Nothing is published yet, but the stack granted under rules/: a changed rule under the
+    // version those decisions record is refused as well.
+    const reworded = mkdtempSync(join(tmpdir(), 'pb-rules-'));
+    cpSync('rules', reworded, { recursive: true });
+    const elderly = join(reworded, 'elderly-allowance.json');
+    const elderlyRule = JSON.parse(readFileSync(elderly, 'utf8')) as { version: string };
+    writeFileSync(elderly, JSON.stringify({ ...elderlyRule, description: 'Reworded.' }, null, 2));
+    await expect(publish(['--dir', reworded], io().io)).rejects.toThrow(
+      new RegExp(
+        `elderly-allowance: the rule changed since version ${elderlyRule.version} was used for decisions on this stack: raise its version`,
+      ),
+    );
+    writeFileSync(elderly, JSON.stringify({ ...elderlyRule, version: '0.0.1' }, null, 2));
+    await expect(publish(['--dir', reworded], io().io)).rejects.toThrow(
+      /elderly-allowance: version 0\.0\.1 is lower than that of the stack's newest decision, /,
+    );
     const baseline = io();
     expect(await publish(['--now', '2026-04-15T10:00:00+08:00'], baseline.io)).toBe(0);
     expect((await decisions()).length).toBe(before.length);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { sendBatch } from '../../adapters/sqs/relay.ts';
+import { DynamoReviewStore } from '../../api/dynamo-store.ts';
 import { backfillJobs } from '../../domain/engine/backfill.ts';
 import { loadPolicySet, type PolicySet, runRuleTests } from '../../domain/rules/index.ts';
 import { drainQueues } from '../../local/pipeline.ts';
@@ -67,17 +68,38 @@ export function compareVersions(a: string, b: string): number {
  */
 function versionProblem(
   policy: { id: string; version: string; contentHash: string },
-  before: PublishedState['policies'][string] | undefined,
+  before: { version: string; contentHash?: string | undefined } | undefined,
+  what: { lower: string; changed: string } = {
+    lower: 'the published',
+    changed: `was published`,
+  },
 ): string | undefined {
   if (!before) return undefined;
   const order = compareVersions(policy.version, before.version);
   if (order < 0) {
-    return `${policy.id}: version ${policy.version} is lower than the published ${before.version}: raise it above ${before.version}`;
+    return `${policy.id}: version ${policy.version} is lower than ${what.lower} ${before.version}: raise it above ${before.version}`;
   }
   if (order === 0 && before.contentHash !== undefined && before.contentHash !== policy.contentHash) {
-    return `${policy.id}: the rule changed since version ${before.version} was published: raise its version (decisions record the version they were made under)`;
+    return `${policy.id}: the rule changed since version ${before.version} ${what.changed}: raise its version (decisions record the version they were made under)`;
   }
   return undefined;
+}
+
+/**
+ * The version and rule hash of a policy's newest decision on the stack, if any. The engine grants
+ * under the rules it was started with, published or not (\`npm start\` reads \`rules/\`), so a
+ * publication is checked against what was decided as well as against what was published.
+ */
+async function newestDecision(
+  store: DynamoReviewStore,
+  policy: string,
+): Promise<{ version: string; contentHash?: string } | undefined> {
+  const read = await store.readPartition({ index: 'byPolicy', value: policy }, {}, undefined, 1);
+  const newest = read.items[0]?.decision;
+  if (!newest) return undefined;
+  const full = await store.getDecision(newest.subject, newest.policy, newest.period);
+  const hash = (full?.explanation as { ruleHash?: unknown } | undefined)?.ruleHash;
+  return { version: newest.ruleVersion, ...(typeof hash === 'string' ? { contentHash: hash } : {}) };
 }
 
 /**
@@ -124,10 +146,19 @@ export const publish: Command = async (args, io) => {
     );
   }
   // The handlers this process runs load the policies from the published directory.
+  // (for this run only: a caller in the same process, a test, finds its own setting again).
+  const callersRulesDir = process.env.PB_RULES_DIR;
+  const restoreRulesDir = () => {
+    if (callersRulesDir === undefined) delete process.env.PB_RULES_DIR;
+    else process.env.PB_RULES_DIR = callersRulesDir;
+  };
   process.env.PB_RULES_DIR = dir;
   const engine = await openLocalEngine({
     persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),
     ...(now ? { now } : {}),
+  }).catch((e: unknown) => {
+    restoreRulesDir();
+    throw e;
   });
   let subjects = 0;
   let grants = 0;
@@ -158,11 +189,17 @@ export const publish: Command = async (args, io) => {
     };
     const changed: string[] = [];
     const refused: string[] = [];
+    const decisions = new DynamoReviewStore(doc, cfg);
     for (const p of set.policies) {
       const fp = fingerprint(set, p.id);
       state.policies[p.id] = { version: p.version, fingerprint: fp, contentHash: p.contentHash };
       const before = previous?.policies[p.id];
-      const problem = versionProblem(p, before);
+      const problem =
+        versionProblem(p, before) ??
+        versionProblem(p, await newestDecision(decisions, p.id), {
+          lower: "that of the stack's newest decision,",
+          changed: 'was used for decisions on this stack',
+        });
       if (problem) refused.push(problem);
       if (before?.fingerprint !== fp) changed.push(p.id);
     }
@@ -211,5 +248,6 @@ export const publish: Command = async (args, io) => {
   } finally {
     stop();
     await engine.stop();
+    restoreRulesDir();
   }
 };
