@@ -1,5 +1,6 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import {
@@ -11,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { systemClock } from '../clock.ts';
 import {
   dlqName,
   type QueueId,
@@ -98,6 +100,7 @@ function installExitHook(): void {
   // Last resort when the process ends without stop(): synchronous kill of every group we started.
   process.on('exit', () => {
     for (const c of children) killGroup(c, 'SIGKILL');
+    for (const f of [...locks]) releaseDirectory(f);
   });
   // Ctrl-C or a kill ends a process without 'exit' handlers running, and DynamoDB Local leads a
   // process group of its own, so the signal never reaches it: stop it here, then end as the signal
@@ -111,9 +114,64 @@ function installExitHook(): void {
     const onSignal = () => {
       if (process.listenerCount(signal) > 1) return;
       for (const c of children) killGroup(c, 'SIGKILL');
+      for (const f of [...locks]) releaseDirectory(f);
       process.exit(code);
     };
     process.on(signal, onSignal);
+  }
+}
+
+/** The file by which a file-backed stack holds its directory, and which gives its environment. */
+export const STACK_ENV_FILE = 'stack.env';
+
+const locks = new Set<string>();
+
+/** The process that holds a stack directory, when one that is still running does. */
+function holderOf(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(/process (\d+)/.exec(text)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (e) {
+    // EPERM: alive, another user's.
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/**
+ * Holds a file-backed stack's directory for this process: two DynamoDB Locals on one database
+ * file would both write it. Refused, naming the holder, while another running process holds it;
+ * a file left by a process that is gone is taken over.
+ */
+function holdDirectory(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, STACK_ENV_FILE);
+  const holder = holderOf(file);
+  if (holder !== undefined) {
+    throw new Error(
+      `the local stack in ${dir} is running in process ${holder} (npm start?): stop it first, or point this command at it with \`. ${file}\` (its own pollers then take part)`,
+    );
+  }
+  writeFileSync(file, `# pb local stack, process ${process.pid}, starting\n`, { mode: 0o600 });
+  locks.add(file);
+  installExitHook();
+  return file;
+}
+
+/** Gives up a stack directory this process holds. */
+function releaseDirectory(file: string): void {
+  if (!locks.delete(file)) return;
+  try {
+    if (/process (\d+)/.exec(readFileSync(file, 'utf8'))?.[1] === String(process.pid)) unlinkSync(file);
+  } catch {
+    // already gone
   }
 }
 
@@ -251,6 +309,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   checkJava();
   const prefix = opts.prefix ?? 'pb-local';
   const dynamoPort = opts.dynamoPort || (await freePort());
+  const lock = opts.persistDir ? holdDirectory(opts.persistDir) : undefined;
   const child = spawnDynamoLocal(dynamoPort, opts.persistDir);
   let fauxqs: FauxqsServer | undefined;
   const stopAll = async () => {
@@ -262,6 +321,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await exited;
       clearTimeout(timer);
     }
+    if (lock) releaseDirectory(lock);
   };
   try {
     fauxqs = await startFauxqs({ port: opts.sqsPort ?? 0, logger: false });
@@ -272,6 +332,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     dynamo.destroy();
     sqs.destroy();
     const { queues, env } = await provision(dynamoEndpoint, sqsEndpoint, prefix);
+    if (lock) {
+      // The stack's environment, for a shell or another command to use it: `. <file>`.
+      const lines = Object.entries(env).map(([k, v]) => `export ${k}='${v}'`);
+      writeFileSync(
+        lock,
+        `# pb local stack, process ${process.pid}, started ${systemClock.now().toISOString()}\n${lines.join('\n')}\n`,
+        { mode: 0o600 },
+      );
+    }
     return { prefix, dynamoEndpoint, sqsEndpoint, queues, env, stop: stopAll };
   } catch (e) {
     await stopAll();

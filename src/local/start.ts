@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { sqsClient } from '../adapters/aws.ts';
 import { type DrainOptions, drainQueues, sendLines } from './pipeline.ts';
 import { retryBackoff } from './poller.ts';
 import { openLocalEngine } from './session.ts';
+import { STACK_ENV_FILE } from './stack.ts';
 import { observe, runtimeConfig } from '../runtime/engine.ts';
 import { observeNotifications } from '../runtime/notify.ts';
 import { formatYuan } from '../domain/notifications/index.ts';
@@ -93,6 +94,10 @@ async function main(): Promise<void> {
     }
     console.log(
       `Tables: ${runtimeConfig().prefix}-*; agency events queue: ${engine.queues.agencyEvents.url}`,
+    );
+    const envFile = relative(process.cwd(), join(dataDir, 'dynamodb', STACK_ENV_FILE));
+    console.log(
+      `Stack environment (endpoints, prefix, every queue URL): ${envFile}; \`. ${envFile}\` points a shell's pb commands at this stack`,
     );
     console.log('Press Ctrl-C to stop.');
     // Keep playing Lambda's part for events published while we run.

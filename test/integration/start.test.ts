@@ -1,7 +1,7 @@
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { type ChildProcess, execSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 let child: ChildProcess | undefined;
@@ -80,9 +80,38 @@ describe('Command: npm start', () => {
     });
     expect(queue.status).toBe(403);
     expect(javaUnder(dataDir).length).toBe(1);
+    // A command on the same data directory does not start a second DynamoDB Local on its file: it
+    // is refused, naming npm start's process and the file that gives the running stack's environment.
+    const envFile = join(dataDir, 'dynamodb', 'stack.env');
+    expect(out).toContain(
+      `\`. ${relative(process.cwd(), envFile)}\` points a shell's pb commands at this stack`,
+    );
+    const pb = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['bin/pb.mjs', 'audit', 'verify'], {
+        env: { ...process.env, PB_DATA_DIR: dataDir, ...env },
+        encoding: 'utf8',
+      });
+    const refused = pb({});
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `pb audit verify: the local stack in ${join(dataDir, 'dynamodb')} is running in process ${child.pid} (npm start?): stop it first, or point this command at it with \`. ${envFile}\` (its own pollers then take part)`,
+    );
+    expect(javaUnder(dataDir).length).toBe(1);
+    // With that environment, the command works on the running stack.
+    const stackEnv = Object.fromEntries(
+      [...readFileSync(envFile, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
+    expect(Object.keys(stackEnv)).toEqual(
+      expect.arrayContaining(['AWS_ENDPOINT_URL_DYNAMODB', 'PB_PREFIX', 'PB_QUEUE_URL_AGENCY_EVENTS']),
+    );
+    const verified = pb(stackEnv);
+    expect(verified.stderr).toBe('');
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toMatch(/ledger verifies/);
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(javaUnder(dataDir)).toEqual([]);
+    expect(existsSync(envFile)).toBe(false);
   });
 });
