@@ -122,6 +122,8 @@ export class ProactiveBenefitsStack extends Stack {
     tables.grant(reviewFn, 'deliveries', 'read');
     // Tick sizes the fan-out from the profiles item count, and reads chain heads for the digest.
     tables.grant(tick, 'profiles', 'read');
+    // ... and records the latest digest beside the ledger (the meta table), so a lost one shows.
+    tables.grant(tick, 'meta', 'readWrite');
 
     queues.consume(ingest, 'agencyEvents', { maxConcurrency: 20 });
     queues.consume(evaluate, 'evaluations', { maxConcurrency: 20 });

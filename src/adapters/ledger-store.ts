@@ -11,11 +11,13 @@ import {
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.ts';
 import {
   type ChainHead,
   type Digest,
+  type DigestAnchor,
   type DigestHead,
   GENESIS,
   type LedgerEntry,
@@ -235,7 +237,25 @@ export class DynamoLedgerReader implements LedgerReader {
   digests(): Promise<Digest[]> {
     return this.digestsFrom.list();
   }
+
+  async anchor(): Promise<DigestAnchor | undefined> {
+    const item = (
+      await this.doc.send(
+        new GetCommand({
+          TableName: this.config.table('meta'),
+          Key: { pk: ANCHOR_KEY },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
+    return typeof item?.digestHash === 'string' && typeof item.createdAt === 'string'
+      ? { digestHash: item.digestHash, createdAt: item.createdAt }
+      : undefined;
+  }
 }
+
+/** The meta item holding the latest digest written ({@link DigestAnchor}). */
+const ANCHOR_KEY = 'ledger-digest';
 
 /** Writes a digest of every chain head now, chained to the latest digest. Returns it. */
 export async function writeDigest(
@@ -245,11 +265,26 @@ export async function writeDigest(
   at: Date,
 ): Promise<Digest> {
   const heads = await profileHeads(doc, config);
-  return appendDigest(
+  const digest = await appendDigest(
     store,
     [...heads].map(([chain, h]) => ({ chain, ...h })),
     at,
   );
+  // Beside the ledger too, unless a later digest is recorded already (another writer's).
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: config.table('meta'),
+        Key: { pk: ANCHOR_KEY },
+        UpdateExpression: 'SET digestHash = :h, createdAt = :c',
+        ConditionExpression: 'attribute_not_exists(createdAt) OR createdAt <= :c',
+        ExpressionAttributeValues: { ':h': digest.digestHash, ':c': digest.createdAt },
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof ConditionalCheckFailedException)) throw e;
+  }
+  return digest;
 }
 
 /**

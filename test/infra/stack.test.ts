@@ -298,12 +298,15 @@ describe('Stack: pb-<stage>', () => {
       }
     });
 
-    it('tick only reads the profiles table and only sends to the backfill queue', () => {
+    it('tick only reads the profiles table, records the latest digest in the meta table and only sends to the backfill queue', () => {
       for (const t of TABLE_IDS) {
         const actions = actionsOn(template, fnId('tick'), tableId(t));
         if (t === 'profiles') {
           expect(actions).toContain('dynamodb:DescribeTable');
           expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
+        } else if (t === 'meta') {
+          expect(actions).toContain('dynamodb:UpdateItem');
+          expect(actions.filter((a) => /Delete/.test(a))).toEqual([]);
         } else expect(actions, t).toEqual([]);
       }
       expect(actionsOn(template, fnId('tick'), queueId('backfill'))).toContain('sqs:SendMessage');

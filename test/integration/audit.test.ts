@@ -1,3 +1,4 @@
+import { renameSync } from 'node:fs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { docClient } from '../../src/adapters/aws.ts';
@@ -90,12 +91,33 @@ describe('Command: pb audit verify', () => {
       // Assess: the stack's own entries, not a fresh local one's.
       expect(entries).toBeGreaterThan(3);
       expect(r.code, r.err.join('\n')).toBe(0);
-      expect(r.out[0]).toMatch(new RegExp(`^${entries} ledger entries checked`));
+      expect(r.out[0]).toMatch(
+        new RegExp(`^${entries} ledger entries checked in \\d+ chains against 0 digests`),
+      );
+      expect(r.err).toEqual([
+        'pb audit verify: note: no digest written yet: the chain heads are not anchored outside the ledger (pb audit digest anchors them)',
+      ]);
       // pb audit digest anchors the heads; verify still passes against the new digest.
       const { main } = await import('../../src/cli/main.ts');
       const d = captureIo();
       expect(await main(['audit', 'digest'], d.io), d.err.join('\n')).toBe(0);
       expect(d.out[0]).toMatch(/^digest [0-9a-f]{64} of \d+ chains written to /);
+      const anchored = await runVerify();
+      expect(anchored.code).toBe(0);
+      expect(anchored.out[0]).toMatch(/ against 1 digest \(/);
+      expect(anchored.err).toEqual([]);
+      // The digest is recorded beside the ledger too: a digest file that went away does not verify.
+      const file = /written to (.+)$/.exec(d.out[0]!)![1]!;
+      renameSync(file, `${file}.away`);
+      try {
+        const lost = await runVerify();
+        expect(lost.code).toBe(1);
+        expect(lost.err[0]).toMatch(
+          /^audit failed: ledger digest \S+: recorded beside the ledger as the latest written, but missing from the 0 digests read \(removed\)$/,
+        );
+      } finally {
+        renameSync(`${file}.away`, file);
+      }
       expect((await runVerify()).code).toBe(0);
     } finally {
       for (const [k, v] of saved) process.env[k] = v;

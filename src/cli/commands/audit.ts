@@ -54,7 +54,14 @@ export const verify: Command = async (args, io) => {
   parseOptions(args, {});
   return withLedger(io, async (cfg, store) => {
     const result = await verifyLedgerFrom(new DynamoLedgerReader(docClient(), cfg, store));
-    io.out(`${result.checked} ledger entries checked in ${result.chains} chains (digests: ${store.where})`);
+    io.out(
+      `${result.checked} ledger entries checked in ${result.chains} chains against ${result.digests} digest${result.digests === 1 ? '' : 's'} (${store.where})`,
+    );
+    if (result.digests === 0 && result.ok) {
+      io.err(
+        "pb audit verify: note: no digest written yet: the chain heads are not anchored outside the ledger (pb audit digest anchors them)",
+      );
+    }
     if (!result.ok) {
       io.err(`audit failed: ${result.firstFailure?.problem ?? 'unknown problem'}`);
       if (result.failures.length > 1) io.err(`(${result.failures.length - 1} more chains fail too)`);

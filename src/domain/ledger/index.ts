@@ -108,6 +108,17 @@ export interface LedgerReader {
   chains(): AsyncIterable<StoredChain> | Iterable<StoredChain>;
   /** Every digest written so far, in any order. */
   digests(): Promise<Digest[]>;
+  /** The latest digest as recorded beside the ledger when it was written, if any. */
+  anchor?(): Promise<DigestAnchor | undefined>;
+}
+
+/**
+ * The latest digest written, recorded beside the ledger as well as in the digest store: a store
+ * that lost digests (a deleted digest file) then fails to verify instead of verifying nothing.
+ */
+export interface DigestAnchor {
+  digestHash: string;
+  createdAt: string;
 }
 
 /** Where a ledger first fails to verify. */
@@ -127,6 +138,8 @@ export interface VerifyResult {
   checked: number;
   /** Chains read. */
   chains: number;
+  /** Digests read. */
+  digests: number;
   /** The first failure in reading order: digests first, then chains as the reader yields them. */
   firstFailure?: LedgerFailure;
   /** Every failure found, at most one per chain, capped at {@link MAX_FAILURES}. */
@@ -463,9 +476,19 @@ function checkChain(
 export async function verifyLedger(input: {
   chains: AsyncIterable<StoredChain> | Iterable<StoredChain>;
   digests?: readonly Digest[];
+  anchor?: DigestAnchor | undefined;
 }): Promise<VerifyResult> {
-  const { failures: digestFailures, index } = checkDigests(input.digests ?? []);
+  const digests = input.digests ?? [];
+  const { failures: digestFailures, index } = checkDigests(digests);
   const failures: LedgerFailure[] = [...digestFailures];
+  const anchor = input.anchor;
+  if (anchor && !digests.some((d) => d?.digestHash === anchor.digestHash)) {
+    failures.unshift({
+      chain: DIGESTS,
+      seq: null,
+      problem: `ledger digest ${anchor.createdAt}: recorded beside the ledger as the latest written, but missing from the ${digests.length} digests read (removed)`,
+    });
+  }
   let failureCount = failures.length;
   const record = (f: LedgerFailure) => {
     failureCount++;
@@ -500,6 +523,7 @@ export async function verifyLedger(input: {
     ok: failureCount === 0,
     checked,
     chains,
+    digests: digests.length,
     ...(failures[0] ? { firstFailure: failures[0] } : {}),
     failures,
   };
@@ -507,5 +531,9 @@ export async function verifyLedger(input: {
 
 /** Reads a whole ledger through its port and verifies it (see {@link verifyLedger}). */
 export async function verifyLedgerFrom(reader: LedgerReader): Promise<VerifyResult> {
-  return verifyLedger({ chains: reader.chains(), digests: await reader.digests() });
+  return verifyLedger({
+    chains: reader.chains(),
+    digests: await reader.digests(),
+    anchor: await reader.anchor?.(),
+  });
 }

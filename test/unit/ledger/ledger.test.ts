@@ -168,12 +168,35 @@ describe('Function: makeDigest', () => {
 
 describe('Function: verifyLedger', () => {
   it('passes the untouched ledger and counts every entry', async () => {
-    const result = await verifyLedgerFrom(pristine.clone());
+    const ledger = pristine.clone();
+    expect(ledger.digestList.length).toBeGreaterThan(1);
+    const result = await verifyLedgerFrom(ledger);
     expect(result).toEqual({
       ok: true,
       checked: CHAINS.length * ROUNDS,
       chains: CHAINS.length,
+      digests: ledger.digestList.length,
       failures: [],
+    });
+  });
+
+  it('fails when the digest recorded beside the ledger is not among the digests read', async () => {
+    const ledger = pristine.clone();
+    const latest = ledger.digestList.at(-1)!;
+    const anchor = { digestHash: latest.digestHash, createdAt: latest.createdAt };
+    expect((await verifyLedger({ chains: ledger.chains(), digests: ledger.digestList, anchor })).ok).toBe(
+      true,
+    );
+    const lost = await verifyLedger({
+      chains: ledger.chains(),
+      digests: ledger.digestList.slice(0, -1),
+      anchor,
+    });
+    expect(lost.ok).toBe(false);
+    expect(lost.firstFailure).toEqual({
+      chain: '(digests)',
+      seq: null,
+      problem: `ledger digest ${latest.createdAt}: recorded beside the ledger as the latest written, but missing from the ${ledger.digestList.length - 1} digests read (removed)`,
     });
   });
 

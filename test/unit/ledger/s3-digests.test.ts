@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   appendDigest,
   DigestConflict,
@@ -244,8 +244,13 @@ describe('Function: writeDigest', () => {
       ...(i % 7 === 0 ? {} : { ledger: { seq: i, hash: 'c'.repeat(64) } }),
     }));
     const scans: ScanCommand[] = [];
+    const others: UpdateCommand[] = [];
     const doc = {
-      send: async (command: ScanCommand) => {
+      send: async (command: ScanCommand | UpdateCommand) => {
+        if (!(command instanceof ScanCommand)) {
+          others.push(command);
+          return {};
+        }
         scans.push(command);
         const { Segment, TotalSegments, ExclusiveStartKey } = command.input;
         const mine = profiles.filter((_, i) => i % TotalSegments! === Segment);
@@ -266,5 +271,13 @@ describe('Function: writeDigest', () => {
     expect(new Set(scans.map((c) => c.input.Segment)).size).toBe(HEAD_SCAN_SEGMENTS);
     expect(scans.every((c) => c.input.TotalSegments === HEAD_SCAN_SEGMENTS)).toBe(true);
     expect(Object.values(scans[0]!.input.ExpressionAttributeNames ?? {}).sort()).toEqual(['ledger', 'pk']);
+    // The digest is recorded beside the ledger, as the latest written unless a later one is.
+    expect(others.map((c) => c.input)).toEqual([
+      expect.objectContaining({
+        TableName: loadConfig({}).table('meta'),
+        Key: { pk: 'ledger-digest' },
+        ExpressionAttributeValues: { ':h': digest.digestHash, ':c': digest.createdAt },
+      }),
+    ]);
   });
 });
