@@ -59,7 +59,7 @@ export const verify: Command = async (args, io) => {
     );
     if (result.digests === 0 && result.ok) {
       io.err(
-        "pb audit verify: note: no digest written yet: the chain heads are not anchored outside the ledger (pb audit digest anchors them)",
+        'pb audit verify: note: no digest written yet: the chain heads are not anchored outside the ledger (pb audit digest anchors them)',
       );
     }
     if (!result.ok) {

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { formatYuan } from '../../domain/notifications/index.ts';
 import { createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
 import { fastProfileParser, forEachLine, LineWriter } from '../../domain/rules/compiled/stream.ts';
@@ -41,6 +41,18 @@ import { parseProfileLine } from './evaluate.ts';
 interface LoadedDraft {
   set: PolicySet;
   policy: Policy;
+  /** The directory its parameters were read from. */
+  paramsDir: string;
+}
+
+/**
+ * Where a rule file's parameters come from: the `params/` beside it when there is one (a draft
+ * directory carries its own, and a new dated value is how an amount changes), else the rules
+ * directory's.
+ */
+export function paramsDirFor(ruleFile: string, rulesDir: string): string {
+  const beside = join(dirname(resolve(ruleFile)), 'params');
+  return existsSync(beside) && statSync(beside).isDirectory() ? beside : join(rulesDir, 'params');
 }
 
 /**
@@ -49,7 +61,11 @@ interface LoadedDraft {
  * validator as `pb rules validate`, in a scratch copy of the directory; problems of the draft are
  * named by the draft's path, problems it causes in published files by theirs.
  */
-function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDraft | { problems: string[] } {
+function loadDraft(
+  draftFile: string,
+  rulesDir: string,
+  flag: string,
+): LoadedDraft | { problems: string[]; hints?: string[] } {
   const text = readInputFile(flag, draftFile);
   let id: string | undefined;
   try {
@@ -73,7 +89,7 @@ function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDra
   const scratch = mkdtempSync(join(tmpdir(), 'pb-simulate-'));
   try {
     mkdirSync(join(scratch, 'params'));
-    const paramsDir = join(rulesDir, 'params');
+    const paramsDir = paramsDirFor(draftFile, rulesDir);
     if (existsSync(paramsDir)) {
       for (const f of readdirSync(paramsDir)) {
         if (f.endsWith('.json')) copyFileSync(join(paramsDir, f), join(scratch, 'params', f));
@@ -88,17 +104,20 @@ function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDra
     const content = readRulesDir(scratch);
     if (content.problems.length) {
       const rulesLabel = dirLabel(rulesDir);
+      const paramsLabel = dirLabel(paramsDir);
       const line = (p: Problem): string =>
         p.file === asFile
           ? `${draftFile}: ${p.path}: ${p.message}`
-          : `${rulesLabel}/${p.file}: ${p.path}: ${p.message}`;
+          : p.file.startsWith('params/')
+            ? `${paramsLabel}/${p.file.slice('params/'.length)}: ${p.path}: ${p.message}`
+            : `${rulesLabel}/${p.file}: ${p.path}: ${p.message}`;
       const lines = content.problems.map(line);
-      if (content.problems.some((p) => p.file === asFile && /unknown parameter/.test(p.message))) {
-        lines.push(
-          `${draftFile}: $: its parameters are read from ${rulesLabel}/params: pass --rules <dir> for a draft whose parameters are elsewhere`,
-        );
-      }
-      return { problems: lines };
+      const hints = content.problems.some((p) => p.file === asFile && /unknown parameter/.test(p.message))
+        ? [
+            `${draftFile}: note: its parameters are read from ${paramsLabel}: put a params/ directory beside the draft for parameters of its own`,
+          ]
+        : [];
+      return { problems: lines, hints };
     }
     const set: PolicySet = {
       policies: content.policies,
@@ -107,7 +126,7 @@ function loadDraft(draftFile: string, rulesDir: string, flag: string): LoadedDra
     };
     const policy = set.policies.find((p) => p.file === asFile);
     if (!policy) return { problems: [`${draftFile}: $: not a rule file`] };
-    return { set, policy };
+    return { set, policy, paramsDir };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -231,8 +250,10 @@ export const simulate: Command = async (args, io) => {
     ...(baseline && 'problems' in baseline ? baseline.problems : []),
   ];
   if (problems.length) {
-    // One line per problem on stderr, as `pb rules validate` prints them.
+    // One line per problem on stderr, as `pb rules validate` prints them, then any hint.
     for (const p of problems) io.err(p);
+    for (const side of [draft, baseline])
+      if (side && 'hints' in side) for (const h of side.hints ?? []) io.err(h);
     throw new CommandFailed(
       `${problems.length} problem${problems.length === 1 ? '' : 's'}: nothing was simulated`,
     );
@@ -378,8 +399,14 @@ export const simulate: Command = async (args, io) => {
       return [...own, [p, 'total', sum] as [string, string, Tally]];
     });
   const out = (l: string): void => io.out(l);
-  out(`draft: ${draftFile} (${policy.id} v${policy.version}) against ${dirLabel(rulesDir)}`);
-  if (b && values.baseline) out(`baseline: ${values.baseline} (${b.policy.id} v${b.policy.version})`);
+  out(
+    `draft: ${draftFile} (${policy.id} v${policy.version}) against ${dirLabel(rulesDir)}, parameters from ${dirLabel(d.paramsDir)}`,
+  );
+  if (b && values.baseline) {
+    out(
+      `baseline: ${values.baseline} (${b.policy.id} v${b.policy.version}), parameters from ${dirLabel(b.paramsDir)}`,
+    );
+  }
   out(
     `subjects evaluated: ${evaluated} (${policy.subjectKind}s; ${otherKind} of the other kind skipped${bad ? `, ${bad} invalid lines` : ''}) for ${periods.length === 1 ? periods[0] : `${periods[0]}..${periods[periods.length - 1]}`}`,
   );

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -460,6 +460,56 @@ describe('Command: pb simulate', () => {
     );
   });
 
+  it('reads the parameters of each side from the params/ beside its file: a new dated value shows as a change', async () => {
+    // Prepare: a draft directory whose only change is a dated value of the 80-89 amount from 2025-03.
+    const draftDir = join(work, 'draft-dir');
+    cpSync(RULES, draftDir, { recursive: true });
+    const paramsFile = join(draftDir, 'params', 'elderly-allowance.json');
+    const params = JSON.parse(readFileSync(paramsFile, 'utf8')) as {
+      parameters: Array<{ name: string; values: unknown[] }>;
+    };
+    params.parameters.find((p) => p.name === 'elderly.amount.80-89')!.values = [
+      { from: '2024-01-01', to: '2025-02-28', value: 10000 },
+      { from: '2025-03-01', value: 12000 },
+    ];
+    writeFileSync(paramsFile, JSON.stringify(params, null, 2));
+    const draft = join(draftDir, 'elderly-allowance.json');
+    const published = join(RULES, 'elderly-allowance.json');
+    // Act: with and without --rules (the draft's own directory's parameters either way).
+    for (const r of [
+      await compare(draft, PROFILES, '2025-03', published),
+      await run(
+        'simulate',
+        '--policy',
+        draft,
+        '--profiles',
+        PROFILES,
+        '--period',
+        '2025-03',
+        '--baseline',
+        published,
+      ),
+    ]) {
+      // Assess
+      expect(r.err).toEqual([]);
+      expect(r.out[0]).toMatch(
+        new RegExp(
+          `^draft: ${draft} \\(elderly-allowance v\\S+\\) against \\S+, parameters from ${draftDir}/params$`,
+        ),
+      );
+      expect(r.out[1]).toMatch(
+        /^baseline: .*elderly-allowance\.json \(elderly-allowance v\S+\), parameters from rules\/params$/,
+      );
+      const changes = r.out
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { subject: string; after: { amount: number } });
+      expect(changes.map((c) => [c.subject, c.after.amount])).toEqual([
+        ['p-80', 12000],
+        ['p-89', 12000],
+      ]);
+    }
+  });
+
   it('says where the parameters of a draft outside the rules directory were read', async () => {
     const draft = draftOf('elderly-allowance', 'elsewhere.json', (r) => {
       (r.conditions.all[2] as { value: unknown }).value = { param: 'elsewhere.min-age' };
@@ -468,7 +518,7 @@ describe('Command: pb simulate', () => {
     expect(r.code).toBe(1);
     expect(r.err.at(-2)).toMatch(
       new RegExp(
-        `^${draft.replace(/[.]/g, '\\.')}: \\$: its parameters are read from .*params: pass --rules <dir>`,
+        `^${draft.replace(/[.]/g, '\\.')}: note: its parameters are read from .*params: put a params/ directory beside the draft`,
       ),
     );
   });
