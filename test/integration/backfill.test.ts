@@ -43,8 +43,8 @@ describe('Policy finds people: period opening and publication', () => {
     expect(april.map((d) => `${d.subject}|${d.policy}`).sort()).toEqual(
       marchMonthly.map((d) => `${d.subject}|${d.policy}`).sort(),
     );
-    expect(first.out.at(-1)).toMatch(new RegExp(`grants: ${april.length}$`));
-    expect(second.out.at(-1)).toMatch(/grants: 0$/);
+    expect(first.out.at(-1)).toMatch(new RegExp(`grants: ${april.length}, flagged eligibility-changed: 0$`));
+    expect(second.out.at(-1)).toMatch(/grants: 0, flagged eligibility-changed: 0$/);
     // A tick for an earlier or a later date than the wall clock dates its digest by the wall clock:
     // the digests stay one chain in time and the ledger still verifies.
     expect(await tick(['--now', '2030-01-01T00:00:00+08:00'], io().io)).toBe(0);
@@ -100,11 +100,33 @@ describe('Policy finds people: period opening and publication', () => {
     const may = after.filter((d) => d.policy === 'elderly-allowance' && d.period === '2026-05');
     // The two guardians (in their thirties, hukou 110105) now qualify, with the 85-year-old.
     expect(may.length).toBeGreaterThanOrEqual(3);
-    expect(published.out.join('\n')).toMatch(/published elderly-allowance/);
+    // Only the policy that reads the changed parameter is published again, and the output says why.
+    expect(published.out.filter((l) => l.startsWith('published '))).toEqual([
+      expect.stringMatching(
+        /^published elderly-allowance version \S+ \(parameters changed: elderly\.min-age\)$/,
+      ),
+    ]);
+    expect(published.out.at(-1)).toMatch(
+      /^backfill: 1 policy over \d+ subjects, grants: \d+, flagged eligibility-changed: 0$/,
+    );
     const again = io();
     expect(await publish(['--dir', dir, '--now', '2026-05-02T09:00:00+08:00'], again.io)).toBe(0);
     expect(again.out.join('\n')).toMatch(/nothing changed/);
     expect((await decisions()).length).toBe(after.length);
+    // Taking the change back flags the May grants it made for a reviewer, and says how many.
+    minAge.values = [{ from: '2024-01-01', value: 80 }];
+    writeFileSync(file, JSON.stringify(params, null, 2));
+    const stricter = io();
+    expect(await publish(['--dir', dir, '--now', '2026-05-03T09:00:00+08:00'], stricter.io)).toBe(0);
+    const flagged = (await decisions()).filter(
+      (d) => d.policy === 'elderly-allowance' && d.period === '2026-05' && d.status === 'eligibility-changed',
+    );
+    expect(flagged.length).toBeGreaterThanOrEqual(2);
+    expect(stricter.out.at(-1)).toMatch(
+      new RegExp(
+        `^backfill: 1 policy over \\d+ subjects, grants: 0, flagged eligibility-changed: ${flagged.length}$`,
+      ),
+    );
     // A policy taken out of the rules is announced as withdrawn; an empty directory is refused.
     const withdrawn = mkdtempSync(join(tmpdir(), 'pb-rules-'));
     cpSync(dir, withdrawn, { recursive: true });
@@ -119,6 +141,13 @@ describe('Policy finds people: period opening and publication', () => {
     expect(
       await publish(['--dir', withdrawn, '--now', '2026-05-02T09:00:00+08:00', '--withdraw'], out.io),
     ).toBe(0);
+    // A policy published without test cases beside it is named, as pb rules test names it.
+    rmSync(join(withdrawn, 'childcare-subsidy.test.json'));
+    const untested = io();
+    expect(await publish(['--dir', withdrawn, '--now', '2026-05-02T09:00:00+08:00'], untested.io)).toBe(0);
+    expect(untested.out).toContain(
+      `ERR pb rules publish: warning: ${withdrawn}/childcare-subsidy.json: $: no test cases: add childcare-subsidy.test.json beside it`,
+    );
     expect(out.out).toContain(
       'withdrawn job-stabilization-refund: no new decisions; the decisions made stay',
     );

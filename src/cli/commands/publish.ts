@@ -5,31 +5,79 @@ import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { sendBatch } from '../../adapters/sqs/relay.ts';
 import { DynamoReviewStore } from '../../api/dynamo-store.ts';
 import { backfillJobs } from '../../domain/engine/backfill.ts';
+import { eligibleForTargets } from '../../domain/rules/evaluation.ts';
 import { loadPolicySet, type PolicySet, runRuleTests } from '../../domain/rules/index.ts';
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
-import { observe, runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
+import { runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
+import { BackfillTally } from '../backfill-tally.ts';
 import { type Command, CommandFailed, parseOptions, rulesDirOption, wholeNumber } from '../io.ts';
 import { nowOption } from '../now.ts';
 
 /**
- * What was published last: per policy, its version, the hash of its rule file's content and the
- * fingerprint of its rule and parameters (`contentHash` is absent in states recorded before it was).
+ * What was published last: per policy, its version, the hash of its rule file's content, the
+ * fingerprint of what its decisions rest on, and a hash of each parameter it reads (`contentHash`
+ * and `params` are absent in states recorded before they were).
  */
 interface PublishedState {
-  policies: Record<string, { version: string; fingerprint: string; contentHash?: string }>;
+  policies: Record<
+    string,
+    { version: string; fingerprint: string; contentHash?: string; params?: Record<string, string> }
+  >;
   ruleSetHash: string;
   publishedAt: string;
 }
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Names of the dated parameters a rule's conditions or amount read (`{"param": name}`, at any depth). */
+function paramRefs(node: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(node)) for (const n of node) paramRefs(n, out);
+  else if (node !== null && typeof node === 'object') {
+    const obj = node as Record<string, unknown>;
+    if (typeof obj.param === 'string') out.add(obj.param);
+    for (const v of Object.values(obj)) paramRefs(v, out);
+  }
+  return out;
+}
+
 /**
- * A policy's fingerprint: its own file plus every parameter file, since a new dated amount is a
- * change of the policy's outcome without a change of its logic.
+ * The policies a policy's decisions rest on: itself, then every policy its `eligibleFor:`
+ * conditions name, directly or not.
+ */
+function restsOn(set: PolicySet, policyId: string): PolicySet['policies'] {
+  const out: PolicySet['policies'] = [];
+  const visit = (id: string) => {
+    const p = set.policies.find((x) => x.id === id);
+    if (!p || out.includes(p)) return;
+    out.push(p);
+    for (const target of eligibleForTargets(p.conditions)) visit(target);
+  };
+  visit(policyId);
+  return out;
+}
+
+/** A hash of each parameter a policy's decisions read (its own and those of the policies it rests on). */
+export function paramHashes(set: PolicySet, policyId: string): Record<string, string> {
+  const names = new Set<string>();
+  for (const p of restsOn(set, policyId)) {
+    paramRefs(p.conditions, names);
+    paramRefs(p.amount, names);
+  }
+  return Object.fromEntries(
+    [...names].sort().map((n) => [n, sha256(JSON.stringify(set.params.get(n)?.values ?? null))]),
+  );
+}
+
+/**
+ * A policy's fingerprint: its rule file, the rule files of the policies it rests on through
+ * `eligibleFor:`, and the dated values of every parameter these read, since a new dated amount
+ * changes outcomes without a change of logic. A parameter no part of it reads does not count.
  */
 export function fingerprint(set: PolicySet, policyId: string): string {
-  const policy = set.policies.find((p) => p.id === policyId)!;
-  const params = [...set.params.entries()].sort(([a], [b]) => a.localeCompare(b));
-  return createHash('sha256').update(policy.contentHash).update(JSON.stringify(params)).digest('hex');
+  const hash = createHash('sha256');
+  for (const p of restsOn(set, policyId)) hash.update(`${p.id}:${p.contentHash}\n`);
+  return hash.update(JSON.stringify(paramHashes(set, policyId))).digest('hex');
 }
 
 /** A rule version (`1.2.3`, `1.2.3-rc.1` or a positive integer) as numbers to compare. */
@@ -133,6 +181,7 @@ export const publish: Command = async (args, io) => {
   }
   // What is published must pass its own test cases, as `pb rules test` runs them.
   const tests = await runRuleTests(dir);
+  for (const w of tests.warnings) io.err(`pb rules publish: warning: ${w.text}`);
   if (tests.failed > 0 || tests.problems.length > 0) {
     for (const f of tests.failures) io.err(f.text);
     throw new CommandFailed(
@@ -160,15 +209,8 @@ export const publish: Command = async (args, io) => {
     restoreRulesDir();
     throw e;
   });
-  let subjects = 0;
-  let grants = 0;
-  const stop = observe((e) => {
-    if (e.type === 'backfill-segment') {
-      subjects += e.subjects;
-      grants += e.grants;
-      io.progress(`backfill: evaluated ${subjects} subjects`);
-    }
-  });
+  const tally = new BackfillTally(io, 'backfill');
+  let queued = 0;
   try {
     const cfg = runtimeConfig();
     const doc = docClient();
@@ -192,7 +234,8 @@ export const publish: Command = async (args, io) => {
     const decisions = new DynamoReviewStore(doc, cfg);
     for (const p of set.policies) {
       const fp = fingerprint(set, p.id);
-      state.policies[p.id] = { version: p.version, fingerprint: fp, contentHash: p.contentHash };
+      const params = paramHashes(set, p.id);
+      state.policies[p.id] = { version: p.version, fingerprint: fp, contentHash: p.contentHash, params };
       const before = previous?.policies[p.id];
       const problem =
         versionProblem(p, before) ??
@@ -221,6 +264,7 @@ export const publish: Command = async (args, io) => {
       const jobs = changed.flatMap((policy) =>
         backfillJobs({ job: 'publish', at: at.toISOString(), policy }, segments),
       );
+      queued = jobs.length;
       await sendBatch(
         sqsClient(),
         engine.queues.backfill.url,
@@ -237,16 +281,37 @@ export const publish: Command = async (args, io) => {
     await doc.send(
       new PutCommand({ TableName: cfg.table('meta'), Item: { pk: 'published-rules', ...state } }),
     );
-    for (const id of changed) io.out(`published ${id} version ${state.policies[id]!.version}`);
+    for (const id of changed) {
+      const now = state.policies[id]!;
+      const before = previous?.policies[id];
+      // Why a policy whose own file did not change is published again: the parameters it reads, or
+      // the policies it rests on.
+      let why = '';
+      if (before && before.contentHash === now.contentHash) {
+        const moved = before.params
+          ? Object.keys({ ...before.params, ...now.params }).filter(
+              (n) => before.params?.[n] !== now.params?.[n],
+            )
+          : [];
+        why =
+          moved.length > 0
+            ? ` (parameters changed: ${moved.sort().join(', ')})`
+            : before.params
+              ? ' (a policy it rests on through eligibleFor changed)'
+              : '';
+      }
+      io.out(`published ${id} version ${now.version}${why}`);
+    }
     for (const id of withdrawn) io.out(`withdrawn ${id}: no new decisions; the decisions made stay`);
     if (changed.length > 0 && engine.local) {
+      const policies = `${changed.length} ${changed.length === 1 ? 'policy' : 'policies'}`;
       io.out(
-        `backfill: ${changed.length} policies over ${subjects / changed.length} subjects, grants: ${grants}`,
+        `backfill: ${policies} over ${Math.round(tally.subjects / changed.length)} subjects, ${tally.summary(queued)}`,
       );
     }
     return 0;
   } finally {
-    stop();
+    tally.close();
     await engine.stop();
     restoreRulesDir();
   }

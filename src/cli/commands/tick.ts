@@ -6,7 +6,8 @@ import { systemClock } from '../../clock.ts';
 import { backfillJobs } from '../../domain/engine/backfill.ts';
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
-import { observe, runtimeConfig } from '../../runtime/engine.ts';
+import { runtimeConfig } from '../../runtime/engine.ts';
+import { BackfillTally } from '../backfill-tally.ts';
 import { type Command, parseOptions, required, UsageError, wholeNumber } from '../io.ts';
 import { nowOption } from '../now.ts';
 
@@ -29,15 +30,7 @@ export const tick: Command = async (args, io) => {
       `pb tick opens periods on the local stack; for the deployed stage ${runtimeConfig().prefix} invoke its tick function: aws lambda invoke --function-name ${runtimeConfig().prefix}-tick --cli-binary-format raw-in-base64-out --payload '{"time":"${now}"}' out.json`,
     );
   }
-  let subjects = 0;
-  let grants = 0;
-  const stop = observe((e) => {
-    if (e.type === 'backfill-segment') {
-      subjects += e.subjects;
-      grants += e.grants;
-      io.progress(`evaluated ${subjects} subjects`);
-    }
-  });
+  const tally = new BackfillTally(io, 'tick');
   try {
     const jobs = backfillJobs({ job: 'period-open', at: new Date(now).toISOString() }, segments);
     await sendBatch(
@@ -51,10 +44,10 @@ export const tick: Command = async (args, io) => {
     // The digest is dated by the wall clock, not by --now: digests form a chain in time, and a tick
     // run for another date must not date one ahead of (or behind) the others.
     await writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), systemClock.now());
-    io.out(`periods opened at ${now}: subjects: ${subjects}, grants: ${grants}`);
+    io.out(`periods opened at ${now}: subjects: ${tally.subjects}, ${tally.summary(jobs.length)}`);
     return 0;
   } finally {
-    stop();
+    tally.close();
     await engine.stop();
   }
 };
