@@ -865,6 +865,25 @@ function checkNode(ctx: CheckContext, node: unknown, segs: Seg[], root = false):
         [...segs, 'path'],
         `'${p}' reaches the prototype chain (__proto__, constructor, prototype)`,
       );
+    } else if (fact) {
+      // The only facts with parts are lists (guardians), whose parts are their positions: no fact
+      // of the catalogue, and no derived fact, is an object with named parts.
+      const def = fact.kind === 'base' ? factDefinition(fact.name) : undefined;
+      if (def?.type.kind === 'person-ids') {
+        if (!/^\d+$/.test(p)) {
+          ctx.report(
+            ctx.file,
+            [...segs, 'path'],
+            `'${p}' is not a position in the list ${fact.name}: a path into a list is an index (0, 1, …)`,
+          );
+        }
+      } else {
+        ctx.report(
+          ctx.file,
+          [...segs, 'path'],
+          `fact ${fact.name} has no parts for a path to read (${def?.perYear ? "a per-year fact is read for the period's own year" : 'it is a single value'}): remove the path`,
+        );
+      }
     }
   }
   if (node.params !== undefined) {

@@ -279,6 +279,41 @@ describe('Function: validateRulesDir (values against the fact type)', () => {
     expect(lines(dir)).toEqual([]);
   });
 
+  it('refuses a path into a fact that has no parts, and a path into a list that is no position', () => {
+    const dir = copyWith({
+      'elderly-allowance.json': (j) => {
+        j.conditions.all.push({
+          name: 'x',
+          fact: 'dibaoEnrolled',
+          path: 'foo.bar',
+          operator: 'equal',
+          value: true,
+        });
+        j.conditions.all.push({
+          name: 'y',
+          fact: 'guardians',
+          path: 'first',
+          operator: 'notEqual',
+          value: 'g',
+        });
+      },
+      'small-low-profit-cit.json': (j) => {
+        j.conditions.all.push({
+          name: 'z',
+          fact: 'taxableIncome',
+          path: '2025',
+          operator: 'greaterThan',
+          value: 0,
+        });
+      },
+    });
+    expect(lines(dir)).toEqual([
+      'elderly-allowance.json: $.conditions.all[3].path: fact dibaoEnrolled has no parts for a path to read (it is a single value): remove the path',
+      "elderly-allowance.json: $.conditions.all[4].path: 'first' is not a position in the list guardians: a path into a list is an index (0, 1, …)",
+      "small-low-profit-cit.json: $.conditions.all[6].path: fact taxableIncome has no parts for a path to read (a per-year fact is read for the period's own year): remove the path",
+    ]);
+  });
+
   it('has a value type for every derived fact', () => {
     for (const d of DERIVED_FACTS) expect(DERIVED_FACT_TYPES[d.name], d.name).toBeDefined();
     expect(factTypeOf('eligibleFor:x')).toEqual({ kind: 'boolean' });
