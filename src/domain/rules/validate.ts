@@ -762,7 +762,7 @@ function operatorMismatch(t: FactType, op: string, fact: string): string | undef
   const k = jsonKindOf(t);
   if (op === 'startsWith' && k !== 'text')
     return `operator startsWith compares texts: ${fact} is ${describeType(t)}`;
-  if ((op === 'contains' || op === 'doesNotContain') && (k === 'number' || k === 'boolean'))
+  if ((op === 'contains' || op === 'doesNotContain') && k !== 'list')
     return `operator ${op} looks for an element of a list: ${fact} is ${describeType(t)}`;
   if (COMPARE.has(op) && (k === 'boolean' || t.kind === 'enum' || k === 'list'))
     return `operator ${op} compares numbers: ${fact} is ${describeType(t)}`;
@@ -779,7 +779,9 @@ function checkNode(ctx: CheckContext, node: unknown, segs: Seg[], root = false):
     ctx.report(
       ctx.file,
       segs,
-      root ? 'is required: an {"all": [...]} or {"any": [...]} condition tree' : 'must be a condition object',
+      root
+        ? 'is required: an {"all": [...]}, {"any": [...]} or {"not": …} condition tree'
+        : 'must be a condition object',
     );
     return;
   }
@@ -789,7 +791,7 @@ function checkNode(ctx: CheckContext, node: unknown, segs: Seg[], root = false):
     return;
   }
   if (root && bool.length === 0) {
-    ctx.report(ctx.file, segs, 'must be an {"all": [...]} or {"any": [...]} condition tree');
+    ctx.report(ctx.file, segs, 'must be an {"all": [...]}, {"any": [...]} or {"not": …} condition tree');
     return;
   }
   if (node.name !== undefined) checkReasonName(ctx, node.name, [...segs, 'name']);

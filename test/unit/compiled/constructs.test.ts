@@ -1,7 +1,7 @@
 /**
  * Differential test on rule constructs the shipped policies do not use: `not`, named and unnamed
  * `any` nested in `all` and the reverse, every operator (including numeric operators on dates and
- * `contains` on a string), a `path` into a list, literal and parameter ratios, a parameter that
+ * `startsWith` on a region code), a `path` into a list, literal and parameter ratios, a parameter that
  * expires (missing-parameter), dated parameter changes, tiered amounts with parameter bounds and
  * nested tiers, and `eligibleFor:` inside an `any`. Two policies are added to a copy of the shipped
  * rules and checked by the validator first, so they are rules policy staff could publish.
@@ -75,7 +75,7 @@ const personPolicy = {
         name: 'odd-comparisons',
         any: [
           { name: 'birth-number', fact: 'birthDate', operator: 'greaterThan', value: 1900 },
-          { name: 'region-contains', fact: 'hukouRegion', operator: 'contains', value: '1' },
+          { name: 'region-starts', fact: 'hukouRegion', operator: 'startsWith', value: '1' },
           { name: 'guardian-listed', fact: 'guardians', operator: 'contains', value: 'g-1' },
           { name: 'level-le', fact: 'disabilityLevel', operator: 'lessThanInclusive', value: 3 },
         ],

@@ -314,6 +314,21 @@ describe('Function: validateRulesDir (values against the fact type)', () => {
     ]);
   });
 
+  it('refuses contains and doesNotContain on a fact that is no list', () => {
+    const dir = copyWith({
+      'elderly-allowance.json': (j) => {
+        j.conditions.all.push({ name: 'x', fact: 'hukouRegion', operator: 'contains', value: '11' });
+        j.conditions.all.push({ name: 'y', fact: 'birthDate', operator: 'doesNotContain', value: '-' });
+      },
+    });
+    expect(lines(dir)).toEqual([
+      'elderly-allowance.json: $.conditions.all[3].operator: operator contains looks for an element of a list: hukouRegion is a 6-digit region code',
+      expect.stringMatching(
+        /^elderly-allowance\.json: \$\.conditions\.all\[4\]\.operator: operator doesNotContain looks for an element of a list: birthDate is /,
+      ),
+    ]);
+  });
+
   it('has a value type for every derived fact', () => {
     for (const d of DERIVED_FACTS) expect(DERIVED_FACT_TYPES[d.name], d.name).toBeDefined();
     expect(factTypeOf('eligibleFor:x')).toEqual({ kind: 'boolean' });
