@@ -1151,8 +1151,11 @@ const matchesTier = (t: ResolvedTier, x: string | number): boolean =>
 /** True when every whole number of [lo, hi] lies in the union of the (whole-number) intervals. */
 function intervalCovered(lo: number, hi: number, intervals: Array<[number, number]>): boolean {
   let cur = lo;
-  for (const [a, b] of [...intervals].sort((x, y) => x[0] - y[0])) {
+  // (Compared, not subtracted: two open lower ends, -Infinity - -Infinity, would be NaN.)
+  for (const [a, b] of [...intervals].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
     if (a > cur) break;
+    // An interval open upwards covers everything from here on (Infinity + 1 is no step past it).
+    if (b === Infinity) return true;
     cur = Math.max(cur, b + 1);
     if (cur > hi) return true;
   }

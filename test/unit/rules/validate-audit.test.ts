@@ -405,6 +405,17 @@ describe('Function: validateRulesDir (amounts)', () => {
     ]);
   });
 
+  it('reports a tier behind an earlier tier open upwards (min only)', () => {
+    const dir = copyWith({
+      'elderly-allowance.json': (j) => {
+        j.amount.tiers.push({ min: 105, amount: { kind: 'fixed', value: 1 } });
+      },
+    });
+    expect(lines(dir)).toEqual([
+      'elderly-allowance.json: $.amount.tiers[3]: can never be chosen: tiers are first-match and earlier tiers already match every value it matches (parameter values in force on 2024-01-01)',
+    ]);
+  });
+
   it('reports a tier a parameter change makes unreachable, with the date', () => {
     const dir = copyWith({
       'elderly-allowance.json': (j) => {
