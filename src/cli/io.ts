@@ -221,3 +221,29 @@ export function requireDistinctFiles(files: Array<[flag: string, path: string | 
 
 /** A command: arguments after its name in, exit code out. */
 export type Command = (args: string[], io: Io) => Promise<number>;
+
+/**
+ * Names the input lines a command cannot read (`<file>:<n>: <error>` on stderr): the first `limit`
+ * of them, then only counts, so a wrong input file (an event stream given as profiles) gives a
+ * screenful, not one line per line of the file.
+ */
+export class BadLines {
+  count = 0;
+  constructor(
+    private readonly io: Io,
+    private readonly file: string,
+    private readonly limit = 20,
+  ) {}
+
+  report(n: number, error: string): void {
+    this.count += 1;
+    if (this.count <= this.limit) this.io.err(`${this.file}:${n}: ${error}`);
+    else if (this.count === this.limit + 1)
+      this.io.err(`${this.file}: more lines that cannot be read follow: only counted from here on`);
+  }
+
+  /** `(see above)`, or how many of them are named above. */
+  get seeAbove(): string {
+    return this.count <= this.limit ? '(see above)' : `(the first ${this.limit} are named above)`;
+  }
+}

@@ -14,6 +14,7 @@ import { type CompiledEvaluator, createCompiledEvaluator } from '../../domain/ru
 import { fastProfileParser, type ParsedProfile, streamEvaluate } from '../../domain/rules/compiled/stream.ts';
 import { FactWarnings } from '../fact-warnings.ts';
 import {
+  BadLines,
   type Command,
   CommandFailed,
   parseOptions,
@@ -140,6 +141,7 @@ export const evaluate: Command = async (args, io) => {
     for (const w of warnings.warnings('evaluate')) io.err(w);
   };
 
+  const badLines = new BadLines(io, file);
   if (engineName === 'compiled') {
     // The compiled path streams: synchronous evaluation per line, output in large writes.
     const fast = fastProfileParser(parseProfileLine);
@@ -159,12 +161,12 @@ export const evaluate: Command = async (args, io) => {
       },
       format: values.explain ? (e) => evaluationLine(e as Evaluation, true) : (e) => JSON.stringify(e),
       out: io.out,
-      badLine: (n, error) => io.err(`${file}:${n}: ${error}`),
+      badLine: (n, error) => badLines.report(n, error),
     });
     warn();
     if (r.bad)
       throw new CommandFailed(
-        `${r.bad} of ${r.lines} input lines were not valid profiles (see above); the others were evaluated`,
+        `${r.bad} of ${r.lines} input lines were not valid profiles ${badLines.seeAbove}; the others were evaluated`,
       );
     return 0;
   }
@@ -181,7 +183,7 @@ export const evaluate: Command = async (args, io) => {
     const parsed = parseProfileLine(raw);
     if (!parsed.ok) {
       bad += 1;
-      io.err(`${file}:${n}: ${parsed.error}`);
+      badLines.report(n, parsed.error);
       continue;
     }
     warnings.note(parsed.kind, parsed.facts, n);
@@ -193,7 +195,7 @@ export const evaluate: Command = async (args, io) => {
   warn();
   if (bad)
     throw new CommandFailed(
-      `${bad} of ${n} input lines were not valid profiles (see above); the others were evaluated`,
+      `${bad} of ${n} input lines were not valid profiles ${badLines.seeAbove}; the others were evaluated`,
     );
   return 0;
 };

@@ -25,6 +25,7 @@ import {
 import type { EvaluationResult, Outcome } from '../../domain/types.ts';
 import { FactWarnings } from '../fact-warnings.ts';
 import {
+  BadLines,
   type Command,
   CommandFailed,
   parseOptions,
@@ -326,6 +327,7 @@ export const simulate: Command = async (args, io) => {
   const beforeOpts = baselineReported.length === 1 ? { policy: baselineReported[0]! } : undefined;
 
   const parse = fastProfileParser(parseProfileLine);
+  const badLines = new BadLines(io, profilesFile);
   const lines = await forEachLine(
     profilesFile,
     (text, n) => {
@@ -333,7 +335,7 @@ export const simulate: Command = async (args, io) => {
       const p = parse(text);
       if (!p.ok) {
         bad += 1;
-        io.err(`${profilesFile}:${n}: ${p.error}`);
+        badLines.report(n, p.error);
         return;
       }
       if (p.kind !== policy.subjectKind) {
@@ -426,7 +428,7 @@ export const simulate: Command = async (args, io) => {
   for (const w of warnings.warnings('simulate')) io.err(w);
   if (bad)
     throw new CommandFailed(
-      `${bad} of ${lines} input lines were not valid profiles (see above); the others were simulated`,
+      `${bad} of ${lines} input lines were not valid profiles ${badLines.seeAbove}; the others were simulated`,
     );
   return 0;
 };

@@ -175,6 +175,25 @@ describe('Command: pb evaluate, profiles files', () => {
     expect(outs[1]).toEqual(outs[0]);
   });
 
+  it('names the first 20 lines that are no profiles, then only counts them (a wrong input file)', async () => {
+    const good = '{"subject":"p","kind":"person","facts":{}}';
+    const profiles = file(
+      'events.jsonl',
+      [...Array.from({ length: 30 }, (_, i) => `{"id":"e${i}"}`), good].join('\n'),
+    );
+    for (const engine of ENGINES) {
+      const r = await evaluateWith(profiles, '2025', engine);
+      expect(r.code).toBe(1);
+      expect(r.err).toHaveLength(22);
+      expect(r.err.slice(0, 20).every((l, i) => l.startsWith(`${profiles}:${i + 1}: `))).toBe(true);
+      expect(r.err.slice(20)).toEqual([
+        `${profiles}: more lines that cannot be read follow: only counted from here on`,
+        'pb evaluate: 30 of 31 input lines were not valid profiles (the first 20 are named above); the others were evaluated',
+      ]);
+      expect(r.out.length).toBeGreaterThan(0);
+    }
+  });
+
   it('prints the warnings before the line that ends a run with bad lines (exit 1)', async () => {
     const profiles = file(
       'bad.jsonl',
