@@ -390,7 +390,17 @@ function workingFormula(text: string): Words | undefined {
             : { 'zh-CN': `不高于 ${v['zh-CN']}`, en: `at most ${v.en}` },
         );
       } else if (part.startsWith('in ')) {
-        bounds.push({ 'zh-CN': `属于 ${part.slice(3)}`, en: `one of ${part.slice(3)}` });
+        let list: unknown;
+        try {
+          list = JSON.parse(part.slice(3));
+        } catch {
+          return undefined;
+        }
+        if (!Array.isArray(list)) return undefined;
+        bounds.push({
+          'zh-CN': `属于 ${showValue(list, fact, 'zh-CN')}`,
+          en: `one of ${showValue(list, fact, 'en')}`,
+        });
       } else return undefined;
     }
     const inner = workingFormula(m[4]!);

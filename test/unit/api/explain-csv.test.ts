@@ -161,6 +161,15 @@ describe('Function: workingInWords', () => {
     });
   });
 
+  it('names the values of a tier list in words, not as JSON', () => {
+    const words = workingInWords(
+      'enterpriseSize in tier 1 (in ["medium","small","micro"]): uiPremiumsPaid × 60 [job-stabilization.refund-percent.sme from 2022-01-01] / 100, rounded half-up to a fen = 600000',
+    );
+    expect(words?.['zh-CN']).toContain('（属于 中型、小型、微型）');
+    expect(words?.en).toContain('(one of medium, small, micro)');
+    expect(JSON.stringify(words)).not.toContain('[\\"');
+  });
+
   it('leaves a text of another shape alone', () => {
     expect(workingInWords('tier by ageOnPeriodStart: unknown')).toBeUndefined();
     expect(workingInWords('something = 12')).toBeUndefined();
