@@ -939,7 +939,11 @@
     if (x.amount.working) $('detail-amount').title = x.amount.working;
     $('detail-params').replaceChildren(
       ...x.amount.parameters.map((p) =>
-        h('li', { className: 'mono' }, `${p.name} = ${JSON.stringify(p.value)} (${p.from})`),
+        h(
+          'li',
+          { className: 'mono' },
+          `${p.name} = ${p.text ? bi(p.text) : JSON.stringify(p.value)} (${p.from})`,
+        ),
       ),
     );
 

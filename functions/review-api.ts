@@ -17,12 +17,17 @@ let api: ReviewApiHandler | undefined;
 /** The published policies as the API shows them; none when the rule files cannot be read. */
 function policyInfos(): PolicyInfo[] {
   try {
-    return runtimePolicies().policies.map((p) => ({
+    const set = runtimePolicies();
+    const parameterUnits = Object.fromEntries(
+      [...set.params].flatMap(([name, p]) => (p.unit ? [[name, p.unit] as const] : [])),
+    );
+    return set.policies.map((p) => ({
       id: p.id,
       version: p.version,
       title: p.title,
       legalReference: p.legalReference,
       reviewSampleRate: p.reviewSampleRate,
+      parameterUnits,
     }));
   } catch (e) {
     // A broken rule set must not stop reviewers from reading decisions; titles fall back to ids.

@@ -23,6 +23,33 @@ export interface PolicyInfo {
   title: { 'zh-CN': string; en: string };
   legalReference: { document: string; article: string; link: string };
   reviewSampleRate: number;
+  /** The unit of each dated parameter of the rule set (`fen`, `percent`, `ratio`, …), to show values in words. */
+  parameterUnits?: Readonly<Record<string, string>>;
+}
+
+/** A dated parameter's value in words, by its unit: fen as yuan, a percentage with %, a ratio n/d. */
+export function parameterText(
+  value: unknown,
+  unit: string | undefined,
+): { 'zh-CN': string; en: string } | undefined {
+  if (unit === 'fen' && typeof value === 'number' && Number.isSafeInteger(value)) {
+    return { 'zh-CN': `${formatYuan(value)} 元`, en: `CNY ${formatYuan(value)}` };
+  }
+  if (unit === 'percent' && typeof value === 'number') return { 'zh-CN': `${value}%`, en: `${value}%` };
+  if (value !== null && typeof value === 'object') {
+    const r = value as { numerator?: unknown; denominator?: unknown };
+    if (typeof r.numerator === 'number' && typeof r.denominator === 'number' && r.denominator > 0) {
+      const pct = `${Number(((r.numerator / r.denominator) * 100).toPrecision(6))}%`;
+      const text = `${r.numerator}/${r.denominator} (${pct})`;
+      return { 'zh-CN': text, en: text };
+    }
+    return undefined;
+  }
+  if (unit === 'years' && typeof value === 'number')
+    return { 'zh-CN': `${value} 周岁`, en: `${value} years` };
+  if (typeof value === 'number' || typeof value === 'string')
+    return { 'zh-CN': String(value), en: String(value) };
+  return undefined;
 }
 
 /** Statuses in words. */
@@ -85,7 +112,7 @@ export interface DecisionDetail {
     working?: string;
     /** `working` in words (both languages), when its shape is known. */
     workingText?: { 'zh-CN': string; en: string };
-    parameters: Array<{ name: string; value: unknown; from: string }>;
+    parameters: Array<{ name: string; value: unknown; from: string; text?: { 'zh-CN': string; en: string } }>;
   };
   /** What a later evaluation said, when the decision is flagged eligibility-changed. */
   flag: {
@@ -131,7 +158,10 @@ export function decisionDetail(
       yuan: formatYuan(d.amount),
       ...(working.text ? { working: working.text } : {}),
       ...(working.text && workingInWords(working.text) ? { workingText: workingInWords(working.text)! } : {}),
-      parameters: working.parameters,
+      parameters: working.parameters.map((p) => {
+        const text = parameterText(p.value, policy?.parameterUnits?.[p.name]);
+        return text ? { ...p, text } : p;
+      }),
     },
     flag: d.flag
       ? {

@@ -4,6 +4,7 @@ import { amountWorking, explainDecision, reasonText, workingInWords } from '../.
 import { formatYuan } from '../../../src/domain/notifications/index.ts';
 import { createReferenceEvaluator, loadPolicySet, readRulesDir } from '../../../src/domain/rules/index.ts';
 import { maskIdentities } from '../../../src/api/http.ts';
+import { parameterText } from '../../../src/api/view.ts';
 import { CALLERS, testApi } from './fixtures.ts';
 import { decision } from './memory-store.ts';
 
@@ -227,5 +228,22 @@ describe('Function: maskIdentities', () => {
     const hash = 'ab12345678901234567890cd'.padEnd(64, '0');
     expect(maskIdentities('id 110105199307210867 here')).toBe(`id ${'*'.repeat(18)} here`);
     expect(maskIdentities(`ps_${'1'.repeat(32)} ${hash}`)).toBe(`ps_${'1'.repeat(32)} ${hash}`);
+  });
+});
+
+describe('Function: parameterText', () => {
+  it('says a parameter value by its unit: yuan, percent, ratio, years; nothing for an unknown shape', () => {
+    expect(parameterText(5000000000, 'fen')).toEqual({
+      'zh-CN': '50,000,000.00 元',
+      en: 'CNY 50,000,000.00',
+    });
+    expect(parameterText(60, 'percent')).toEqual({ 'zh-CN': '60%', en: '60%' });
+    expect(parameterText({ numerator: 55, denominator: 1000 }, 'ratio')).toEqual({
+      'zh-CN': '55/1000 (5.5%)',
+      en: '55/1000 (5.5%)',
+    });
+    expect(parameterText(80, 'years')).toEqual({ 'zh-CN': '80 周岁', en: '80 years' });
+    expect(parameterText('11', 'region-prefix')).toEqual({ 'zh-CN': '11', en: '11' });
+    expect(parameterText({ other: 1 }, undefined)).toBeUndefined();
   });
 });
