@@ -169,7 +169,12 @@ export const PolicyFileSchema = z.strictObject({
   $comment: z.string().optional(),
   id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be kebab-case, e.g. elderly-allowance'),
   version: z.union([
-    z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'must be semver (1.2.3) or a positive integer'),
+    z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, {
+      error: (issue) =>
+        typeof issue.input === 'string' && /^[1-9]\d*$/.test(issue.input)
+          ? `"${issue.input}" is a text: write the whole number without quotes (${issue.input}), or semver as "${issue.input}.0.0"`
+          : 'must be semver (1.2.3) or a positive integer',
+    }),
     z.number().int().positive(),
   ]),
   title: z.strictObject({ 'zh-CN': nonEmpty, en: nonEmpty }),

@@ -7,8 +7,15 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import canonicalize from 'canonicalize';
 import type { z } from 'zod';
-import { checkFactValue, checkFactValues, type FactType, factDefinition } from '../facts/catalogue.ts';
-import { derivedFact, ELIGIBLE_FOR_PREFIX, isCalendarDate, isRatio, parsePeriod } from '../facts/derived.ts';
+import { checkFactValue, checkFactValues, FACTS, type FactType, factDefinition } from '../facts/catalogue.ts';
+import {
+  DERIVED_FACTS,
+  derivedFact,
+  ELIGIBLE_FOR_PREFIX,
+  isCalendarDate,
+  isRatio,
+  parsePeriod,
+} from '../facts/derived.ts';
 import type { SubjectKind } from '../types.ts';
 import {
   type AmountSpec,
@@ -170,7 +177,7 @@ export function readRulesDir(dir: string): RulesDirContent {
         // A missing key is "is required", whatever the schema says of a present value (a link).
         report(file, segs, 'is required');
       } else {
-        report(file, segs, issue.message);
+        report(file, segs, inWords(issue));
       }
     }
   };
@@ -496,7 +503,10 @@ export function checkCaseFacts(
     if (!d) {
       report(
         [name],
-        `unknown fact '${name}' (not in the fact catalogue of benefits.md; pb evaluate ignores it)`,
+        `unknown fact '${name}' (not in the fact catalogue of benefits.md; pb evaluate ignores it)${didYouMean(
+          name,
+          FACTS.filter((f) => f.subjectKind === c.kind).map((f) => f.name),
+        )}`,
       );
       continue;
     }
@@ -523,6 +533,75 @@ interface CheckContext {
   names: Set<string>;
   usedParams: Map<string, Seg[]>;
   eligibleFor: Array<{ policy: string; segs: Seg[] }>;
+}
+
+/** Edits (insert, delete, replace, swap of neighbours) between two names, case aside. */
+function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d = Array.from({ length: x.length + 1 }, (_, i) => [i, ...Array<number>(y.length).fill(0)]);
+  for (let j = 1; j <= y.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[x.length]![y.length]!;
+}
+
+/** `: did you mean 'x'?` for the one closest known name within a few edits (or a prefix of it), else ''. */
+function didYouMean(name: string, known: Iterable<string>): string {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const dist =
+      k.toLowerCase().startsWith(name.toLowerCase()) && name.length >= 4 ? 1 : editDistance(name, k);
+    if (dist < bestDistance) [best, bestDistance] = [k, dist];
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.min(3, Math.floor(name.length / 3)))
+    ? `; did you mean '${best}'?`
+    : '';
+}
+
+/** A schema issue in the words of the other messages (zod's defaults name its own terms). */
+function inWords(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_big':
+    case 'too_small': {
+      const big = issue.code === 'too_big';
+      const bound = Number(big ? issue.maximum : issue.minimum);
+      const inclusive = issue.inclusive !== false;
+      if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') {
+        return big
+          ? `must be ${inclusive ? 'at most' : 'less than'} ${bound}`
+          : `must be ${inclusive ? 'at least' : 'greater than'} ${bound}`;
+      }
+      if (issue.origin === 'array') {
+        return `must have ${big ? 'at most' : 'at least'} ${bound} element${bound === 1 ? '' : 's'}`;
+      }
+      return issue.message;
+    }
+    case 'invalid_type': {
+      const expected = String(issue.expected);
+      const words: Record<string, string> = {
+        string: 'a text (in quotes)',
+        number: 'a number',
+        int: 'a whole number',
+        boolean: 'true or false',
+        object: 'an object',
+        array: 'a list',
+      };
+      return words[expected] ? `must be ${words[expected]}` : issue.message;
+    }
+    default:
+      return issue.message;
+  }
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -559,7 +638,7 @@ function checkParamRef(
     ctx.report(
       ctx.file,
       [...segs, 'param'],
-      `unknown parameter '${ref.param}' (not defined in params/*.json)`,
+      `unknown parameter '${ref.param}' (not defined in params/*.json)${didYouMean(ref.param, ctx.params.keys())}`,
     );
     return undefined;
   }
@@ -642,7 +721,10 @@ function resolveFact(
     ctx.report(
       ctx.file,
       segs,
-      `unknown fact '${name}' (not in the fact catalogue of benefits.md nor a derived fact)`,
+      `unknown fact '${name}' (not in the fact catalogue of benefits.md nor a derived fact)${didYouMean(
+        name,
+        [...FACTS, ...DERIVED_FACTS].filter((f) => f.subjectKind === ctx.kind).map((f) => f.name),
+      )}`,
     );
     return undefined;
   }
@@ -836,7 +918,7 @@ function checkNode(ctx: CheckContext, node: unknown, segs: Seg[], root = false):
     ctx.report(
       ctx.file,
       [...segs, 'operator'],
-      `unknown operator '${String(op)}' (allowed: ${OPERATORS.join(', ')})`,
+      `unknown operator '${String(op)}'${typeof op === 'string' ? didYouMean(op, OPERATORS) : ''} (allowed: ${OPERATORS.join(', ')})`,
     );
   }
   // A `path` compares a part of the fact, whose type the catalogue does not give.

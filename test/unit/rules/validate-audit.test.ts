@@ -100,7 +100,7 @@ describe('Function: validateRulesDir (test-case facts)', () => {
       },
     });
     expect(lines(dir)).toEqual([
-      "elderly-allowance.test.json: $[0].facts.birthdate: unknown fact 'birthdate' (not in the fact catalogue of benefits.md; pb evaluate ignores it)",
+      "elderly-allowance.test.json: $[0].facts.birthdate: unknown fact 'birthdate' (not in the fact catalogue of benefits.md; pb evaluate ignores it); did you mean 'birthDate'?",
       'elderly-allowance.test.json: $[1].facts.taxableIncome: fact taxableIncome describes enterprises; this case is about a person',
     ]);
   });

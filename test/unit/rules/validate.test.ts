@@ -41,7 +41,7 @@ describe('Function: validateRulesDir', () => {
       conds(j)[2].fact = 'ageOnPeriodStrat';
     });
     expect(validateRulesDir(dir).map((p) => p.text)).toEqual([
-      `${dir}/elderly-allowance.json: $.conditions.all[2].fact: unknown fact 'ageOnPeriodStrat' (not in the fact catalogue of benefits.md nor a derived fact)`,
+      `${dir}/elderly-allowance.json: $.conditions.all[2].fact: unknown fact 'ageOnPeriodStrat' (not in the fact catalogue of benefits.md nor a derived fact); did you mean 'ageOnPeriodStart'?`,
     ]);
   });
 
@@ -116,6 +116,44 @@ describe('Function: validateRulesDir', () => {
     });
     expect(validateRulesDir(dir).map((p) => p.text)).toEqual([
       `${dir}/childcare-subsidy.json: $.legalReference: is required`,
+    ]);
+  });
+
+  it('says schema problems in its own words, not in those of the schema library', () => {
+    const dir = brokenCopy('childcare-subsidy.json', (j: Json) => {
+      j.periodUnit = 'yearly';
+      j.reviewSampleRate = 2;
+      j.version = '2';
+      j.notification.templateIds = [];
+      j.subjectKind = 3;
+    });
+    expect(validateRulesDir(dir).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$.version: "2" is a text: write the whole number without quotes (2), or semver as "2.0.0"',
+      '$.subjectKind: must be one of "person", "enterprise"',
+      '$.periodUnit: must be one of "year", "month"',
+      '$.notification.templateIds: must have at least 1 element',
+      '$.reviewSampleRate: must be at most 1',
+    ]);
+  });
+
+  it('suggests the known fact, operator or parameter a misspelt name is closest to', () => {
+    const dir = brokenCopy('disability-living-subsidy.json', (j: Json) => {
+      conds(j)[4].fact = 'dibaoEnroled';
+      conds(j)[1].operator = 'equals';
+      conds(j)[0].fact = 'zzz';
+    });
+    expect(validateRulesDir(dir).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "$.conditions.all[0].fact: unknown fact 'zzz' (not in the fact catalogue of benefits.md nor a derived fact)",
+      expect.stringMatching(
+        /^\$\.conditions\.all\[1\]\.operator: unknown operator 'equals'; did you mean 'equal'\? \(allowed: /,
+      ),
+      "$.conditions.all[4].fact: unknown fact 'dibaoEnroled' (not in the fact catalogue of benefits.md nor a derived fact); did you mean 'dibaoEnrolled'?",
+    ]);
+    const param = brokenCopy('elderly-allowance.json', (j: Json) => {
+      j.amount.tiers[0].amount.value.param = 'elderly.amount.80-88';
+    });
+    expect(validateRulesDir(param).map((p) => p.message)).toEqual([
+      "unknown parameter 'elderly.amount.80-88' (not defined in params/*.json); did you mean 'elderly.amount.80-89'?",
     ]);
   });
 
@@ -203,7 +241,7 @@ describe('Function: validateRulesDir', () => {
       conds(j)[2].value = { param: 'elderly.min-agee' };
     });
     expect(validateRulesDir(dir).map((p) => `${p.path}: ${p.message}`)).toEqual([
-      "$.conditions.all[2].value.param: unknown parameter 'elderly.min-agee' (not defined in params/*.json)",
+      "$.conditions.all[2].value.param: unknown parameter 'elderly.min-agee' (not defined in params/*.json); did you mean 'elderly.min-age'?",
     ]);
   });
 
