@@ -33,3 +33,8 @@ export function chinaMonth(at: Date): string {
 export function chinaYear(at: Date): string {
   return String(chinaParts(at).year);
 }
+
+/** An instant as China Standard Time reads it, with the offset: `2026-01-08T09:00:00+08:00`. */
+export function chinaDateTime(at: Date): string {
+  return `${new Date(at.getTime() + CST_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
+}

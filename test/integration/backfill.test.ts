@@ -111,7 +111,9 @@ describe('Policy finds people: period opening and publication', () => {
     );
     const again = io();
     expect(await publish(['--dir', dir, '--now', '2026-05-02T09:00:00+08:00'], again.io)).toBe(0);
-    expect(again.out.join('\n')).toMatch(/nothing changed/);
+    expect(again.out).toContain(
+      'nothing changed since the publication of 2026-05-02T09:00:00+08:00: no backfill',
+    );
     expect((await decisions()).length).toBe(after.length);
     // Taking the change back flags the May grants it made for a reviewer, and says how many.
     minAge.values = [{ from: '2024-01-01', value: 80 }];
@@ -150,6 +152,10 @@ describe('Policy finds people: period opening and publication', () => {
     );
     expect(out.out).toContain(
       'withdrawn job-stabilization-refund: no new decisions; the decisions made stay',
+    );
+    // (dated before the publication of 2026-05-03, which it follows: said, not refused)
+    expect(out.out).toContain(
+      'ERR pb rules publish: warning: this publication (2026-05-02T09:00:00+08:00) is dated before the last one (2026-05-03T09:00:00+08:00): the backfill decides the periods of 2026-05-02T09:00:00+08:00',
     );
     // One version is one rule text: a changed rule under the published version, a lower version and
     // failing test cases are refused, and nothing is recorded (the next run still sees the change).

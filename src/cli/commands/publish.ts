@@ -3,10 +3,12 @@ import { join, resolve } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { docClient, sqsClient } from '../../adapters/aws.ts';
 import { sendBatch } from '../../adapters/sqs/relay.ts';
+import { chinaDateTime } from '../../clock.ts';
 import { DynamoReviewStore } from '../../api/dynamo-store.ts';
 import { backfillJobs } from '../../domain/engine/backfill.ts';
 import { eligibleForTargets } from '../../domain/rules/evaluation.ts';
 import { loadPolicySet, type PolicySet, runRuleTests } from '../../domain/rules/index.ts';
+import { paramNamesIn } from '../../domain/rules/params.ts';
 import { drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeClock, runtimeConfig } from '../../runtime/engine.ts';
@@ -30,17 +32,6 @@ interface PublishedState {
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** Names of the dated parameters a rule's conditions or amount read (`{"param": name}`, at any depth). */
-function paramRefs(node: unknown, out: Set<string>): Set<string> {
-  if (Array.isArray(node)) for (const n of node) paramRefs(n, out);
-  else if (node !== null && typeof node === 'object') {
-    const obj = node as Record<string, unknown>;
-    if (typeof obj.param === 'string') out.add(obj.param);
-    for (const v of Object.values(obj)) paramRefs(v, out);
-  }
-  return out;
-}
-
 /**
  * The policies a policy's decisions rest on: itself, then every policy its `eligibleFor:`
  * conditions name, directly or not.
@@ -61,8 +52,8 @@ function restsOn(set: PolicySet, policyId: string): PolicySet['policies'] {
 export function paramHashes(set: PolicySet, policyId: string): Record<string, string> {
   const names = new Set<string>();
   for (const p of restsOn(set, policyId)) {
-    paramRefs(p.conditions, names);
-    paramRefs(p.amount, names);
+    paramNamesIn(p.conditions, names);
+    paramNamesIn(p.amount, names);
   }
   return Object.fromEntries(
     [...names].sort().map((n) => [n, sha256(JSON.stringify(set.params.get(n)?.values ?? null))]),
@@ -249,15 +240,23 @@ export const publish: Command = async (args, io) => {
     const withdrawn = Object.keys(previous?.policies ?? {}).filter((id) => !state.policies[id]);
     if (withdrawn.length > 0 && !values.withdraw) {
       refused.push(
-        `${withdrawn.length} published ${withdrawn.length === 1 ? 'policy has' : 'policies have'} no rule file in ${dir} (${withdrawn.join(', ')}): publishing it would withdraw them; add their files, or pass --withdraw`,
+        withdrawn.length === 1
+          ? `1 published policy has no rule file in ${dir} (${withdrawn[0]}): publishing the directory would withdraw it; add its file, or pass --withdraw`
+          : `${withdrawn.length} published policies have no rule file in ${dir} (${withdrawn.join(', ')}): publishing the directory would withdraw them; add their files, or pass --withdraw`,
       );
     }
     if (refused.length > 0) {
       for (const r of refused.slice(0, -1)) io.err(`pb rules publish: ${r}`);
       throw new CommandFailed(`${refused.at(-1)!}; nothing published`);
     }
+    const last = previous ? chinaDateTime(new Date(previous.publishedAt)) : undefined;
+    if (previous && at.getTime() < new Date(previous.publishedAt).getTime()) {
+      io.err(
+        `pb rules publish: warning: this publication (${chinaDateTime(at)}) is dated before the last one (${last}): the backfill decides the periods of ${chinaDateTime(at)}`,
+      );
+    }
     if (changed.length === 0 && withdrawn.length === 0) {
-      io.out(`nothing changed since ${previous?.publishedAt ?? 'the last publication'}: no backfill`);
+      io.out(`nothing changed since the publication of ${last}: no backfill`);
       return 0;
     }
     if (changed.length > 0) {

@@ -55,3 +55,14 @@ export function showParamValue(v: ParamValue): string {
   if (typeof v === 'object') return `${v.numerator}/${v.denominator}`;
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
+
+/** Names of the dated parameters a rule's conditions or amount read (`{"param": name}` at any depth), added to `out`. */
+export function paramNamesIn(node: unknown, out: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(node)) for (const n of node) paramNamesIn(n, out);
+  else if (node !== null && typeof node === 'object') {
+    const obj = node as Record<string, unknown>;
+    if (typeof obj.param === 'string') out.add(obj.param);
+    for (const v of Object.values(obj)) paramNamesIn(v, out);
+  }
+  return out;
+}

@@ -28,7 +28,7 @@ import {
   type RuleTestCase,
   TestFileSchema,
 } from './model.ts';
-import { datedValueProblems, valueInForce } from './params.ts';
+import { datedValueProblems, paramNamesIn, valueInForce } from './params.ts';
 import { withArticle } from '../words.ts';
 
 /** One problem found in a rules directory. `text` is the rendered line. */
@@ -185,6 +185,10 @@ export function readRulesDir(dir: string): RulesDirContent {
   // Parameters first: rule checks refer to them.
   /** Parameter names of params files that failed their schema (their problems are reported). */
   const broken = new Set<string>();
+  /** Where each parameter is defined, for a warning about it. */
+  const paramAt = new Map<string, { file: string; index: number }>();
+  /** Parameters any rule file reads, valid or not; undefined once a rule file is not even JSON. */
+  let paramsRead: Set<string> | undefined = new Set<string>();
   const paramsDir = join(dir, 'params');
   const paramFiles = existsSync(paramsDir)
     ? readdirSync(paramsDir)
@@ -241,6 +245,7 @@ export function readRulesDir(dir: string): RulesDirContent {
         for (const d of datedValueProblems(p.values)) report(file, [...base, 'values', d.index], d.message);
       }
       out.params.set(p.name, { ...p, file });
+      paramAt.set(p.name, { file, index: i });
     });
   }
 
@@ -277,7 +282,15 @@ export function readRulesDir(dir: string): RulesDirContent {
   const eligibleForRefs: Array<{ file: string; segs: Seg[]; from: string; to: string }> = [];
   for (const file of ruleFiles) {
     const r = readJson(file);
-    if (!r.ok) continue;
+    if (!r.ok) {
+      paramsRead = undefined;
+      continue;
+    }
+    if (paramsRead && r.json !== null && typeof r.json === 'object') {
+      const raw = r.json as Record<string, unknown>;
+      paramNamesIn(raw.conditions, paramsRead);
+      paramNamesIn(raw.amount, paramsRead);
+    }
     hashed[file] = r.json;
     const parsed = PolicyFileSchema.safeParse(r.json);
     if (!parsed.success) {
@@ -321,7 +334,11 @@ export function readRulesDir(dir: string): RulesDirContent {
     const p = parsed.data;
     const before = problems.length;
     if (file !== `${p.id}.json`)
-      report(file, ['id'], `id ${p.id} does not match the file name (expected ${p.id}.json)`);
+      report(
+        file,
+        ['id'],
+        `id ${p.id} does not match the file name: set the id to ${file.slice(0, -'.json'.length)}, or rename the file to ${p.id}.json (and its test cases to ${p.id}.test.json)`,
+      );
     const dup = seen.get(p.id);
     if (dup) report(file, ['id'], `policy ${p.id} is already defined in ${dup}`);
     seen.set(p.id, file);
@@ -450,6 +467,15 @@ export function readRulesDir(dir: string): RulesDirContent {
 
   // Every policy is meant to carry its cases; a draft directory (pb simulate, a copy without tests)
   // still loads, so a missing test file is a warning, not a problem.
+  // A parameter no rule reads is most often a misspelt name (the rule then names the one it lacks).
+  if (paramsRead) {
+    for (const [name, at] of paramAt) {
+      if (!paramsRead.has(name))
+        warnings.push(
+          finding(at.file, ['parameters', at.index, 'name'], `parameter ${name} is read by no rule`),
+        );
+    }
+  }
   const testIds = new Set(testFiles.map((f) => f.slice(0, -'.test.json'.length)));
   for (const id of present) {
     if (!testIds.has(id))

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadPolicySet, validateRulesDir } from '../../../src/domain/rules/index.ts';
+import { loadPolicySet, readRulesDir, validateRulesDir } from '../../../src/domain/rules/index.ts';
 import { datedValueProblems, valueInForce } from '../../../src/domain/rules/params.ts';
 
 const RULES = join(import.meta.dirname, '../../../rules');
@@ -154,6 +154,26 @@ describe('Function: validateRulesDir', () => {
     });
     expect(validateRulesDir(param).map((p) => p.message)).toEqual([
       "unknown parameter 'elderly.amount.80-88' (not defined in params/*.json); did you mean 'elderly.amount.80-89'?",
+    ]);
+  });
+
+  it('says both ways to mend an id that does not match its file name', () => {
+    const dir = brokenCopy('childcare-subsidy.json', (j: Json) => {
+      j.id = 'childcare';
+    });
+    expect(validateRulesDir(dir).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$.id: id childcare does not match the file name: set the id to childcare-subsidy, or rename the file to childcare.json (and its test cases to childcare.test.json)',
+    ]);
+  });
+
+  it('warns of a parameter no rule reads (a misspelt name), without failing', () => {
+    const dir = brokenCopy('params/elderly-allowance.json', (j: Json) => {
+      j.parameters.push({ name: 'elderly.amount.80-88', values: [{ from: '2024-01-01', value: 1 }] });
+    });
+    const content = readRulesDir(dir);
+    expect(content.problems).toEqual([]);
+    expect(content.warnings.map((w) => `${w.file}: ${w.path}: ${w.message}`)).toEqual([
+      'params/elderly-allowance.json: $.parameters[4].name: parameter elderly.amount.80-88 is read by no rule',
     ]);
   });
 
