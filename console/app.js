@@ -125,7 +125,8 @@
       needReason: '请填写撤销原因。',
       needObjectionReason: '维持原决定须填写理由：提出异议的人会收到这条说明。',
       needResolveReason: '请填写理由。',
-      confirmRevoke: '确定撤销这项决定吗？撤销原因将告知本人。',
+      confirmRevoke:
+        '确定撤销这项决定吗？撤销原因将告知本人。\n撤销只针对本期：以后各期仍按登记的信息判定。如果登记的信息有误，请由提供数据的部门更正。',
       badToken: '令牌无效或已过期，请重新登录。',
       staffOnly: (p) =>
         `本控制台供复核人员和审计人员使用。您登录的是${T['zh-CN'].roles[p.role] || p.role}账户，不能查看复核队列和决定；请使用复核人员或审计人员的令牌登录。`,
@@ -252,7 +253,8 @@
       needObjectionReason:
         'Keeping the decision against an objection needs a reason: whoever objected is told it.',
       needResolveReason: 'Write the reason.',
-      confirmRevoke: 'Revoke this decision? The beneficiary will be told the reason.',
+      confirmRevoke:
+        'Revoke this decision? The beneficiary will be told the reason.\nThis revokes this period only: later periods are decided from the facts on record. If a fact is wrong, the agency that supplies it must correct it.',
       badToken: 'The token is not valid or has expired: sign in again.',
       staffOnly: (p) =>
         `This console is for reviewers and auditors. You signed in with a ${T.en.roles[p.role] || p.role} account, which cannot see the review queue or the decisions: sign in with a reviewer or auditor token.`,

@@ -299,11 +299,15 @@ function citizenView(d: StoredDecision): Record<string, unknown> {
  */
 function citizenItem(ctx: Ctx, d: StoredDecision): Record<string, unknown> {
   const detail = decisionDetail(d, ctx.deps.policy(d.policy), [], (id) => ctx.deps.policy(id)?.title);
+  // A revoked decision says why, as the notice of its revocation did (the reason is written for them).
+  const revocation =
+    d.status === 'revoked' ? [...(d.reviews ?? [])].reverse().find((r) => r.to === 'revoked') : undefined;
   return {
     ...citizenView(d),
     summary: detail.summary,
     explanation: detail.explanation,
     policy: detail.policy,
+    ...(revocation ? { revocation: { at: revocation.at, reason: revocation.reason ?? null } } : {}),
   };
 }
 

@@ -106,6 +106,25 @@ describe('Route: POST …/confirm', () => {
     ]);
   });
 
+  it('tells the beneficiary the reason of a revocation in their own listing, and nothing of a confirmation', async () => {
+    // Prepare
+    const s = withDecision({ subject: OWN, recipients: [OWN] });
+    await s.call('POST', `${s.base}/confirm`, {
+      claims: CALLERS.reviewer,
+      body: { reason: 'internal note' },
+    });
+    const confirmed = await s.call('GET', '/api/citizen/decisions', { claims: CALLERS.citizenOwn });
+    // Act
+    await s.call('POST', `${s.base}/revoke`, { claims: CALLERS.reviewer, body: { reason: 'Fraud found.' } });
+    const revoked = await s.call('GET', '/api/citizen/decisions', { claims: CALLERS.citizenOwn });
+    // Assess
+    const item = (r: typeof revoked) =>
+      (r.json.items as Array<Record<string, unknown>>).find((d) => d.ref === s.d.ref)!;
+    expect(item(confirmed).revocation).toBeUndefined();
+    expect(JSON.stringify(confirmed.json)).not.toContain('internal note');
+    expect(item(revoked).revocation).toEqual({ at: expect.any(String), reason: 'Fraud found.' });
+  });
+
   const refused: Array<[DecisionStatus, RegExp]> = [
     ['confirmed', /already confirmed/],
     ['revoked', /has been revoked/],
