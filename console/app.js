@@ -996,6 +996,13 @@
           ` · ${when(e.at)} · ${t('by')} ${e.actor}`,
           e.payload?.resolution ? ` · ${t('resolution')[e.payload.resolution] || e.payload.resolution}` : '',
           e.payload?.reason ? h('div', { className: 'reason' }, `${t('reason')}: ${e.payload.reason}`) : null,
+          e.flag
+            ? h(
+                'div',
+                { className: 'reason' },
+                `${bi(e.flag)} ${e.flag.reasons.map((r) => bi(r)).join(state.lang === 'zh-CN' ? '；' : '; ')}`,
+              )
+            : null,
           h('div', { className: 'hash mono', title: e.hash }, `#${e.seq} ${e.hash.slice(0, 16)}…`),
         ),
       ),

@@ -126,7 +126,8 @@ export interface DecisionDetail {
   provenance: Array<StoredDecision['provenance'][number] & { label: { 'zh-CN': string; en: string } }>;
   ruleVersion: string;
   ruleSetHash: string;
-  history: LedgerEntry[];
+  /** The decision's ledger entries; a flag's entry with the flag in words. */
+  history: Array<LedgerEntry & { flag?: NonNullable<DecisionDetail['flag']> }>;
 }
 
 /** Builds the detail view of a decision. */
@@ -163,23 +164,53 @@ export function decisionDetail(
         return text ? { ...p, text } : p;
       }),
     },
-    flag: d.flag
-      ? {
-          'zh-CN':
-            d.flag.outcome === 'eligible' && d.flag.amount !== null
-              ? `按${d.flag.at.slice(0, 10)}的最新信息，金额应为${formatAmount(d.flag.amount, 'zh-CN')}（原为${formatAmount(d.amount, 'zh-CN')}）。`
-              : `按${d.flag.at.slice(0, 10)}的最新信息，已不再符合享受条件。`,
-          en:
-            d.flag.outcome === 'eligible' && d.flag.amount !== null
-              ? `Under the information of ${d.flag.at.slice(0, 10)} the amount would be ${formatAmount(d.flag.amount, 'en')} (granted: ${formatAmount(d.amount, 'en')}).`
-              : `Under the information of ${d.flag.at.slice(0, 10)} the beneficiary no longer qualifies.`,
-          reasons: d.flag.reasons.map((code) => ({ code, ...reasonText(code) })),
-          eventIds: [...(d.flag.eventIds ?? [])],
-        }
-      : null,
+    flag: d.flag ? flagView(d.flag, d.amount) : null,
     provenance: d.provenance.map((p) => ({ ...p, label: provenanceLabel(p.fact) })),
     ruleVersion: d.ruleVersion,
     ruleSetHash: d.ruleSetHash,
-    history,
+    // A flag's entry keeps saying why, in words, after a reviewer has resolved the flag.
+    history: history.map((e) => {
+      const p = e.payload as Partial<{
+        outcome: string;
+        amount: number | null;
+        reasons: string[];
+        eventIds: string[];
+        grantedAmount: number;
+      }>;
+      return e.kind === 'eligibility-changed' && Array.isArray(p.reasons)
+        ? {
+            ...e,
+            flag: flagView(
+              {
+                outcome: p.outcome ?? 'not-eligible',
+                amount: typeof p.amount === 'number' ? p.amount : null,
+                reasons: p.reasons,
+                at: e.at,
+                eventIds: p.eventIds ?? [],
+              },
+              typeof p.grantedAmount === 'number' ? p.grantedAmount : d.amount,
+            ),
+          }
+        : e;
+    }),
+  };
+}
+
+/** What a later evaluation said of a granted period, in words: the amount it gives now, or that the subject no longer qualifies, and why. */
+function flagView(
+  flag: { outcome: string; amount: number | null; reasons: string[]; at: string; eventIds?: string[] },
+  granted: number,
+): NonNullable<DecisionDetail['flag']> {
+  const day = flag.at.slice(0, 10);
+  const changed = flag.outcome === 'eligible' && flag.amount !== null;
+  return {
+    'zh-CN': changed
+      ? `按${day}的最新信息，金额应为${formatAmount(flag.amount!, 'zh-CN')}（原为${formatAmount(granted, 'zh-CN')}）。`
+      : `按${day}的最新信息，已不再符合享受条件。`,
+    en: changed
+      ? `Under the information of ${day} the amount would be ${formatAmount(flag.amount!, 'en')} (granted: ${formatAmount(granted, 'en')}).`
+      : `Under the information of ${day} the beneficiary no longer qualifies.`,
+    reasons: flag.reasons.map((code) => ({ code, ...reasonText(code) })),
+    eventIds: [...(flag.eventIds ?? [])],
   };
 }

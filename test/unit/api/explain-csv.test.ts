@@ -4,7 +4,8 @@ import { amountWorking, explainDecision, reasonText, workingInWords } from '../.
 import { formatYuan } from '../../../src/domain/notifications/index.ts';
 import { createReferenceEvaluator, loadPolicySet, readRulesDir } from '../../../src/domain/rules/index.ts';
 import { maskIdentities } from '../../../src/api/http.ts';
-import { parameterText } from '../../../src/api/view.ts';
+import { decisionDetail, parameterText } from '../../../src/api/view.ts';
+import { nextEntry } from '../../../src/domain/ledger/index.ts';
 import { CALLERS, testApi } from './fixtures.ts';
 import { decision } from './memory-store.ts';
 
@@ -245,5 +246,43 @@ describe('Function: parameterText', () => {
     expect(parameterText(80, 'years')).toEqual({ 'zh-CN': '80 周岁', en: '80 years' });
     expect(parameterText('11', 'region-prefix')).toEqual({ 'zh-CN': '11', en: '11' });
     expect(parameterText({ other: 1 }, undefined)).toBeUndefined();
+  });
+});
+
+describe('Function: decisionDetail (history)', () => {
+  it('keeps saying in words why a period was flagged after the flag is resolved', () => {
+    // Prepare: a grant of 100 yuan flagged "not alive", then resolved by a reviewer (no flag left).
+    const d = { ...decision({ amount: 10000, status: 'revoked' }), inReviewQueue: false };
+    const flagged = nextEntry(undefined, {
+      chain: d.subject,
+      kind: 'eligibility-changed',
+      actor: 'engine',
+      at: '2025-04-01T00:00:00.000Z',
+      payload: {
+        decision: 'k',
+        outcome: 'not-eligible',
+        amount: null,
+        reasons: ['not-alive'],
+        eventIds: ['e2'],
+        grantedAmount: 10000,
+      },
+    });
+    const resolved = nextEntry(flagged, {
+      chain: d.subject,
+      kind: 'review.resolve',
+      actor: 'reviewer-1',
+      at: '2025-04-02T00:00:00.000Z',
+      payload: { decision: 'k', resolution: 'revoke', reason: 'Death registered.' },
+    });
+    // Act
+    const detail = decisionDetail(d, undefined, [flagged, resolved], () => undefined);
+    // Assess
+    expect(detail.flag).toBeNull();
+    expect(detail.history.map((e) => e.flag?.en ?? null)).toEqual([
+      'Under the information of 2025-04-01 the beneficiary no longer qualifies.',
+      null,
+    ]);
+    expect(detail.history[0]!.flag!.reasons).toEqual([{ code: 'not-alive', ...reasonText('not-alive') }]);
+    expect(detail.history[0]!.flag!.eventIds).toEqual(['e2']);
   });
 });
