@@ -357,29 +357,35 @@
     if (e?.status !== 401) flash('failed', 'error', { detail: e?.message || String(e) });
   }
 
+  /** Beijing time as 2027-01-02 08:00 in both languages: day-first and month-first readers agree. */
+  const beijing = (d) =>
+    Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Asia/Shanghai',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      })
+        .formatToParts(d)
+        .map((x) => [x.type, x.value]),
+    );
+
   const day = (iso) => {
     const d = new Date(iso);
     if (!iso || Number.isNaN(d.getTime())) return iso || '';
-    return d.toLocaleDateString(state.lang === 'en' ? 'en-GB' : 'zh-CN', {
-      timeZone: 'Asia/Shanghai',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
+    const p = beijing(d);
+    return `${p.year}-${p.month}-${p.day}`;
   };
 
   const when = (iso) => {
     if (!iso) return '';
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso;
-    return d.toLocaleString(state.lang === 'en' ? 'en-GB' : 'zh-CN', {
-      timeZone: 'Asia/Shanghai',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
+    const p = beijing(d);
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -717,11 +723,11 @@
       },
       h('td', { className: 'ref' }, h('button', { type: 'button', className: 'ref-link mono' }, d.ref)),
       h('td', {}, d.policyTitle ? bi(d.policyTitle) : d.policy),
-      h('td', {}, d.period),
+      h('td', { className: 'nowrap' }, d.period),
       h('td', { className: 'num' }, d.amountYuan),
       h('td', {}, h('span', { className: `status s-${d.status}` }, bi(d.statusLabel || STATUSES[d.status]))),
       h('td', {}, d.inReviewQueue && d.reviewReasonLabel ? bi(d.reviewReasonLabel) : ''),
-      h('td', {}, when(d.createdAt)),
+      h('td', { className: 'nowrap' }, when(d.createdAt)),
     );
     return tr;
   }
