@@ -461,12 +461,16 @@ export function readRulesDir(dir: string): RulesDirContent {
         report(file, [i, 'expected', 'amount'], 'a not-eligible case has amount null');
       }
       checkCaseFacts(c, (segs, message) => report(file, [i, 'facts', ...segs], message));
+      if (policy) {
+        (c.expected.reasons ?? []).forEach((reason, k) => {
+          const why = reasonProblem(reason, policy, out.params);
+          if (why) report(file, [i, 'expected', 'reasons', k], why);
+        });
+      }
     });
     out.tests.set(id, { file, cases: parsed.data as RuleTestCase[] });
   }
 
-  // Every policy is meant to carry its cases; a draft directory (pb simulate, a copy without tests)
-  // still loads, so a missing test file is a warning, not a problem.
   // A parameter no rule reads is most often a misspelt name (the rule then names the one it lacks).
   if (paramsRead) {
     for (const [name, at] of paramAt) {
@@ -476,6 +480,8 @@ export function readRulesDir(dir: string): RulesDirContent {
         );
     }
   }
+  // Every policy is meant to carry its cases; a draft directory (pb simulate, a copy without tests)
+  // still loads, so a missing test file is a warning, not a problem.
   const testIds = new Set(testFiles.map((f) => f.slice(0, -'.test.json'.length)));
   for (const id of present) {
     if (!testIds.has(id))
@@ -487,6 +493,39 @@ export function readRulesDir(dir: string): RulesDirContent {
   out.policies.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   out.contentHash = sha256(canonicalize(hashed) ?? '');
   return out;
+}
+
+/** Names given in a condition tree (every condition and named group): the reasons it can report. */
+function conditionNames(node: unknown, out: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(node)) for (const n of node) conditionNames(n, out);
+  else if (isObj(node)) {
+    if (typeof node.name === 'string') out.add(node.name);
+    for (const k of ['all', 'any', 'not']) if (k in node) conditionNames(node[k], out);
+  }
+  return out;
+}
+
+/** Why a test case's expected reason is one the policy can never give, or undefined. */
+function reasonProblem(
+  reason: string,
+  policy: Policy,
+  params: ReadonlyMap<string, unknown>,
+): string | undefined {
+  if (reason === 'outside-effective-period' || reason === 'no-amount-tier') return undefined;
+  if (reason.startsWith('missing-fact:')) {
+    const fact = reason.slice('missing-fact:'.length);
+    const known = factDefinition(fact)?.subjectKind === policy.subjectKind || derivedFact(fact) !== undefined;
+    return known ? undefined : `'${reason}': ${fact} is no fact of a ${policy.subjectKind}`;
+  }
+  if (reason.startsWith('missing-parameter:')) {
+    const name = reason.slice('missing-parameter:'.length);
+    return params.has(name)
+      ? undefined
+      : `'${reason}': no parameter ${name} is defined${didYouMean(name, params.keys())}`;
+  }
+  const names = conditionNames(policy.conditions);
+  if (names.has(reason)) return undefined;
+  return `'${reason}' is no reason ${policy.id} can give: not the name of one of its conditions${didYouMean(reason, names)}`;
 }
 
 /** Checks a rules directory; an empty list means every file is valid. */

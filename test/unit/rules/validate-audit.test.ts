@@ -329,6 +329,19 @@ describe('Function: validateRulesDir (values against the fact type)', () => {
     ]);
   });
 
+  it('refuses an expected reason the policy can never give, with the closest it can', () => {
+    const dir = copyWith({
+      'disability-living-subsidy.test.json': (j) => {
+        j[3].expected.reasons = ['not-dibao', 'missing-fact:taxableIncome', 'missing-parameter:nope'];
+      },
+    });
+    expect(lines(dir)).toEqual([
+      "disability-living-subsidy.test.json: $[3].expected.reasons[0]: 'not-dibao' is no reason disability-living-subsidy can give: not the name of one of its conditions; did you mean 'not-dibao-enrolled'?",
+      "disability-living-subsidy.test.json: $[3].expected.reasons[1]: 'missing-fact:taxableIncome': taxableIncome is no fact of a person",
+      "disability-living-subsidy.test.json: $[3].expected.reasons[2]: 'missing-parameter:nope': no parameter nope is defined",
+    ]);
+  });
+
   it('has a value type for every derived fact', () => {
     for (const d of DERIVED_FACTS) expect(DERIVED_FACT_TYPES[d.name], d.name).toBeDefined();
     expect(factTypeOf('eligibleFor:x')).toEqual({ kind: 'boolean' });
