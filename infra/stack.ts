@@ -100,15 +100,17 @@ export class ProactiveBenefitsStack extends Stack {
 
     // Who touches what. The ledger is append-only for everyone; only relayed outbox rows and
     // idempotency records are ever deleted (the relay deletes a row once it is on the queue).
-    tables.grant(ingest, 'profiles', 'readWrite');
-    tables.grant(ingest, 'events', 'readWrite');
-    tables.grant(ingest, 'quarantine', 'readWrite');
-    tables.grant(evaluate, 'profiles', 'readWrite');
-    tables.grant(evaluate, 'decisions', 'readWrite');
+    tables.grant(ingest, 'profiles', 'append');
+    tables.grant(ingest, 'events', 'append');
+    tables.grant(ingest, 'quarantine', 'append');
+    // Evaluate and backfill put new decisions and flag granted ones inside their transactions, by key:
+    // they never read decisions, so neither the table's items nor its indexes are readable to them.
+    tables.grant(evaluate, 'profiles', 'append');
+    tables.grant(evaluate, 'decisions', 'write');
     tables.grant(evaluate, 'ledger', 'append');
     tables.grant(evaluate, 'outbox', 'readWriteDelete');
-    tables.grant(backfill, 'profiles', 'readWrite');
-    tables.grant(backfill, 'decisions', 'readWrite');
+    tables.grant(backfill, 'profiles', 'append', { scan: true });
+    tables.grant(backfill, 'decisions', 'write');
     tables.grant(backfill, 'ledger', 'append');
     tables.grant(backfill, 'outbox', 'readWriteDelete');
     tables.grant(notify, 'deliveries', 'readWrite');
@@ -120,10 +122,10 @@ export class ProactiveBenefitsStack extends Stack {
     tables.grant(reviewFn, 'profiles', 'readWrite');
     // A citizen's listing includes the decisions of the notices delivered to them (a guardian's wards).
     tables.grant(reviewFn, 'deliveries', 'read');
-    // Tick sizes the fan-out from the profiles item count, and reads chain heads for the digest.
-    tables.grant(tick, 'profiles', 'read');
-    // ... and records the latest digest beside the ledger (the meta table), so a lost one shows.
-    tables.grant(tick, 'meta', 'readWrite');
+    // Tick sizes the fan-out from the profiles item count, and scans chain heads for the digest ...
+    tables.grant(tick, 'profiles', 'read', { scan: true });
+    // ... and records the latest digest beside the ledger: that one meta item, by update only.
+    tables.grantItem(tick, 'meta', 'ledger-digest', ['dynamodb:UpdateItem']);
 
     queues.consume(ingest, 'agencyEvents', { maxConcurrency: 20 });
     queues.consume(evaluate, 'evaluations', { maxConcurrency: 20 });

@@ -288,6 +288,48 @@ describe('Stack: pb-<stage>', () => {
       expect(actionsOn(template, fnId('ingest'), tableId('decisions'))).toEqual([]);
     });
 
+    it('deletes, batch writes included, only on the outbox and idempotency tables; scans only of profiles, by backfill and tick', () => {
+      for (const name of FUNCTIONS) {
+        for (const t of TABLE_IDS) {
+          const actions = actionsOn(template, fnId(name), tableId(t));
+          if (t !== 'outbox' && t !== 'idempotency')
+            expect(actions, `${name} on ${t}`).not.toContain('dynamodb:BatchWriteItem');
+          if (!(t === 'profiles' && (name === 'backfill' || name === 'tick')))
+            expect(actions, `${name} on ${t}`).not.toContain('dynamodb:Scan');
+        }
+      }
+      expect(actionsOn(template, fnId('backfill'), tableId('profiles'))).toContain('dynamodb:Scan');
+      expect(actionsOn(template, fnId('tick'), tableId('profiles'))).toContain('dynamodb:Scan');
+    });
+
+    it('evaluate and backfill only put and update decisions, by key: no read, no index', () => {
+      for (const name of ['evaluate', 'backfill'] as FunctionName[]) {
+        const onDecisions = roleStatements(template, fnId(name)).filter(
+          (s) =>
+            s.Effect === 'Allow' && s.resources.some((r) => referencedIds(r).includes(tableId('decisions'))),
+        );
+        expect(onDecisions.flatMap((s) => s.actions).sort(), name).toEqual([
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+        ]);
+        expect(JSON.stringify(onDecisions.flatMap((s) => s.resources)), name).not.toContain('/index/');
+      }
+    });
+
+    it('tick may only update the one meta item that records the latest digest', () => {
+      const onMeta = roleStatements(template, fnId('tick')).filter((s) =>
+        s.resources.some((r) => referencedIds(r).includes(tableId('meta'))),
+      );
+      expect(onMeta).toEqual([
+        {
+          Effect: 'Allow',
+          actions: ['dynamodb:UpdateItem'],
+          resources: [expect.anything()],
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ledger-digest'] } },
+        },
+      ]);
+    });
+
     it('only the outbox and idempotency tables can be deleted from', () => {
       for (const name of FUNCTIONS) {
         for (const t of TABLE_IDS.filter((t) => t !== 'outbox' && t !== 'idempotency')) {
