@@ -1,5 +1,8 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { docClient, dynamoClient, sqsClient } from '../src/adapters/aws.ts';
 import { digestStore, writeDigest } from '../src/adapters/ledger-store.ts';
@@ -31,15 +34,41 @@ export async function openPeriods(at: Date): Promise<{ segments: number; subject
   return { segments, subjects };
 }
 
-const lambdaHandler = async (event: { time?: string }) => {
-  const at = event.time ? new Date(event.time) : runtimeClock().now();
+/**
+ * The opening of one scheduled time, at most once (Powertools idempotency keyed by the schedule's
+ * `time`): Lambda retries an invocation whose digest failed, and the retry must not queue the whole
+ * fan-out again. An invocation without `time` (a manual one) opens without a key.
+ */
+let idempotent:
+  | { table: string; client: unknown; fn: (req: { time: string }) => Promise<Opened> }
+  | undefined;
+type Opened = { segments: number; subjects: number };
+const idempotencyConfig = new IdempotencyConfig({ eventKeyJmesPath: 'time', expiresAfterSeconds: 7 * 86400 });
+
+function openOnce(): (req: { time: string }) => Promise<Opened> {
+  const table = runtimeConfig().table('idempotency');
+  const client = dynamoClient();
+  if (idempotent?.table !== table || idempotent.client !== client) {
+    const fn = makeIdempotent(async (req: { time: string }) => openPeriods(new Date(req.time)), {
+      persistenceStore: new DynamoDBPersistenceLayer({ tableName: table, awsSdkV3Client: client }),
+      config: idempotencyConfig,
+    });
+    idempotent = { table, client, fn };
+  }
+  return idempotent.fn;
+}
+
+const lambdaHandler = async (event: { time?: string }, context: Context) => {
+  idempotencyConfig.registerLambdaContext(context);
   // The periods open first: a digest that cannot be written must not keep a month from opening.
-  const opened = await openPeriods(at);
+  const opened = event.time
+    ? await openOnce()({ time: event.time })
+    : await openPeriods(runtimeClock().now());
   // Each period opening also anchors the ledger: the chain heads go to the Object Lock bucket. The
   // digest is dated by the wall clock, not the scheduled time: a retried or late invocation must
   // not date a digest before one written since (the digests form one chain in time). A failure
-  // here fails the invocation (and raises the function-errors alarm); the retry opens again, which
-  // grants nothing twice.
+  // here fails the invocation (and raises the function-errors alarm); the retry finds the opening
+  // done and only writes the digest again.
   const digest = await writeDigest(
     docClient(),
     runtimeConfig(),

@@ -126,6 +126,8 @@ export class ProactiveBenefitsStack extends Stack {
     tables.grant(tick, 'profiles', 'read', { scan: true });
     // ... and records the latest digest beside the ledger: that one meta item, by update only.
     tables.grantItem(tick, 'meta', 'ledger-digest', ['dynamodb:UpdateItem']);
+    // A retried invocation finds its period opening done (Powertools idempotency records).
+    tables.grant(tick, 'idempotency', 'readWriteDelete');
 
     queues.consume(ingest, 'agencyEvents', { maxConcurrency: 20 });
     queues.consume(evaluate, 'evaluations', { maxConcurrency: 20 });

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { docClient } from '../../src/adapters/aws.ts';
+import { docClient, sqsClient } from '../../src/adapters/aws.ts';
 import { scanAll } from '../../src/adapters/dynamodb/scan.ts';
 import { verify } from '../../src/cli/commands/audit.ts';
 import { publish } from '../../src/cli/commands/publish.ts';
 import { tick } from '../../src/cli/commands/tick.ts';
 import type { Io } from '../../src/cli/io.ts';
-import { drainQueues } from '../../src/local/pipeline.ts';
+import { drainQueues, queueDepth } from '../../src/local/pipeline.ts';
 import { runtimeConfig } from '../../src/runtime/engine.ts';
 import { decideDemo, useTestEngine } from './helpers.ts';
 
@@ -51,9 +51,14 @@ describe('Policy finds people: period opening and publication', () => {
     expect(await tick(['--now', '2026-05-01T00:00:00+08:00'], io().io)).toBe(0);
     // So does the scheduled function, invoked late for an earlier month (a retry or a manual run).
     const { handler } = await import('../../functions/tick.ts');
-    const opened = (await handler({ time: '2026-04-30T16:00:00Z' }, {} as Context)) as { segments: number };
+    const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
+    const opened = (await handler({ time: '2026-04-30T16:00:00Z' }, context)) as { segments: number };
     expect(opened.segments).toBeGreaterThan(0);
+    expect(await queueDepth(sqsClient(), engine.queues.backfill.url)).toBe(opened.segments);
     await drainQueues(engine.queues, engine.consumers);
+    // Lambda's retry of the same scheduled time (its digest failed, say) finds the opening done.
+    expect(await handler({ time: '2026-04-30T16:00:00Z' }, context)).toEqual(opened);
+    expect(await queueDepth(sqsClient(), engine.queues.backfill.url)).toBe(0);
     const audit = io();
     expect(await verify([], audit.io), audit.out.join('\n')).toBe(0);
   });
