@@ -283,21 +283,15 @@ export const publish: Command = async (args, io) => {
     for (const id of changed) {
       const now = state.policies[id]!;
       const before = previous?.policies[id];
-      // Why a policy whose own file did not change is published again: the parameters it reads, or
-      // the policies it rests on.
+      // What changed besides the rule file: the parameters it reads, or a policy it rests on.
       let why = '';
-      if (before && before.contentHash === now.contentHash) {
-        const moved = before.params
-          ? Object.keys({ ...before.params, ...now.params }).filter(
-              (n) => before.params?.[n] !== now.params?.[n],
-            )
-          : [];
-        why =
-          moved.length > 0
-            ? ` (parameters changed: ${moved.sort().join(', ')})`
-            : before.params
-              ? ' (a policy it rests on through eligibleFor changed)'
-              : '';
+      if (before?.params) {
+        const moved = Object.keys({ ...before.params, ...now.params })
+          .filter((n) => before.params?.[n] !== now.params?.[n])
+          .sort();
+        if (moved.length > 0) why = ` (parameters changed: ${moved.join(', ')})`;
+        else if (before.contentHash === now.contentHash)
+          why = ' (a policy it rests on through eligibleFor changed)';
       }
       io.out(`published ${id} version ${now.version}${why}`);
     }

@@ -47,9 +47,9 @@ interface LoadedDraft {
 }
 
 /**
- * Where a rule file's parameters come from: the `params/` beside it when there is one (a draft
+ * Where a rule file's own parameters come from: the `params/` beside it when there is one (a draft
  * directory carries its own, and a new dated value is how an amount changes), else the rules
- * directory's.
+ * directory's. Its files replace those of the same name in the rules directory's `params/`.
  */
 export function paramsDirFor(ruleFile: string, rulesDir: string): string {
   const beside = join(dirname(resolve(ruleFile)), 'params');
@@ -90,10 +90,15 @@ function loadDraft(
   const scratch = mkdtempSync(join(tmpdir(), 'pb-simulate-'));
   try {
     mkdirSync(join(scratch, 'params'));
+    // The rules directory's parameter files, then the draft's own over them, file by file.
     const paramsDir = paramsDirFor(draftFile, rulesDir);
-    if (existsSync(paramsDir)) {
-      for (const f of readdirSync(paramsDir)) {
-        if (f.endsWith('.json')) copyFileSync(join(paramsDir, f), join(scratch, 'params', f));
+    const ownParams = new Set<string>();
+    for (const dir of [join(rulesDir, 'params'), paramsDir]) {
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir)) {
+        if (!f.endsWith('.json')) continue;
+        copyFileSync(join(dir, f), join(scratch, 'params', f));
+        if (dir === paramsDir) ownParams.add(f);
       }
     }
     for (const f of readdirSync(rulesDir)) {
@@ -109,7 +114,7 @@ function loadDraft(
       const line = (p: Problem): string =>
         p.file === asFile
           ? `${draftFile}: ${p.path}: ${p.message}`
-          : p.file.startsWith('params/')
+          : p.file.startsWith('params/') && ownParams.has(p.file.slice('params/'.length))
             ? `${paramsLabel}/${p.file.slice('params/'.length)}: ${p.path}: ${p.message}`
             : `${rulesLabel}/${p.file}: ${p.path}: ${p.message}`;
       const lines = content.problems.map(line);
@@ -401,12 +406,15 @@ export const simulate: Command = async (args, io) => {
       return [...own, [p, 'total', sum] as [string, string, Tally]];
     });
   const out = (l: string): void => io.out(l);
+  const shared = join(rulesDir, 'params');
+  const paramsFrom = (dir: string): string =>
+    dir === shared ? dirLabel(dir) : `${dirLabel(dir)} over ${dirLabel(shared)}`;
   out(
-    `draft: ${draftFile} (${policy.id} v${policy.version}) against ${dirLabel(rulesDir)}, parameters from ${dirLabel(d.paramsDir)}`,
+    `draft: ${draftFile} (${policy.id} v${policy.version}) against ${dirLabel(rulesDir)}, parameters from ${paramsFrom(d.paramsDir)}`,
   );
   if (b && values.baseline) {
     out(
-      `baseline: ${values.baseline} (${b.policy.id} v${b.policy.version}), parameters from ${dirLabel(b.paramsDir)}`,
+      `baseline: ${values.baseline} (${b.policy.id} v${b.policy.version}), parameters from ${paramsFrom(b.paramsDir)}`,
     );
   }
   out(

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -494,7 +494,7 @@ describe('Command: pb simulate', () => {
       expect(r.err).toEqual([]);
       expect(r.out[0]).toMatch(
         new RegExp(
-          `^draft: ${draft} \\(elderly-allowance v\\S+\\) against \\S+, parameters from ${draftDir}/params$`,
+          `^draft: ${draft} \\(elderly-allowance v\\S+\\) against \\S+, parameters from ${draftDir}/params over \\S+$`,
         ),
       );
       expect(r.out[1]).toMatch(
@@ -508,6 +508,34 @@ describe('Command: pb simulate', () => {
         ['p-89', 12000],
       ]);
     }
+  });
+
+  it('takes the parameter files of a partial draft directory over those of the rules directory', async () => {
+    // Prepare: a directory with the draft rule and only the one parameter file it changes.
+    const partial = join(work, 'partial-draft');
+    mkdirSync(join(partial, 'params'), { recursive: true });
+    cpSync(join(RULES, 'elderly-allowance.json'), join(partial, 'elderly-allowance.json'));
+    const params = JSON.parse(readFileSync(join(RULES, 'params', 'elderly-allowance.json'), 'utf8')) as {
+      parameters: Array<{ name: string; values: unknown[] }>;
+    };
+    params.parameters.find((p) => p.name === 'elderly.amount.80-89')!.values = [
+      { from: '2024-01-01', value: 11000 },
+    ];
+    writeFileSync(join(partial, 'params', 'elderly-allowance.json'), JSON.stringify(params));
+    // Act
+    const r = await compare(
+      join(partial, 'elderly-allowance.json'),
+      PROFILES,
+      '2025-03',
+      join(RULES, 'elderly-allowance.json'),
+    );
+    // Assess
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    const amounts = r.out
+      .filter((l) => l.startsWith('{'))
+      .map((l) => (JSON.parse(l) as { after: { amount: number } }).after.amount);
+    expect(amounts).toEqual([11000, 11000]);
   });
 
   it('says where the parameters of a draft outside the rules directory were read', async () => {
