@@ -109,7 +109,7 @@ export class EngineAlarms extends Construct {
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       0,
-      'A scheduled period opening was dropped after the Scheduler retries: invoke the tick function by hand with the scheduled time (docs/deploy.md, "A missed opening"), then purge the queue.',
+      'A scheduled period opening was dropped after the Scheduler retries: invoke the tick function by hand with the scheduled time (docs/deploy.md, "A missed period opening"), then purge the queue.',
     );
     for (const [name, table] of Object.entries(props.tables)) {
       const reads = table.metric('ReadThrottleEvents', { period, statistic: cloudwatch.Stats.SUM });

@@ -149,23 +149,28 @@ export function requireDir(flag: string, path: string): string {
  */
 export function rulesDirOption(
   dir: string | undefined,
-  flag: 'dir' | 'rules' = 'dir',
+  flag: 'dir' | 'rules' | null = 'dir',
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  if (dir !== undefined) return requireDir(flag, dir);
+  if (dir !== undefined) return requireDir(flag ?? 'dir', dir);
   const fromEnv = env.PB_RULES_DIR;
   const [path, source] =
     fromEnv !== undefined && fromEnv !== ''
       ? [fromEnv, 'PB_RULES_DIR']
       : ['rules', 'default rules directory'];
   try {
-    return requireDir(flag, path);
+    return requireDir(flag ?? 'dir', path);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    const why = e.message.slice(`--${flag} ${path}: `.length);
-    throw new UsageError(
-      `${source} ${path}: ${why} (give --${flag} <dir>${source === 'PB_RULES_DIR' ? '' : ' or set PB_RULES_DIR'})`,
-    );
+    const why = e.message.slice(`--${flag ?? 'dir'} ${path}: `.length);
+    // A command without a rules option (replay, tick) reads the directory the engine reads.
+    const hint =
+      flag === null
+        ? source === 'PB_RULES_DIR'
+          ? 'set PB_RULES_DIR to the rules directory'
+          : 'run pb from the repository root, or set PB_RULES_DIR'
+        : `give --${flag} <dir>${source === 'PB_RULES_DIR' ? '' : ' or set PB_RULES_DIR'}`;
+    throw new UsageError(`${source} ${path}: ${why} (${hint})`);
   }
 }
 

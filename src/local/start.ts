@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { sqsClient } from '../adapters/aws.ts';
 import { type DrainOptions, drainQueues, sendLines } from './pipeline.ts';
 import { retryBackoff } from './poller.ts';
+import { checkEngineRules } from '../cli/engine-rules.ts';
 import { openLocalEngine } from './session.ts';
 import { STACK_ENV_FILE } from './stack.ts';
 import { observe, runtimeConfig } from '../runtime/engine.ts';
@@ -25,6 +26,12 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT '${process.env.PORT}' is not a port number`);
   const dataDir = resolve(process.env.PB_DATA_DIR ?? '.data');
+  try {
+    checkEngineRules();
+  } catch (e) {
+    console.error(`npm start: ${(e as Error).message}`);
+    process.exit(1);
+  }
   const engine = await openLocalEngine({
     persistDir: join(dataDir, 'dynamodb'),
     reuseRunning: false,

@@ -20,6 +20,7 @@ import {
   requireOutputFile,
   UsageError,
 } from '../io.ts';
+import { checkEngineRules } from '../engine-rules.ts';
 import { nowOption } from '../now.ts';
 
 /** One line of the decisions output of `pb replay`. */
@@ -99,6 +100,7 @@ export const replay: Command = async (args, io) => {
     .map((body, i) => ({ line: i + 1, body: body.replace(/\r$/, '') }))
     .filter((l) => l.body.trim() !== '');
 
+  checkEngineRules();
   // Notifications of this run go to a file of its own, so the count is this run's.
   const tmp = mkdtempSync(join(tmpdir(), 'pb-replay-'));
   const notifyFile = join(tmp, 'notifications.jsonl');
@@ -140,7 +142,7 @@ export const replay: Command = async (args, io) => {
         io.progress(`queued ${n}/${queued.length}`),
       ),
     );
-    await drainQueues(engine.queues, engine.consumers, {
+    const totals = await drainQueues(engine.queues, engine.consumers, {
       concurrency,
       // Where the file holds two bodies under one id, events are taken in the order of the file,
       // one batch after the other: the earlier line is the one kept (the later one is the id
@@ -209,7 +211,14 @@ export const replay: Command = async (args, io) => {
     io.out(
       `events: ${lines.length}, accepted: ${lines.length - rejected.length}, rejected: ${rejected.length}, decisions: ${decisions.length}, notifications: ${notifications}`,
     );
-    return 0;
+    // A message that failed every attempt is no rejection but work the run did not do: say so, fail.
+    const lost = Object.entries(totals.perQueue).filter(([, t]) => (t?.deadLettered ?? 0) > 0);
+    for (const [queue, t] of lost) {
+      io.err(
+        `pb replay: ${t!.deadLettered} message${t!.deadLettered === 1 ? '' : 's'} of the ${queue} queue failed every attempt and went to its dead-letter queue${engine.started ? " (gone with this run's stack)" : ' (pb quarantine list)'}: the run is incomplete`,
+      );
+    }
+    return lost.length > 0 ? 1 : 0;
   } finally {
     await engine.stop();
     rmSync(tmp, { recursive: true, force: true });

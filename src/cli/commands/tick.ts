@@ -9,6 +9,7 @@ import { openLocalEngine } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
 import { BackfillTally } from '../backfill-tally.ts';
 import { type Command, parseOptions, required, UsageError, wholeNumber } from '../io.ts';
+import { checkEngineRules } from '../engine-rules.ts';
 import { nowOption } from '../now.ts';
 
 /**
@@ -20,6 +21,7 @@ export const tick: Command = async (args, io) => {
   const { values } = parseOptions(args, { now: { type: 'string' }, segments: { type: 'string' } });
   const now = nowOption(required(values.now, 'now'), '2026-12-01T00:00:00+08:00');
   const segments = wholeNumber('segments', values.segments, 4, 1, 64);
+  checkEngineRules();
   const engine = await openLocalEngine({
     now,
     persistDir: join(resolve(process.env.PB_DATA_DIR ?? '.data'), 'dynamodb'),

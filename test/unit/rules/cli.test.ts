@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -334,6 +334,28 @@ describe('Command: pb rules validate and pb rules test (rules directory, warning
     const sim = await run('simulate', '--policy', draft, '--profiles', profiles, '--period', '2025-01');
     expect(sim.code).toBe(2);
     expect(sim.err).toEqual([`pb simulate: PB_RULES_DIR ${missing}: no such directory (give --rules <dir>)`]);
+    // Commands that run the engine check its rules before they start anything.
+    for (const argv of [
+      ['replay', '--events', profiles, '--now', '2026-06-15T10:00:00+08:00'],
+      ['tick', '--now', '2026-06-15T10:00:00+08:00'],
+    ]) {
+      expect(await run(...argv)).toEqual({
+        code: 2,
+        out: [],
+        err: [
+          `pb ${argv[0]}: PB_RULES_DIR ${missing}: no such directory (set PB_RULES_DIR to the rules directory)`,
+        ],
+      });
+    }
+    const empty = join(work, 'no-rules-here');
+    mkdirSync(empty, { recursive: true });
+    vi.stubEnv('PB_RULES_DIR', empty);
+    expect(await run('tick', '--now', '2026-06-15T10:00:00+08:00')).toEqual({
+      code: 1,
+      out: [],
+      err: [`pb tick: no rule file in ${empty}: the engine would decide nothing`],
+    });
+    vi.stubEnv('PB_RULES_DIR', missing);
     const pub = await run('rules', 'publish');
     expect(pub.code).toBe(2);
     expect(pub.err).toEqual([
