@@ -19,7 +19,9 @@ export function createApp(props: AppProps = {}): PbApp {
   const stack = new ProactiveBenefitsStack(app, `pb-${settings.stage}`, {
     settings,
     description: `Proactive benefits engine (${settings.stage})`,
-    // Environment-agnostic unless an account is known: synth needs no AWS credentials.
+    // No account or region pinned unless given: synth needs no AWS credentials. (The key policies
+    // still name the region the CLI resolves, its default when nothing sets one: synthesise with
+    // the target's AWS_REGION, docs/deploy.md.)
     env:
       settings.account || settings.region
         ? { account: settings.account, region: settings.region }
