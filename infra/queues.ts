@@ -81,9 +81,12 @@ export class EngineQueues extends Construct {
     );
   }
 
-  /** Lets `grantee` send to queue `qid`: SendMessage plus the two key actions SQS needs to encrypt. */
+  /**
+   * Lets `grantee` send to queue `qid`: SendMessage plus the two key actions SQS needs to encrypt.
+   * Nothing to look the queue up with: every producer is given its queue's URL (PB_QUEUE_URL_<ID>).
+   */
   grantSend(grantee: iam.IGrantable, qid: QueueId): void {
-    this.byId[qid].queue.grant(grantee, 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl');
+    this.byId[qid].queue.grant(grantee, 'sqs:SendMessage');
     this.key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
 

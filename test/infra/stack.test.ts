@@ -330,6 +330,21 @@ describe('Stack: pb-<stage>', () => {
       ]);
     });
 
+    it('producers may only send to the queues they feed: no lookups, their URLs are given', () => {
+      const feeds: Array<[FunctionName, QueueId]> = [
+        ['ingest', 'evaluations'],
+        ['evaluate', 'notifications'],
+        ['backfill', 'notifications'],
+        ['review-api', 'notifications'],
+        ['tick', 'backfill'],
+      ];
+      for (const [name, queue] of feeds) {
+        expect(actionsOn(template, fnId(name), queueId(queue)), `${name} to ${queue}`).toEqual([
+          'sqs:SendMessage',
+        ]);
+      }
+    });
+
     it('only the outbox and idempotency tables can be deleted from', () => {
       for (const name of FUNCTIONS) {
         for (const t of TABLE_IDS.filter((t) => t !== 'outbox' && t !== 'idempotency')) {
