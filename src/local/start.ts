@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { sqsClient } from '../adapters/aws.ts';
 import { type DrainOptions, drainQueues, sendLines } from './pipeline.ts';
@@ -7,7 +7,7 @@ import { checkEngineRules } from '../cli/engine-rules.ts';
 import { openLocalEngine } from './session.ts';
 import { STACK_ENV_FILE } from './stack.ts';
 import { observe, runtimeConfig } from '../runtime/engine.ts';
-import { observeNotifications } from '../runtime/notify.ts';
+import { notificationsFile, observeNotifications } from '../runtime/notify.ts';
 import { formatYuan } from '../domain/notifications/index.ts';
 import { startReviewServer } from './http.ts';
 import { docClient } from '../adapters/aws.ts';
@@ -21,6 +21,21 @@ import { systemClock } from '../clock.ts';
  * and keeps consuming the queues until Ctrl-C. `PB_NOW` (an ISO date-time) sets the engine's clock
  * for the whole run, e.g. to see a month's allowances before that month.
  */
+/** The first recipient in the local notifications file, if any (a person, not an enterprise). */
+function earlierRecipient(): string | undefined {
+  const file = notificationsFile();
+  if (!existsSync(file)) return undefined;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    try {
+      const r = (JSON.parse(line) as { recipient?: unknown }).recipient;
+      if (typeof r === 'string' && r.startsWith('ps_')) return r;
+    } catch {
+      // a line cut short by a crash: look further
+    }
+  }
+  return undefined;
+}
+
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? '3000');
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -95,9 +110,13 @@ async function main(): Promise<void> {
     console.log(`Review console: http://localhost:${new URL(server.url).port}`);
     console.log(`Reviewer token: ${server.reviewerToken}`);
     console.log(`Auditor token: ${server.auditorToken}`);
-    const citizen = notified[0];
+    // A later run on the same data notifies nobody new: the first person an earlier run notified.
+    const citizen = notified[0] ?? earlierRecipient();
     if (citizen) {
-      console.log(`Citizen token (${citizen}, notified above): ${await server.tokenFor('citizen', citizen)}`);
+      const where = notified[0]
+        ? 'notified above'
+        : `notified by an earlier run, ${relative(process.cwd(), notificationsFile())}`;
+      console.log(`Citizen token (${citizen}, ${where}): ${await server.tokenFor('citizen', citizen)}`);
     }
     console.log(
       `Tables: ${runtimeConfig().prefix}-*; agency events queue: ${engine.queues.agencyEvents.url}`,

@@ -21,32 +21,45 @@ afterAll(() => {
   if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
 });
 
+/** Starts `npm start` on a data directory and a free port; resolves with its output once it serves. */
+async function start(dataDir: string): Promise<{ output: () => string }> {
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/local/start.ts'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      PB_DATA_DIR: dataDir,
+      PB_PREFIX: 'pb-start',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  const deadline = Date.now() + 120_000;
+  while (!/Press Ctrl-C/.test(out) && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { output: () => out };
+}
+
+/** Ctrl-C to the running `npm start`; resolves with its exit code. */
+async function stop(): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+  child!.kill('SIGINT');
+  return exited;
+}
+
 describe('Command: npm start', () => {
   it('grants for the samples, serves the API behind a token, and stops everything on Ctrl-C', async () => {
     // Prepare: a data directory of its own and a free port.
     const dataDir = mkdtempSync(join(tmpdir(), 'pb-start-'));
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/local/start.ts'], {
-      env: {
-        ...process.env,
-        PORT: '0',
-        PB_DATA_DIR: dataDir,
-        PB_PREFIX: 'pb-start',
-        POWERTOOLS_LOG_LEVEL: 'ERROR',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr!.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    // Act: wait for the two lines.
-    const deadline = Date.now() + 120_000;
-    while (!/Press Ctrl-C/.test(out) && Date.now() < deadline && child.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // Act: wait for the lines.
+    const out = (await start(dataDir)).output();
     const url = /Review console: (http:\/\/localhost:\d+)/.exec(out)?.[1];
     const token = /Reviewer token: (\S+)/.exec(out)?.[1];
     expect(url, out).toBeDefined();
@@ -94,7 +107,7 @@ describe('Command: npm start', () => {
     const refused = pb({});
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim()).toBe(
-      `pb audit verify: the local stack in ${join(dataDir, 'dynamodb')} is running in process ${child.pid} (npm start?): stop it first, or point this command at it with \`. ${envFile}\` (its own pollers then take part)`,
+      `pb audit verify: the local stack in ${join(dataDir, 'dynamodb')} is running in process ${child!.pid} (npm start?): stop it first, or point this command at it with \`. ${envFile}\` (its own pollers then take part)`,
     );
     expect(javaUnder(dataDir).length).toBe(1);
     // With that environment, the command works on the running stack.
@@ -111,10 +124,15 @@ describe('Command: npm start', () => {
     );
     expect(verified.status).toBe(0);
     expect(verified.stdout).toMatch(/ledger verifies/);
-    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await stop()).toBe(0);
     expect(javaUnder(dataDir)).toEqual([]);
     expect(existsSync(envFile)).toBe(false);
+
+    // A second run on the same data decides nothing new, and still offers a citizen to sign in as.
+    const again = (await start(dataDir)).output();
+    expect(again).not.toMatch(/Granted\s/);
+    expect(again).toContain(`Citizen token (${citizen![1]}, notified by an earlier run, `);
+    expect(await stop()).toBe(0);
+    expect(javaUnder(dataDir)).toEqual([]);
   });
 });
