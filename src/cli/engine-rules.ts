@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadPolicySet } from '../domain/rules/index.ts';
-import { CommandFailed, rulesDirOption } from './io.ts';
+import type { QueueId } from '../resources.ts';
+import { CommandFailed, type Io, rulesDirOption } from './io.ts';
 
 /**
  * The rules a command that runs the engine's handlers decides with (`PB_RULES_DIR`, else `rules`),
@@ -20,4 +21,27 @@ export function checkEngineRules(): string {
   }
   if (policies === 0) throw new CommandFailed(`no rule file in ${dir}: the engine would decide nothing`);
   return dir;
+}
+
+/**
+ * Names, one line per queue, the messages a run added to the dead-letter queues (they failed every
+ * attempt: work the run did not do); returns how many. `gone`: the run's own stack, stopped with it.
+ */
+export function reportDeadLettered(
+  io: Io,
+  command: string,
+  before: Record<QueueId, number>,
+  after: Record<QueueId, number>,
+  gone: boolean,
+): number {
+  let lost = 0;
+  for (const queue of Object.keys(after) as QueueId[]) {
+    const n = after[queue] - (before[queue] ?? 0);
+    if (n <= 0) continue;
+    lost += n;
+    io.err(
+      `pb ${command}: ${n} message${n === 1 ? '' : 's'} of the ${queue} queue failed every attempt and went to its dead-letter queue${gone ? " (gone with this run's stack)" : ' (pb quarantine list)'}: the run is incomplete`,
+    );
+  }
+  return lost;
 }

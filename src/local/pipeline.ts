@@ -79,6 +79,16 @@ export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
   );
 }
 
+/** Messages waiting in each queue's dead-letter queue. */
+export async function dlqDepths(
+  sqs: SQSClient,
+  queues: Record<QueueId, LocalQueue>,
+): Promise<Record<QueueId, number>> {
+  const out = {} as Record<QueueId, number>;
+  for (const id of Object.keys(queues) as QueueId[]) out[id] = await queueDepth(sqs, queues[id].dlqUrl);
+  return out;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function retryDelayOf(opt: DrainOptions['retryDelaySeconds'], id: QueueId): RetryDelay {

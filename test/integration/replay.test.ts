@@ -93,6 +93,37 @@ describe('Command: pb replay', () => {
     );
   });
 
+  it('exits 1 naming the messages that failed every attempt (a notification channel that cannot be reached)', async () => {
+    await useTestEngine('replay-dlq');
+    const saved = { topic: process.env.PB_NOTIFY_TOPIC_ARN, sns: process.env.AWS_ENDPOINT_URL_SNS };
+    process.env.PB_NOTIFY_TOPIC_ARN = 'arn:aws-cn:sns:cn-north-1:000000000000:pb-nowhere.fifo';
+    process.env.AWS_ENDPOINT_URL_SNS = 'http://127.0.0.1:9';
+    try {
+      const r = capture();
+      const code = await replay(
+        ['--events', 'events/samples/demo.jsonl', '--now', '2026-06-15T10:00:00+08:00'],
+        r.io,
+      );
+      expect(code).toBe(1);
+      expect(r.out.at(-1)).toMatch(
+        /^events: 22, accepted: 22, rejected: 0, decisions: \d+, notifications: 0$/,
+      );
+      expect(r.err).toEqual([
+        expect.stringMatching(
+          /^pb replay: \d+ messages? of the notifications queue failed every attempt and went to its dead-letter queue \(pb quarantine list\): the run is incomplete$/,
+        ),
+      ]);
+    } finally {
+      for (const [k, v] of [
+        ['PB_NOTIFY_TOPIC_ARN', saved.topic],
+        ['AWS_ENDPOINT_URL_SNS', saved.sns],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }, 120_000);
+
   it('writes every rejected line with its number, id and reason', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pb-replay-'));
     const file = join(dir, 'bad.jsonl');

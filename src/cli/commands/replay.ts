@@ -7,7 +7,7 @@ import { queryAll, scanAll } from '../../adapters/dynamodb/scan.ts';
 import { fromDecisionItem } from '../../adapters/dynamodb/subject-store.ts';
 import { parseAgencyEvent } from '../../domain/events/parse.ts';
 import { redactEventId } from '../../domain/sealed.ts';
-import { drainQueues, fitsQueue, sendLines } from '../../local/pipeline.ts';
+import { dlqDepths, drainQueues, fitsQueue, sendLines } from '../../local/pipeline.ts';
 import { retryBackoff } from '../../local/poller.ts';
 import { openLocalEngine, stackVariables } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
@@ -20,7 +20,7 @@ import {
   requireOutputFile,
   UsageError,
 } from '../io.ts';
-import { checkEngineRules } from '../engine-rules.ts';
+import { checkEngineRules, reportDeadLettered } from '../engine-rules.ts';
 import { nowOption } from '../now.ts';
 
 /** One line of the decisions output of `pb replay`. */
@@ -142,7 +142,9 @@ export const replay: Command = async (args, io) => {
         io.progress(`queued ${n}/${queued.length}`),
       ),
     );
-    const totals = await drainQueues(engine.queues, engine.consumers, {
+    // Dead-letter queues as they were: what this run adds to them is work it did not do.
+    const dlqBefore = await dlqDepths(sqs, engine.queues);
+    await drainQueues(engine.queues, engine.consumers, {
       concurrency,
       // Where the file holds two bodies under one id, events are taken in the order of the file,
       // one batch after the other: the earlier line is the one kept (the later one is the id
@@ -212,13 +214,14 @@ export const replay: Command = async (args, io) => {
       `events: ${lines.length}, accepted: ${lines.length - rejected.length}, rejected: ${rejected.length}, decisions: ${decisions.length}, notifications: ${notifications}`,
     );
     // A message that failed every attempt is no rejection but work the run did not do: say so, fail.
-    const lost = Object.entries(totals.perQueue).filter(([, t]) => (t?.deadLettered ?? 0) > 0);
-    for (const [queue, t] of lost) {
-      io.err(
-        `pb replay: ${t!.deadLettered} message${t!.deadLettered === 1 ? '' : 's'} of the ${queue} queue failed every attempt and went to its dead-letter queue${engine.started ? " (gone with this run's stack)" : ' (pb quarantine list)'}: the run is incomplete`,
-      );
-    }
-    return lost.length > 0 ? 1 : 0;
+    const lost = reportDeadLettered(
+      io,
+      'replay',
+      dlqBefore,
+      await dlqDepths(sqs, engine.queues),
+      engine.started,
+    );
+    return lost > 0 ? 1 : 0;
   } finally {
     await engine.stop();
     rmSync(tmp, { recursive: true, force: true });

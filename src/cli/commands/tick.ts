@@ -4,12 +4,12 @@ import { digestStore, writeDigest } from '../../adapters/ledger-store.ts';
 import { sendBatch } from '../../adapters/sqs/relay.ts';
 import { systemClock } from '../../clock.ts';
 import { backfillJobs } from '../../domain/engine/backfill.ts';
-import { drainQueues } from '../../local/pipeline.ts';
+import { dlqDepths, drainQueues } from '../../local/pipeline.ts';
 import { openLocalEngine } from '../../local/session.ts';
 import { runtimeConfig } from '../../runtime/engine.ts';
 import { BackfillTally } from '../backfill-tally.ts';
 import { type Command, parseOptions, required, UsageError, wholeNumber } from '../io.ts';
-import { checkEngineRules } from '../engine-rules.ts';
+import { checkEngineRules, reportDeadLettered } from '../engine-rules.ts';
 import { nowOption } from '../now.ts';
 
 /**
@@ -41,13 +41,21 @@ export const tick: Command = async (args, io) => {
       jobs.map((j) => JSON.stringify(j)),
     );
     // Plays the backfill function's part here too, so the command reports what it granted.
+    const dlqBefore = await dlqDepths(sqsClient(), engine.queues);
     await drainQueues(engine.queues, engine.consumers);
     io.progress('');
+    const lost = reportDeadLettered(
+      io,
+      'tick',
+      dlqBefore,
+      await dlqDepths(sqsClient(), engine.queues),
+      engine.started,
+    );
     // The digest is dated by the wall clock, not by --now: digests form a chain in time, and a tick
     // run for another date must not date one ahead of (or behind) the others.
     await writeDigest(docClient(), runtimeConfig(), digestStore(runtimeConfig()), systemClock.now());
     io.out(`periods opened at ${now}: subjects: ${tally.subjects}, ${tally.summary(jobs.length)}`);
-    return 0;
+    return lost > 0 ? 1 : 0;
   } finally {
     tally.close();
     await engine.stop();
