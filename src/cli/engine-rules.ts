@@ -1,7 +1,19 @@
 import { resolve } from 'node:path';
-import { loadPolicySet } from '../domain/rules/index.ts';
+import { loadPolicySet, type PolicySet } from '../domain/rules/index.ts';
 import type { QueueId } from '../resources.ts';
 import { CommandFailed, type Io, rulesDirOption } from './io.ts';
+
+/** The policy set of a rules directory; invalid rules fail the command with their first problem. */
+export function loadRules(dir: string): PolicySet {
+  try {
+    return loadPolicySet(dir);
+  } catch (e) {
+    const first = (e as Error).message.split('\n')[0];
+    throw new CommandFailed(
+      `the rules in ${dir} are invalid (${first}); run 'pb rules validate --dir ${dir}' for every problem`,
+    );
+  }
+}
 
 /**
  * The rules a command that runs the engine's handlers decides with (`PB_RULES_DIR`, else `rules`),
@@ -10,16 +22,9 @@ import { CommandFailed, type Io, rulesDirOption } from './io.ts';
  */
 export function checkEngineRules(): string {
   const dir = resolve(rulesDirOption(undefined, null));
-  let policies: number;
-  try {
-    policies = loadPolicySet(dir).policies.length;
-  } catch (e) {
-    const first = (e as Error).message.split('\n')[0];
-    throw new CommandFailed(
-      `the rules in ${dir} are invalid (${first}); run 'pb rules validate --dir ${dir}' for every problem`,
-    );
+  if (loadRules(dir).policies.length === 0) {
+    throw new CommandFailed(`no rule file in ${dir}: the engine would decide nothing`);
   }
-  if (policies === 0) throw new CommandFailed(`no rule file in ${dir}: the engine would decide nothing`);
   return dir;
 }
 

@@ -17,12 +17,33 @@ function javaUnder(dir: string): string[] {
   }
 }
 
-afterAll(() => {
-  if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+/** Data directories of this file's runs: a failed test must not leave their DynamoDB Local running. */
+const dataDirs: string[] = [];
+
+afterAll(async () => {
+  // A test that failed half-way leaves npm start running: Ctrl-C stops it with its Java child; a
+  // kill would orphan the JVM (it leads a process group of its own), so that is the last resort.
+  if (child?.pid && child.exitCode === null) {
+    const exited = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  }
+  for (const dir of dataDirs) {
+    for (const line of javaUnder(dir)) {
+      const pid = Number(line.trim().split(/\s+/)[0]);
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
 });
 
 /** Starts `npm start` on a data directory and a free port; resolves with its output once it serves. */
 async function start(dataDir: string): Promise<{ output: () => string }> {
+  if (!dataDirs.includes(dataDir)) dataDirs.push(dataDir);
   child = spawn(process.execPath, ['--import', 'tsx', 'src/local/start.ts'], {
     env: {
       ...process.env,

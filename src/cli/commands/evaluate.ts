@@ -6,12 +6,12 @@ import {
   createReferenceEvaluator,
   type Evaluation,
   type Evaluator,
-  loadPolicySet,
   parsePeriod,
   type PolicySet,
 } from '../../domain/rules/index.ts';
 import { type CompiledEvaluator, createCompiledEvaluator } from '../../domain/rules/compiled/index.ts';
 import { fastProfileParser, type ParsedProfile, streamEvaluate } from '../../domain/rules/compiled/stream.ts';
+import { loadRules } from '../engine-rules.ts';
 import { FactWarnings } from '../fact-warnings.ts';
 import {
   BadLines,
@@ -113,15 +113,7 @@ export const evaluate: Command = async (args, io) => {
     values.rules === undefined
       ? resolve(rulesDirOption(undefined, 'rules'))
       : requireDir('rules', values.rules);
-  let set: PolicySet;
-  try {
-    set = loadPolicySet(rulesDir);
-  } catch (e) {
-    const first = (e as Error).message.split('\n')[0];
-    throw new CommandFailed(
-      `the rules in ${rulesDir} are invalid (${first}); run 'pb rules validate --dir ${rulesDir}' for every problem`,
-    );
-  }
+  const set = loadRules(rulesDir);
   if (values.policy !== undefined) {
     const p = set.policies.find((x) => x.id === values.policy);
     if (!p)
